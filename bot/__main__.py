@@ -1,0 +1,58 @@
+"""`python -m bot`: run the bot, or render the exercise cards for a look."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+from telegram.error import InvalidToken
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run; every start-up failure is one line and a non-zero code."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Lumbar, the back coach.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    sheet = sub.add_parser("sheet", help="render every exercise card into one contact sheet")
+    sheet.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command == "sheet":
+        from bot.pictures import render_contact_sheet
+        from content.loader import load_library
+
+        render_contact_sheet(load_library(), args.out)
+        print(f"contact sheet written to {args.out}")
+        return 0
+    return _run_bot()
+
+
+def _run_bot() -> int:
+    from bot.app import StartupError, run
+    from bot.config import Settings, describe_errors
+    from bot.logs import configure_logging
+
+    try:
+        settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as error:
+        print(f"lumbar: configuration error: {describe_errors(error)}", file=sys.stderr)
+        return 2
+    token = settings.telegram_bot_token.get_secret_value()
+    configure_logging(settings.log_level, [token])
+    try:
+        run(settings)
+    except InvalidToken:
+        print("lumbar: the Bot API server rejected TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 3
+    except StartupError as error:
+        print(f"lumbar: {error}", file=sys.stderr)
+        return 4
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Builds the Application in one place: services, handlers, jobs, start-up checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import cast
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+
+from bot.cards import CardPictures
+from bot.config import Settings
+from bot.handlers import register_handlers
+from bot.pictures import CardRenderer
+from bot.scheduler import schedule_dispatcher
+from bot.services import BotData, Clock, LumbarApp, LumbarContext, Services, system_clock
+from bot.updates import PerChatUpdateProcessor
+from content.loader import load_library
+from db.engine import create_engine, create_session_factory
+from db.migrate import upgrade_to_head
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    ("today", "Today's session"),
+    ("stretch", "A quick stretch (3-5 minutes)"),
+    ("progress", "Streak and the last weeks"),
+    ("reminders", "Stretch and water reminders"),
+    ("settings", "Profile, time zone, redo the check"),
+    ("help", "What I can do"),
+    ("export", "Get my data as a file"),
+    ("forget", "Erase everything about me"),
+    ("cancel", "Stop what we are doing"),
+    ("start", "Start or restart"),
+)
+
+
+class StartupError(RuntimeError):
+    """A problem that stops the bot from starting; its message is shown as one line."""
+
+
+def build_application(settings: Settings, *, clock: Clock = system_clock) -> LumbarApp:
+    """Create the bot with every handler registered; services are built in `post_init`."""
+
+    async def post_init(app: LumbarApp) -> None:
+        app.bot_data.services = await build_services(settings, clock)
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        schedule_dispatcher(app, settings)
+
+    async def post_shutdown(app: LumbarApp) -> None:
+        services = getattr(app.bot_data, "services", None)
+        if services is not None:
+            await services.engine.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.file_base_url)
+        .context_types(ContextTypes(context=LumbarContext, bot_data=BotData))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.rate_limit_per_second, max_retries=3)
+        )
+        .connection_pool_size(32)
+        .connect_timeout(10)
+        .read_timeout(15)
+        .write_timeout(30)
+        .pool_timeout(10)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    app = cast(LumbarApp, builder.build())
+    register_handlers(app)
+    return app
+
+
+async def build_services(settings: Settings, clock: Clock) -> Services:
+    """Check the database, migrate it, load content and render the cards once."""
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_to_head(settings.database_url)
+    except Exception as error:  # the driver's own errors vary; the line must not
+        await engine.dispose()
+        raise StartupError(f"cannot open the database: {type(error).__name__}") from error
+    library = load_library()
+    renderer = CardRenderer(library, settings.cache_dir / "cards")
+    await asyncio.to_thread(renderer.render_all)
+    services = Services(
+        settings=settings,
+        library=library,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        pictures=CardPictures(renderer),
+        clock=clock,
+    )
+    log.info("ready: %d exercises, database migrated", len(library.exercises))
+    return services
+
+
+def run(settings: Settings, *, clock: Clock = system_clock) -> None:
+    """Run until stopped: long polling, or a webhook when one is configured."""
+    app = build_application(settings, clock=clock)
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        if not secret:
+            raise StartupError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=timedelta(seconds=20))

@@ -1,0 +1,86 @@
+"""Settings from the environment (and an optional `.env`), validated once at start."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from db.engine import DEFAULT_DATABASE_URL
+
+PUBLIC_BOT_API = "https://api.telegram.org/bot"
+_TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment; built in `main` and passed down."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_base_url: str = PUBLIC_BOT_API
+    telegram_base_file_url: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook must listen beyond loopback
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    admin_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    cache_dir: Path = Path(".cache/lumbar")
+    nudge_interval_seconds: float = Field(default=5.0, gt=0, le=300)
+    nudge_batch_size: int = Field(default=200, ge=1, le=5000)
+    rate_limit_per_second: float = Field(default=25.0, gt=0)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN_SHAPE.match(value.get_secret_value()):
+            raise ValueError("does not look like a bot token (digits, a colon, then letters)")
+        return value
+
+    @field_validator("telegram_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in re.split(r"[,\s]+", value.strip()) if part)
+        return value
+
+    @property
+    def file_base_url(self) -> str:
+        """The file download base, derived from the API base like Telegram lays them out."""
+        if self.telegram_base_file_url:
+            return self.telegram_base_file_url
+        base = self.telegram_base_url
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base.rstrip("/") + "/file/bot"
+
+
+def describe_errors(error: Exception) -> str:
+    """One line naming each bad setting by its environment variable, never echoing values."""
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return str(error)
+    parts = []
+    for item in error.errors():
+        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
+        message = "is required" if item["type"] == "missing" else item["msg"]
+        parts.append(f"{name} {message}")
+    return "; ".join(parts)

@@ -1,0 +1,287 @@
+"""`/reminders` and the buttons under nudges: see and change every reminder with buttons."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.callbacks import Menu, NudgeAction
+from bot.coach import timezones
+from bot.handlers.common import answer_query, remove_buttons, say, zone
+from bot.keyboards import button, rows
+from bot.scheduler import next_due, prefs_from_settings
+from bot.services import LumbarContext
+from bot.uow import UnitOfWork
+from db.models import NudgeSettings
+
+INTERVALS = (60, 90, 120, 180)
+WORKDAYS, EVERY_DAY = 0b0011111, 0b1111111
+DEFAULT_TIMES = ["11:00", "15:30"]
+AWAIT_STEPS = {"times": "await_times", "wake": "await_wake", "quiet": "await_quiet"}
+
+
+async def cmd_reminders(update: Update, context: LumbarContext) -> None:
+    """Show the reminder settings with buttons to change them."""
+    assert update.effective_user is not None
+    user_id = update.effective_user.id
+    async with context.services.transaction() as uow:
+        settings = await _settings(uow, context, user_id)
+        text, markup = _overview(context, settings, await _zone_name(uow, user_id))
+    await say(context, user_id, text, markup)
+
+
+async def _zone_name(uow: UnitOfWork, user_id: int) -> str:
+    user = await uow.users.get(user_id)
+    return user.time_zone if user else "UTC"
+
+
+async def _settings(uow: UnitOfWork, context: LumbarContext, user_id: int) -> NudgeSettings:
+    now = context.services.clock()
+    await uow.users.seen(user_id, None, now)
+    settings = await uow.nudges.get_settings(user_id)
+    if settings is None:
+        await uow.nudges.save_settings(user_id, now=now, stretch_times=list(DEFAULT_TIMES))
+        settings = await uow.nudges.get_settings(user_id)
+    assert settings is not None
+    return settings
+
+
+def _overview(
+    context: LumbarContext, s: NudgeSettings, zone_name: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    lib = context.services.library
+    now = context.services.clock()
+    if not s.enabled:
+        stretch = water = lib.text("reminders_off_all")
+    else:
+        days = (
+            "every day"
+            if s.stretch_days == EVERY_DAY
+            else ("workdays" if s.stretch_days == WORKDAYS else "chosen days")
+        )
+        stretch = (
+            f"{', '.join(s.stretch_times)} ({days})"
+            if s.stretch_enabled and s.stretch_times
+            else "off"
+        )
+        water = f"every {s.water_interval_minutes} min" if s.water_enabled else "off"
+    quiet = (
+        f"{s.quiet_start:%H:%M}–{s.quiet_end:%H:%M}"
+        if s.quiet_start is not None and s.quiet_end is not None
+        else "none"
+    )
+    paused = ""
+    if s.paused_until is not None and s.paused_until > now:
+        local = s.paused_until.astimezone(zone(zone_name))
+        paused = lib.text("reminders_paused", until=f"{local:%a %d %b, %H:%M}")
+    text = lib.text(
+        "reminders_overview",
+        stretch=html.escape(stretch),
+        water=html.escape(water),
+        wake=f"{s.wake_start:%H:%M}–{s.wake_end:%H:%M}",
+        quiet=quiet,
+        paused=paused,
+    ).rstrip()
+    text += f"\n<i>Times are local to {html.escape(zone_name)}.</i>"
+
+    def b(key: str, arg: str) -> InlineKeyboardButton:
+        return button(lib.text(key), Menu("rem", arg))
+
+    pause_row = (
+        [b("btn_rem_resume", "resume")]
+        if s.paused_until is not None and s.paused_until > now
+        else [b("btn_rem_pause_day", "pause1"), b("btn_rem_pause_week", "pause7")]
+    )
+    markup = rows(
+        [b("btn_rem_stretch_toggle", "stretch"), b("btn_rem_stretch_times", "times")],
+        [b("btn_rem_days", "days"), b("btn_rem_water_toggle", "water")],
+        [b("btn_rem_interval", "interval"), b("btn_rem_wake", "wake")],
+        [b("btn_rem_quiet", "quiet")],
+        pause_row,
+        [b("btn_rem_all_off", "off") if s.enabled else b("btn_rem_all_on", "on")],
+    )
+    return text, markup
+
+
+async def on_reminders_button(update: Update, context: LumbarContext, arg: str) -> None:
+    """Apply one change from the reminders screen and redraw it in place."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    user_id = update.effective_user.id
+    lib = context.services.library
+    now = context.services.clock()
+    prompt: str | None = None
+    async with context.services.transaction() as uow:
+        s = await _settings(uow, context, user_id)
+        changes: dict[str, Any] = {}
+        match arg:
+            case "stretch":
+                changes["stretch_enabled"] = not s.stretch_enabled
+                if not s.stretch_times:
+                    changes["stretch_times"] = list(DEFAULT_TIMES)
+            case "days":
+                changes["stretch_days"] = EVERY_DAY if s.stretch_days == WORKDAYS else WORKDAYS
+            case "water":
+                changes["water_enabled"] = not s.water_enabled
+            case "interval":
+                current = s.water_interval_minutes
+                following = [i for i in INTERVALS if i > current]
+                changes["water_interval_minutes"] = following[0] if following else INTERVALS[0]
+            case "pause1" | "pause7":
+                changes["paused_until"] = now + timedelta(days=1 if arg == "pause1" else 7)
+            case "resume":
+                changes["paused_until"] = None
+            case "off":
+                changes["enabled"] = False
+            case "on":
+                changes["enabled"] = True
+                changes["paused_until"] = None
+            case "times" | "wake" | "quiet":
+                await uow.triage.save_state(user_id, AWAIT_STEPS[arg], {}, 0, None, now)
+                prompt = lib.text(
+                    {"times": "rem_type_times", "wake": "rem_type_wake", "quiet": "rem_type_quiet"}[
+                        arg
+                    ]
+                )
+            case _:
+                pass
+        if changes:
+            await _save(uow, context, user_id, s, changes)
+        zone_name = await _zone_name(uow, user_id)
+        settings = await uow.nudges.get_settings(user_id)
+        assert settings is not None
+        text, markup = _overview(context, settings, zone_name)
+    await answer_query(update)
+    if prompt is not None:
+        await say(context, user_id, prompt)
+        return
+    if query.message is not None:
+        try:
+            await context.bot.edit_message_text(
+                text,
+                chat_id=user_id,
+                message_id=query.message.message_id,
+                parse_mode="HTML",
+                reply_markup=markup,
+            )
+        except BadRequest as error:
+            if "not modified" not in error.message:
+                raise
+
+
+async def _save(
+    uow: UnitOfWork,
+    context: LumbarContext,
+    user_id: int,
+    current: NudgeSettings,
+    changes: dict[str, Any],
+) -> None:
+    now = context.services.clock()
+    await uow.nudges.save_settings(user_id, now=now, **changes)
+    await reschedule(uow, user_id, now)
+
+
+async def reschedule(uow: UnitOfWork, user_id: int, now: datetime) -> None:
+    """Recompute both kinds of nudge from the settings, in the user's current zone."""
+    settings = await uow.nudges.get_settings(user_id)
+    if settings is None:
+        return
+    user = await uow.users.get(user_id)
+    zone_name = user.time_zone if user else "UTC"
+    profile = await uow.profiles.get(user_id)
+    prefs = prefs_from_settings(settings)
+    flagged = (
+        profile is not None
+        and profile.cleared_at is None
+        and (profile.red_flag != "none" or bool(profile.contraindication_ids))
+    )
+    stretch = None if flagged else next_due("stretch", prefs, zone_name, now)
+    await uow.nudges.schedule(user_id, "stretch", stretch)
+    await uow.nudges.schedule(user_id, "water", next_due("water", prefs, zone_name, now))
+
+
+async def on_reminders_text(update: Update, context: LumbarContext, step: str) -> None:
+    """Typed times for a reminder setting the user asked to change."""
+    assert update.effective_user is not None and update.message is not None
+    user_id = update.effective_user.id
+    lib = context.services.library
+    text = (update.message.text or "").strip()
+    changes: dict[str, Any] | None = None
+    hint_key = {"await_times": "rem_type_times", "await_wake": "rem_type_wake"}.get(
+        step, "rem_type_quiet"
+    )
+    if step == "await_times":
+        parsed = [timezones.parse_clock(part.strip()) for part in text.replace(";", ",").split(",")]
+        if parsed and all(p is not None for p in parsed):
+            times = sorted({p.strftime("%H:%M") for p in parsed if p is not None})[:6]
+            changes = {"stretch_times": times, "stretch_enabled": True}
+    elif step == "await_quiet" and text.lower() in ("none", "off", "no"):
+        changes = {"quiet_start": None, "quiet_end": None}
+    else:
+        window = _window(text)
+        if window is not None:
+            start, end = window
+            changes = (
+                {"wake_start": start, "wake_end": end}
+                if step == "await_wake"
+                else {"quiet_start": start, "quiet_end": end}
+            )
+    if changes is None:
+        await say(context, user_id, lib.text("rem_bad_input", hint=lib.text(hint_key)))
+        return
+    async with context.services.transaction() as uow:
+        s = await _settings(uow, context, user_id)
+        await _save(uow, context, user_id, s, changes)
+        await uow.triage.clear_state(user_id)
+        settings = await uow.nudges.get_settings(user_id)
+        assert settings is not None
+        overview, markup = _overview(context, settings, await _zone_name(uow, user_id))
+    await say(context, user_id, lib.text("rem_saved") + "\n\n" + overview, markup)
+
+
+def _window(text: str) -> tuple[time, time] | None:
+    for separator in ("-", "–", " to ", " "):
+        if separator in text:
+            left, _, right = text.partition(separator)
+            start = timezones.parse_clock(left.strip())
+            end = timezones.parse_clock(right.strip())
+            if start is not None and end is not None and start != end:
+                return start, end
+    return None
+
+
+async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAction) -> None:
+    """Start the stretch, snooze an hour, or log a glass of water."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    user_id = update.effective_user.id
+    lib = context.services.library
+    now = context.services.clock()
+    message_id = query.message.message_id if query.message else None
+    if data.action == "stretch":
+        await answer_query(update)
+        await remove_buttons(context, user_id, message_id)
+        from bot.handlers.session import start_session
+
+        await start_session(context, user_id, "stretch")
+        return
+    if data.action == "snooze":
+        async with context.services.transaction() as uow:
+            await uow.users.seen(user_id, None, now)
+            await uow.nudges.schedule(user_id, "stretch", now + timedelta(hours=1))
+        await answer_query(update, lib.text("snoozed"))
+        await remove_buttons(context, user_id, message_id)
+        await say(context, user_id, lib.text("snoozed"))
+        return
+    async with context.services.transaction() as uow:
+        user = await uow.users.seen(user_id, None, now)
+        today = now.astimezone(zone(user.time_zone)).date()
+        await uow.water.log_glass(user_id, now, today)
+        count = await uow.water.count_on(user_id, today)
+    await answer_query(update, lib.text("water_logged", count=count))
+    await remove_buttons(context, user_id, message_id)
+    await say(context, user_id, lib.text("water_logged", count=count))

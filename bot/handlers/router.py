@@ -1,0 +1,72 @@
+"""Routes decoded button presses and free text to the handler that owns them."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import callbacks
+from bot.handlers import privacy, reminders, session, settings, triage
+from bot.handlers.common import answer_query, remove_buttons, say
+from bot.services import LumbarContext
+
+
+async def on_button(update: Update, context: LumbarContext) -> None:
+    """Decode the callback data; anything this version did not produce is answered as stale."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    data = callbacks.decode(query.data)
+    match data:
+        case callbacks.TriageAnswer():
+            await triage.on_triage_answer(update, context, data)
+        case callbacks.CardAnswer():
+            await session.on_card_answer(update, context, data)
+        case callbacks.Feeling():
+            await session.on_feeling(update, context, data)
+        case callbacks.NudgeAction():
+            await reminders.on_nudge_button(update, context, data)
+        case callbacks.Menu(screen="rem", arg=arg):
+            await reminders.on_reminders_button(update, context, arg)
+        case callbacks.Menu(screen="forget", arg=arg):
+            await privacy.on_forget_answer(update, context, arg)
+        case callbacks.Menu(screen="clear", arg=arg):
+            await triage.on_clearance(update, context, arg)
+        case callbacks.Menu(screen="set", arg=arg):
+            await settings.on_settings_button(update, context, arg)
+        case callbacks.Menu(screen="go", arg=arg) if arg in ("today", "stretch", "triage"):
+            await answer_query(update)
+            message_id = query.message.message_id if query.message else None
+            await remove_buttons(context, update.effective_user.id, message_id)
+            if arg == "triage":
+                await triage.cmd_triage(update, context)
+            else:
+                await session.start_session(context, update.effective_user.id, arg)
+        case _:
+            await answer_query(update, context.services.library.text("stale_button"))
+            message_id = query.message.message_id if query.message else None
+            await remove_buttons(context, update.effective_user.id, message_id)
+
+
+async def on_text(update: Update, context: LumbarContext) -> None:
+    """Free text: a triage answer, a reminder setting being typed, or a friendly pointer."""
+    assert update.effective_user is not None
+    user_id = update.effective_user.id
+    async with context.services.transaction() as uow:
+        state = await uow.triage.get_state(user_id)
+    if state is not None and state.step.startswith("await_"):
+        await reminders.on_reminders_text(update, context, state.step)
+        return
+    if await triage.on_triage_text(update, context):
+        return
+    await say(context, user_id, context.services.library.text("free_text_idle"))
+
+
+async def cmd_cancel(update: Update, context: LumbarContext) -> None:
+    """Leave whatever is running: triage, a typed setting, or the current session."""
+    assert update.effective_user is not None
+    user_id = update.effective_user.id
+    lib = context.services.library
+    if await triage.cancel_triage(context, user_id):
+        return
+    if await session.pause_session(context, user_id):
+        return
+    await say(context, user_id, lib.text("nothing_to_cancel"))

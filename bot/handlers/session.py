@@ -1,0 +1,591 @@
+"""`/today` and `/stretch`: one exercise card at a time, with done / skip / it hurts.
+
+The workout row holds the plan and the position, so a session survives restarts
+and resumes later the same day. Every press is checked against the stored
+position (compare-and-set), so a double press or a stale card moves nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.callbacks import CardAnswer, Feeling, Menu
+from bot.cards import render_caption
+from bot.coach.plan import (
+    PlannedCard,
+    SessionKind,
+    SessionPlan,
+    build_stretch,
+    build_today,
+    gentler_option,
+)
+from bot.coach.progression import Feeling as FeelingValue
+from bot.coach.progression import SessionFeedback, decide, describe, resting_ids
+from bot.coach.streak import StreakState, count_day, current_streak
+from bot.coach.triage import Phase, allowed_exercises, exercise_blocked
+from bot.handlers.common import answer_query, answers_from_profile, remove_buttons, say, zone
+from bot.keyboards import button, card_buttons, rows
+from bot.services import LumbarContext
+from bot.uow import UnitOfWork
+from db.models import Profile, Workout
+
+log = logging.getLogger(__name__)
+
+HURTS_TO_STOP = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CardToSend:
+    """What the next card needs once the transaction has closed."""
+
+    workout_id: int
+    position: int
+    total: int
+    card: PlannedCard
+    slow: bool
+
+
+async def cmd_today(update: Update, context: LumbarContext) -> None:
+    """Start or resume today's session."""
+    assert update.effective_user is not None
+    await start_session(context, update.effective_user.id, "today")
+
+
+async def cmd_stretch(update: Update, context: LumbarContext) -> None:
+    """Start or resume the quick stretch routine."""
+    assert update.effective_user is not None
+    await start_session(context, update.effective_user.id, "stretch")
+
+
+async def start_session(context: LumbarContext, user_id: int, kind: str) -> None:
+    """Build (or find) the day's workout and send the current card."""
+    lib = context.services.library
+    now = context.services.clock()
+    minutes = 0
+    async with context.services.transaction() as uow:
+        user = await uow.users.seen(user_id, None, now)
+        profile = await uow.profiles.get(user_id)
+        triage = await uow.triage.get_state(user_id)
+        today = now.astimezone(zone(user.time_zone)).date()
+        if profile is None:
+            outcome: str = "triage" if triage and not triage.step.startswith("await_") else "new"
+            workout = None
+        elif exercise_blocked(answers_from_profile(profile)):
+            outcome, workout = "blocked", None
+        else:
+            workout = await uow.workouts.open_for_day(user_id, kind, today)
+            outcome = "resume" if workout is not None else "start"
+            if workout is None and kind == "today" and await _finished_today(uow, user_id, today):
+                outcome = "done"
+            elif workout is None:
+                plan = await _plan(
+                    uow, lib_profile=profile, context=context, kind=kind, today=today
+                )
+                if not plan.cards:
+                    outcome = "empty"
+                else:
+                    workout = await uow.workouts.start(
+                        user_id, kind, today, [c.to_json() for c in plan.cards], now
+                    )
+                    minutes = plan.minutes
+        to_send = _card_to_send(workout, profile) if workout is not None else None
+    if outcome == "new":
+        await say(
+            context,
+            user_id,
+            lib.text("need_triage"),
+            rows([button(lib.text("btn_start_check"), Menu("go", "triage"))]),
+        )
+        return
+    if outcome == "triage":
+        from bot.handlers.triage import resume_triage
+
+        await resume_triage(context, user_id)
+        return
+    if outcome == "blocked":
+        await say(
+            context,
+            user_id,
+            lib.text("blocked_session", advice=html.escape(lib.rules.see_doctor_advice)),
+            rows([button(lib.text("btn_cleared"), Menu("clear", "ask"))]),
+        )
+        return
+    if outcome == "done":
+        await say(context, user_id, lib.text("session_already_done"))
+        return
+    if outcome == "empty" or to_send is None:
+        await say(context, user_id, lib.text("free_text_idle"))
+        return
+    if outcome == "resume":
+        await say(
+            context,
+            user_id,
+            lib.text("session_resume", position=to_send.position + 1, total=to_send.total),
+        )
+    else:
+        title = lib.text(f"title_{kind}")
+        intro = lib.text("session_intro", title=title, count=to_send.total, minutes=minutes)
+        if to_send.slow:
+            intro += "\n" + lib.text("session_intro_gentle")
+        await say(context, user_id, intro)
+    await send_card(context, user_id, to_send)
+
+
+async def pause_session(context: LumbarContext, user_id: int) -> bool:
+    """/cancel during a session: take the card's buttons away; /today or /stretch resumes it."""
+    now = context.services.clock()
+    async with context.services.transaction() as uow:
+        user = await uow.users.get(user_id)
+        if user is None:
+            return False
+        today = now.astimezone(zone(user.time_zone)).date()
+        open_workouts = [
+            w
+            for kind in ("today", "stretch")
+            if (w := await uow.workouts.open_for_day(user_id, kind, today)) is not None
+        ]
+    if not open_workouts:
+        return False
+    workout = max(open_workouts, key=lambda w: w.started_at)
+    await remove_buttons(context, user_id, workout.card_message_id)
+    await say(
+        context, user_id, context.services.library.text("cancelled_session", kind=workout.kind)
+    )
+    return True
+
+
+async def _finished_today(uow: UnitOfWork, user_id: int, today: date) -> bool:
+    for workout in await uow.workouts.recent(user_id, today):
+        if (
+            workout.kind == "today"
+            and workout.finished_at is not None
+            and workout.local_on == today
+        ):
+            return True
+    return False
+
+
+async def _plan(
+    uow: UnitOfWork, *, lib_profile: Profile, context: LumbarContext, kind: str, today: date
+) -> SessionPlan:
+    lib = context.services.library
+    answers = answers_from_profile(lib_profile)
+    phase = Phase(lib_profile.phase)
+    allowed = allowed_exercises(answers, phase, lib.exercises)
+    progress = await uow.progress.levels(lib_profile.user_id)
+    levels = {exercise_id: row.level for exercise_id, row in progress.items()}
+    hurt = {eid: row.hurt_on for eid, row in progress.items() if row.hurt_on is not None}
+    resting = resting_ids(hurt, today)
+    if kind == "stretch":
+        stretch = tuple(e for e in allowed if e.in_stretch_routine and e.id not in resting)
+        return build_stretch(stretch, equipment=answers.equipment, levels=levels)
+    return build_today(allowed, day=today, levels=levels, resting=resting, phase=phase)
+
+
+def _card_to_send(workout: Workout, profile: Profile | None) -> CardToSend | None:
+    cards = [PlannedCard.from_json(item) for item in workout.plan]
+    if workout.position >= len(cards):
+        return None
+    slow = profile is not None and (profile.pain_now >= 4 or profile.phase == Phase.GENTLE.value)
+    return CardToSend(workout.id, workout.position, len(cards), cards[workout.position], slow)
+
+
+async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> Message:
+    """Send one card (picture by cached file id) and remember its message id."""
+    services = context.services
+    lib = services.library
+    exercise = lib.exercise(item.card.exercise_id)
+    variant = next((v for v in exercise.variants if v.id == item.card.variant_id), None)
+    caption = render_caption(
+        lib,
+        exercise,
+        dosage=item.card.dosage,
+        position=item.position + 1,
+        total=item.total,
+        variant_name=variant.name if variant else None,
+        slow=item.slow,
+    )
+    if caption.steps_message:
+        await say(context, user_id, caption.steps_message)
+    if variant is not None:
+        await say(
+            context,
+            user_id,
+            f"<b>{html.escape(variant.name)}</b>: {html.escape(variant.description)}",
+        )
+
+    async def lookup(key: str) -> str | None:
+        async with services.transaction() as uow:
+            return await uow.files.get(key)
+
+    async def store(key: str, file_id: str) -> None:
+        async with services.transaction() as uow:
+            await uow.files.put(key, file_id, services.clock())
+
+    message = await services.pictures.send(
+        context.bot,
+        user_id,
+        exercise.id,
+        caption.text,
+        card_buttons(lib.texts, item.workout_id, item.position),
+        lookup=lookup,
+        store=store,
+    )
+    async with services.transaction() as uow:
+        await uow.workouts.set_card_message(item.workout_id, message.message_id)
+    return message
+
+
+@dataclass
+class _Outcome:
+    stale: bool = False
+    next_card: CardToSend | None = None
+    hurt_name: str | None = None
+    gentler: PlannedCard | None = None
+    finished: bool = False
+    ended_early: bool = False
+    summary: dict[str, Any] | None = None
+
+
+async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswer) -> None:
+    """Record done / skip / it hurts for the current card, then send what comes next."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    user_id = update.effective_user.id
+    lib = context.services.library
+    now = context.services.clock()
+    outcome = _Outcome()
+    async with context.services.transaction() as uow:
+        workout = await uow.workouts.get(data.workout_id)
+        if (
+            workout is None
+            or workout.user_id != user_id
+            or workout.finished_at is not None
+            or workout.position != data.position
+        ):
+            outcome.stale = True
+        else:
+            await _apply_answer(uow, context, workout, data, now, outcome)
+    message_id = query.message.message_id if query.message else None
+    if outcome.stale:
+        await answer_query(update, lib.text("stale_button"))
+        await remove_buttons(context, user_id, message_id)
+        return
+    await answer_query(update)
+    if data.action in ("done", "skip", "hurt"):
+        await _mark_card(context, query.message, data.action)
+    else:
+        await remove_buttons(context, user_id, message_id)
+    if outcome.hurt_name is not None:
+        text = lib.text("hurt_ack", name=html.escape(outcome.hurt_name))
+        if outcome.ended_early:
+            await say(context, user_id, text + "\n\n" + lib.text("hurt_stop"))
+        elif outcome.next_card is None and not outcome.finished:
+            await say(context, user_id, text)
+        else:
+            await say(context, user_id, text, _after_hurt_buttons(context, data, outcome))
+            return
+    if outcome.finished and outcome.summary is not None:
+        await _send_summary(context, user_id, outcome.summary, early=outcome.ended_early)
+        return
+    if outcome.next_card is not None:
+        await send_card(context, user_id, outcome.next_card)
+
+
+def _after_hurt_buttons(
+    context: LumbarContext, data: CardAnswer, outcome: _Outcome
+) -> InlineKeyboardMarkup:
+    lib = context.services.library
+    position = data.position + 1
+    buttons = []
+    if outcome.gentler is not None:
+        gentler_name = lib.exercise(outcome.gentler.exercise_id).name
+        if outcome.gentler.variant_id:
+            exercise = lib.exercise(outcome.gentler.exercise_id)
+            gentler_name = next(
+                (v.name for v in exercise.variants if v.id == outcome.gentler.variant_id),
+                gentler_name,
+            )
+        buttons.append(
+            [
+                button(
+                    lib.text("btn_gentler", gentler=gentler_name[:40]),
+                    CardAnswer(data.workout_id, position, "gentler"),
+                )
+            ]
+        )
+    label = "btn_finish" if outcome.finished else "btn_next"
+    buttons.append([button(lib.text(label), CardAnswer(data.workout_id, position, "next"))])
+    return rows(*buttons)
+
+
+async def _apply_answer(
+    uow: UnitOfWork,
+    context: LumbarContext,
+    workout: Workout,
+    data: CardAnswer,
+    now: datetime,
+    outcome: _Outcome,
+) -> None:
+    lib = context.services.library
+    user = await uow.users.get(workout.user_id)
+    profile = await uow.profiles.get(workout.user_id)
+    today = now.astimezone(zone(user.time_zone if user else "UTC")).date()
+    plan = list(workout.plan)
+    position = data.position
+    if data.action == "gentler":
+        await _insert_gentler(uow, context, workout, profile, position, outcome)
+        return
+    if data.action == "next":
+        if position >= len(plan):
+            await _finish(uow, context, workout, now, today, outcome, early=False)
+        else:
+            outcome.next_card = _card_to_send(workout, profile)
+        return
+    card = PlannedCard.from_json(plan[position])
+    recorded = await uow.workouts.record_answer(
+        workout.id,
+        workout.user_id,
+        position,
+        card.exercise_id,
+        card.variant_id,
+        {"done": "done", "skip": "skipped", "hurt": "hurt"}[data.action],
+        now,
+    )
+    if not recorded:
+        outcome.stale = True
+        return
+    hurt = 1 if data.action == "hurt" else 0
+    hurts = workout.hurts + hurt
+    if not await uow.workouts.advance(workout.id, position, position + 1, hurts=hurt):
+        outcome.stale = True
+        return
+    workout.position, workout.hurts = position + 1, hurts
+    if data.action == "hurt":
+        await uow.progress.mark_hurt(workout.user_id, card.exercise_id, today, now)
+        exercise = lib.exercise(card.exercise_id)
+        outcome.hurt_name = exercise.name
+        if hurts >= HURTS_TO_STOP:
+            await _finish(uow, context, workout, now, today, outcome, early=True)
+            return
+        outcome.gentler = _gentler_for(context, workout, profile, card)
+        outcome.finished = position + 1 >= len(plan)
+        outcome.next_card = _card_to_send(workout, profile)
+        if outcome.finished:
+            outcome.finished = False  # the user still chooses: gentler option or finish
+        return
+    if position + 1 >= len(plan):
+        await _finish(uow, context, workout, now, today, outcome, early=False)
+    else:
+        outcome.next_card = _card_to_send(workout, profile)
+
+
+def _gentler_for(
+    context: LumbarContext, workout: Workout, profile: Profile | None, card: PlannedCard
+) -> PlannedCard | None:
+    if profile is None:
+        return None
+    lib = context.services.library
+    answers = answers_from_profile(profile)
+    allowed = allowed_exercises(answers, Phase(profile.phase), lib.exercises)
+    used = frozenset(str(item["exercise_id"]) for item in workout.plan)
+    return gentler_option(card, lib.exercise(card.exercise_id), allowed, used)
+
+
+async def _insert_gentler(
+    uow: UnitOfWork,
+    context: LumbarContext,
+    workout: Workout,
+    profile: Profile | None,
+    position: int,
+    outcome: _Outcome,
+) -> None:
+    """Put the gentler option in as the next card, once, however often the button is pressed."""
+    plan = list(workout.plan)
+    if position < len(plan) and plan[position].get("gentler_for") == position - 1:
+        outcome.next_card = _card_to_send(workout, profile)
+        return
+    hurt_card = PlannedCard.from_json(plan[position - 1])
+    gentler = _gentler_for(context, workout, profile, hurt_card)
+    if gentler is None:
+        outcome.next_card = _card_to_send(workout, profile)
+        return
+    entry = gentler.to_json()
+    entry["gentler_for"] = position - 1
+    plan.insert(position, entry)
+    workout.plan = plan
+    await uow.session.flush()
+    outcome.next_card = _card_to_send(workout, profile)
+
+
+async def _finish(
+    uow: UnitOfWork,
+    context: LumbarContext,
+    workout: Workout,
+    now: datetime,
+    today: date,
+    outcome: _Outcome,
+    *,
+    early: bool,
+) -> None:
+    """Close the workout once, count the day towards the streak once, and prepare the summary."""
+    lib = context.services.library
+    outcome.finished, outcome.ended_early = True, early
+    if not await uow.workouts.finish(workout.id, now, early):
+        outcome.stale = True
+        return
+    streak_row = await uow.streaks.get(workout.user_id)
+    state = StreakState(
+        current=streak_row.current if streak_row else 0,
+        best=streak_row.best if streak_row else 0,
+        last_on=streak_row.last_on if streak_row else None,
+        rest_on=streak_row.rest_on if streak_row else None,
+    )
+    if await uow.streaks.add_day(workout.user_id, workout.local_on):
+        state = count_day(state, workout.local_on)
+        await uow.streaks.save(
+            workout.user_id,
+            current=state.current,
+            best=state.best,
+            last_on=state.last_on,
+            rest_on=state.rest_on,
+            now=now,
+        )
+    results = await uow.workouts.results(workout.id)
+    done = sum(1 for r in results if r.outcome == "done")
+    skipped = sum(1 for r in results if r.outcome == "skipped")
+    tip = lib.tips[today.toordinal() % len(lib.tips)] if lib.tips else None
+    outcome.summary = {
+        "workout_id": workout.id,
+        "done": done,
+        "skipped": skipped,
+        "duration": _duration(now - workout.started_at),
+        "streak": _days(lib.texts, current_streak(state, today)),
+        "best": _days(lib.texts, state.best),
+        "tip": tip.text if tip else None,
+    }
+
+
+def _duration(elapsed: timedelta) -> str:
+    minutes = max(1, round(elapsed.total_seconds() / 60))
+    return f"{minutes} min"
+
+
+def _days(texts: dict[str, str], n: int) -> str:
+    return (texts["day_unit"] if n == 1 else texts["days_unit"]).format(n=n)
+
+
+async def _send_summary(
+    context: LumbarContext, user_id: int, summary: dict[str, Any], *, early: bool
+) -> None:
+    lib = context.services.library
+    key = "session_summary_early" if early else "session_summary"
+    text = lib.text(
+        key,
+        done=summary["done"],
+        skipped=summary["skipped"],
+        duration=summary["duration"],
+        streak=summary["streak"],
+        best=summary["best"],
+    )
+    if summary["tip"]:
+        text += "\n\n" + lib.text("tip", text=html.escape(summary["tip"]))
+    await say(context, user_id, text)
+    workout_id = int(summary["workout_id"])
+    await say(
+        context,
+        user_id,
+        lib.text("q_feeling"),
+        rows(
+            [
+                button(lib.text("feeling_better"), Feeling(workout_id, "better")),
+                button(lib.text("feeling_same"), Feeling(workout_id, "same")),
+                button(lib.text("feeling_worse"), Feeling(workout_id, "worse")),
+            ]
+        ),
+    )
+
+
+async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> None:
+    """Store how the back feels; that drives progression, told in one line per change."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    user_id = update.effective_user.id
+    lib = context.services.library
+    now = context.services.clock()
+    lines: list[str] = []
+    async with context.services.transaction() as uow:
+        workout = await uow.workouts.get(data.workout_id)
+        stale = workout is None or workout.user_id != user_id
+        if not stale and workout is not None:
+            stale = not await uow.workouts.set_feeling(workout.id, data.value)
+        if not stale and workout is not None:
+            lines = await _progress_after(uow, context, user_id, workout.local_on, now)
+    await answer_query(update, lib.text("stale_button") if stale else None)
+    await remove_buttons(context, user_id, query.message.message_id if query.message else None)
+    if stale:
+        return
+    text = lib.text(f"feeling_thanks_{data.value}")
+    if lines:
+        text += "\n\n" + "\n".join(html.escape(line) for line in lines)
+    await say(context, user_id, text)
+
+
+async def _progress_after(
+    uow: UnitOfWork, context: LumbarContext, user_id: int, today: date, now: datetime
+) -> list[str]:
+    lib = context.services.library
+    history = []
+    for workout in await uow.workouts.recent(user_id, today - timedelta(days=30)):
+        if workout.finished_at is None:
+            continue
+        results = await uow.workouts.results(workout.id)
+        history.append(
+            SessionFeedback(
+                day=workout.local_on,
+                kind=SessionKind(workout.kind),
+                completed=not workout.ended_early
+                and all(r.outcome == "done" for r in results)
+                and len(results) >= len(workout.plan),
+                hurt_ids=frozenset(r.exercise_id for r in results if r.outcome == "hurt"),
+                feeling=FeelingValue(workout.feeling) if workout.feeling else None,
+                exercise_ids=tuple(str(item["exercise_id"]) for item in workout.plan),
+            )
+        )
+    progress = await uow.progress.levels(user_id)
+    levels = {eid: row.level for eid, row in progress.items()}
+    lines = []
+    for change in decide(history, levels):
+        await uow.progress.set_level(user_id, change.exercise_id, change.new, now)
+        lines.append(describe(change, lib.exercise(change.exercise_id)))
+    return lines
+
+
+async def _mark_card(context: LumbarContext, message: Any, action: str) -> None:
+    """Show the answer on the card and take its buttons away, so it cannot be pressed again."""
+    if not isinstance(message, Message):
+        return
+    lib = context.services.library
+    status = lib.text(f"answered_{action}")
+    caption = message.caption_html or ""
+    new_caption = f"{caption}\n\n<b>{status}</b>" if caption else f"<b>{status}</b>"
+    if len(new_caption) > 1024:
+        new_caption = f"<b>{status}</b>"
+    try:
+        await context.bot.edit_message_caption(
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            caption=new_caption,
+            parse_mode="HTML",
+            reply_markup=None,
+        )
+    except BadRequest as error:
+        if "not modified" not in error.message and "not found" not in error.message:
+            raise

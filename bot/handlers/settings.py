@@ -1,0 +1,52 @@
+"""`/settings`: the profile at a glance, a new time zone, or a fresh triage."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Update
+
+from bot.callbacks import Menu
+from bot.handlers.common import answer_query, remove_buttons, say
+from bot.handlers.triage import cmd_triage, start_zone_change
+from bot.keyboards import button, rows
+from bot.services import LumbarContext
+
+
+async def cmd_settings(update: Update, context: LumbarContext) -> None:
+    """Show time zone, phase and equipment with buttons to change them."""
+    assert update.effective_user is not None
+    user_id = update.effective_user.id
+    lib = context.services.library
+    async with context.services.transaction() as uow:
+        user = await uow.users.seen(user_id, None, context.services.clock())
+        profile = await uow.profiles.get(user_id)
+    equipment = ", ".join(profile.equipment) if profile and profile.equipment else "none"
+    await say(
+        context,
+        user_id,
+        lib.text(
+            "settings",
+            zone=html.escape(user.time_zone),
+            phase=profile.phase if profile else "not set yet",
+            equipment=html.escape(equipment),
+        ),
+        rows(
+            [button(lib.text("btn_set_zone"), Menu("set", "zone"))],
+            [button(lib.text("btn_redo_triage"), Menu("set", "triage"))],
+        ),
+    )
+
+
+async def on_settings_button(update: Update, context: LumbarContext, arg: str) -> None:
+    """Change the time zone (reminders follow it) or redo the whole check."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    await answer_query(update)
+    await remove_buttons(
+        context, update.effective_user.id, query.message.message_id if query.message else None
+    )
+    if arg == "zone":
+        await start_zone_change(context, update.effective_user.id)
+    elif arg == "triage":
+        await cmd_triage(update, context)

@@ -1,0 +1,35 @@
+"""Command line: ``python -m bot.pictures sheet OUT.png`` or ``render --out DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.pictures.cache import CardRenderer
+from bot.pictures.sheet import render_contact_sheet
+from content.loader import load_library
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Render the contact sheet or every card, so drawings can be checked by eye."""
+    parser = argparse.ArgumentParser(prog="python -m bot.pictures", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    sheet = commands.add_parser("sheet", help="all cards in one grid image")
+    sheet.add_argument("out", type=Path, help="PNG file to write")
+    render = commands.add_parser("render", help="every card as its own PNG (cached by content hash)")
+    render.add_argument("--out", type=Path, required=True, help="directory for the PNG files")
+    args = parser.parse_args(argv)
+    library = load_library()
+    if args.command == "sheet":
+        path = render_contact_sheet(library, args.out)
+        sys.stdout.write(f"{path}\n")
+        return 0
+    for exercise_id, path in CardRenderer(library, args.out).render_all().items():
+        sys.stdout.write(f"{exercise_id}\t{path}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

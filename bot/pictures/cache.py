@@ -1,0 +1,83 @@
+"""Render each card once, keep it on disk, and name it by what it was drawn from.
+
+The file name carries a hash of the exercise fields on the card, the pose data
+and ``RENDERER_VERSION``, so changing any of them gives a new file (and a new
+cache key for Telegram file ids) while an unchanged card is never redrawn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot.pictures.card import render_card
+from content.poses import PoseSet, load_pose_sets
+from content.schema import Exercise, Library
+
+# Bump when the drawing code changes what a card looks like.
+RENDERER_VERSION = "1"
+
+
+def card_key(exercise: Exercise, poses: PoseSet) -> str:
+    """Return a short stable hash of everything that decides how the card looks."""
+    fields = {
+        "renderer": RENDERER_VERSION,
+        "id": exercise.id,
+        "name": exercise.name,
+        "difficulty": exercise.difficulty.value,
+        "goal": exercise.goal.value,
+        "equipment": sorted(item.value for item in exercise.equipment),
+        "poses": poses.model_dump(mode="json"),
+    }
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class CardRenderer:
+    """Draws exercise cards on first use and serves them from ``cache_dir`` afterwards."""
+
+    def __init__(
+        self,
+        library: Library,
+        cache_dir: Path,
+        poses: Mapping[str, PoseSet] | None = None,
+    ) -> None:
+        """Check up front that every exercise has pose data, so a gap fails at start."""
+        self._library = library
+        self._cache_dir = cache_dir
+        self._poses = dict(poses) if poses is not None else load_pose_sets()
+        missing = [item.id for item in library.exercises if item.id not in self._poses]
+        if missing:
+            raise KeyError(f"no pose data for exercises: {', '.join(sorted(missing))}")
+        self.renders = 0  # how many cards this instance has drawn (the rest came from disk)
+
+    def key(self, exercise_id: str) -> str:
+        """Return the cache key of an exercise's card (changes when its content changes)."""
+        return card_key(self._library.exercise(exercise_id), self._poses[exercise_id])
+
+    def path(self, exercise_id: str) -> Path:
+        """Return the card's PNG file, drawing it only if it is not on disk yet."""
+        target = self._cache_dir / f"{exercise_id}-{self.key(exercise_id)}.png"
+        if target.exists():
+            return target
+        data = render_card(self._library.exercise(exercise_id), self._poses[exercise_id])
+        self._cache_dir.mkdir(parents=True, exist_ok=True)
+        # Write beside the target and rename, so a reader never sees half a file.
+        handle, temporary = tempfile.mkstemp(dir=self._cache_dir, prefix=f".{exercise_id}-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            Path(temporary).replace(target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        self.renders += 1
+        return target
+
+    def render_all(self) -> dict[str, Path]:
+        """Make sure every card is on disk and return their paths by exercise id."""
+        return {item.id: self.path(item.id) for item in self._library.exercises}

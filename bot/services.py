@@ -1,0 +1,64 @@
+"""The services every handler reaches through the context, built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
+
+from bot.config import Settings
+from bot.uow import UnitOfWork
+from content.schema import Library
+
+if TYPE_CHECKING:
+    from bot.cards import CardPictures
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The real time, in UTC; tests and the playground pass their own clock instead."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Shared, stateless-per-user services: no per-user memory lives here."""
+
+    settings: Settings
+    library: Library
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    pictures: CardPictures
+    clock: Clock = system_clock
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """One session and one transaction; commit on success, roll back on error."""
+        async with self.sessions() as session, session.begin():
+            yield UnitOfWork(session)
+
+
+class BotData:
+    """Typed `bot_data`: holds the services once `post_init` has built them."""
+
+    services: Services
+
+
+class LumbarContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """Handler context with typed access to the services."""
+
+    @property
+    def services(self) -> Services:
+        """The process-wide services."""
+        return self.bot_data.services
+
+
+LumbarApp = Application[
+    ExtBot[None], LumbarContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[LumbarContext]
+]

@@ -1,0 +1,220 @@
+"""Pydantic models that check the raw YAML before it becomes frozen dataclasses.
+
+They mirror ``content.schema`` field by field; anything the schema cannot
+express (unknown keys, empty lists, non-positive counts, a dosage with no
+measure) is rejected here so a broken file fails at start, not mid-session.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from content.schema import Area, Difficulty, Equipment, Goal, Position
+
+# Ids travel in callback data (``s1:done:cat_cow``), so keep them short and plain.
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
+Text = Annotated[str, Field(min_length=1)]
+OneLine = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\n]+$")]
+Count = Annotated[int, Field(gt=0)]
+# A photo caption holds 1024 characters; the steps must leave room for the rest.
+MAX_STEPS_CHARS = 700
+# YAML hands enums over as plain strings, so these fields alone are lax.
+DifficultyField = Annotated[Difficulty, Field(strict=False)]
+GoalField = Annotated[Goal, Field(strict=False)]
+PositionField = Annotated[Position, Field(strict=False)]
+AreaField = Annotated[Area, Field(strict=False)]
+EquipmentField = Annotated[Equipment, Field(strict=False)]
+
+
+T = TypeVar("T")
+
+
+def _unique(items: list[T]) -> list[T]:
+    """Reject repeated entries, which always mean a copy-paste slip."""
+    seen: list[T] = []
+    for item in items:
+        if item in seen:
+            raise ValueError(f"duplicate entry {item!r}")
+        seen.append(item)
+    return items
+
+
+def _no_duplicate_ids(field: str, ids: list[str], noun: str = "id") -> None:
+    """Raise naming ``field`` when an id repeats, since lookups go by id."""
+    for index, item in enumerate(ids):
+        if item in ids[:index]:
+            raise ValueError(f"{field}: duplicate {noun} {item!r}")
+
+
+class Strict(BaseModel):
+    """Base for every content model: no unknown keys, no silent type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DosageModel(Strict):
+    """How much to do; at least one measure must be given."""
+
+    sets: Count = 1
+    reps: Count | None = None
+    hold_seconds: Count | None = None
+    hold_breaths: Count | None = None
+    duration_seconds: Count | None = None
+    per_side: bool = False
+
+    @model_validator(mode="after")
+    def _has_measure(self) -> DosageModel:
+        """A dosage without reps, hold or duration cannot be shown on a card."""
+        measures = (self.reps, self.hold_seconds, self.hold_breaths, self.duration_seconds)
+        if all(value is None for value in measures):
+            raise ValueError(
+                "give at least one of reps, hold_seconds, hold_breaths, duration_seconds"
+            )
+        return self
+
+
+class VariantModel(Strict):
+    """An easier or harder form the article names."""
+
+    id: Id
+    name: Text
+    kind: Literal["easier", "harder"]
+    description: Text
+    dosage: DosageModel | None = None
+
+
+class ExerciseModel(Strict):
+    """One exercise file."""
+
+    id: Id
+    name: Text
+    aka: Annotated[list[Text], AfterValidator(_unique)] = []
+    difficulty: DifficultyField
+    goal: GoalField
+    summary: OneLine
+    muscles: Annotated[list[Text], Field(min_length=1), AfterValidator(_unique)]
+    areas: Annotated[list[AreaField], Field(min_length=1), AfterValidator(_unique)]
+    position: PositionField
+    equipment: Annotated[list[EquipmentField], Field(min_length=1), AfterValidator(_unique)]
+    steps: Annotated[list[Text], Field(min_length=1, max_length=8)]
+    dosage: DosageModel
+    cautions: list[Text] = []
+    variants: list[VariantModel] = []
+    gentle: bool = False
+    weighted: bool = False
+    in_stretch_routine: bool = False
+    minutes: Annotated[float, Field(gt=0, le=30, strict=False)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExerciseModel:
+        """Catch flag combinations that would let the coach pick something unsafe."""
+        if Equipment.NONE in self.equipment and len(self.equipment) > 1:
+            raise ValueError("equipment: 'none' cannot be combined with other equipment")
+        if self.weighted != (Equipment.WEIGHT in self.equipment):
+            raise ValueError("weighted: must be true exactly when equipment includes 'weight'")
+        if self.gentle and self.weighted:
+            raise ValueError("gentle: a weighted exercise cannot be gentle")
+        if sum(len(step) for step in self.steps) > MAX_STEPS_CHARS:
+            raise ValueError(
+                f"steps: more than {MAX_STEPS_CHARS} characters in total do not fit on a card"
+            )
+        _no_duplicate_ids("variants", [variant.id for variant in self.variants])
+        return self
+
+
+class RedFlagModel(Strict):
+    """One screening question."""
+
+    id: Id
+    question: Text
+    emergency: bool
+    advice: Text
+
+
+class ContraindicationModel(Strict):
+    """A condition that needs a doctor's go-ahead first."""
+
+    id: Id
+    question: Text
+    advice: Text
+
+
+class RulesModel(Strict):
+    """``rules.yaml``."""
+
+    red_flags: Annotated[list[RedFlagModel], Field(min_length=1)]
+    red_flag_source: Text
+    emergency_advice: Text
+    see_doctor_advice: Text
+    contraindications: list[ContraindicationModel]
+    avoid_when_in_pain: Annotated[list[Text], Field(min_length=1)]
+    avoid_as_beginner: Annotated[list[Text], Field(min_length=1)]
+    during_exercise: Annotated[list[Text], Field(min_length=1)]
+    roller_rule: Text
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RulesModel:
+        """Triage answers are stored by id, so ids must not collide."""
+        _no_duplicate_ids("red_flags", [flag.id for flag in self.red_flags])
+        _no_duplicate_ids("contraindications", [item.id for item in self.contraindications])
+        return self
+
+
+class TipModel(Strict):
+    """One education tip."""
+
+    id: Id
+    topic: Text
+    text: Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class TipsModel(Strict):
+    """``tips.yaml``."""
+
+    tips: Annotated[list[TipModel], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> TipsModel:
+        """Tips are rotated by id, so ids must not collide."""
+        _no_duplicate_ids("tips", [tip.id for tip in self.tips])
+        return self
+
+
+NudgeText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class NudgesModel(Strict):
+    """``nudges.yaml``."""
+
+    stretch: Annotated[list[NudgeText], Field(min_length=1), AfterValidator(_unique)]
+    water: Annotated[list[NudgeText], Field(min_length=1), AfterValidator(_unique)]
+
+
+class CityModel(Strict):
+    """A city and its IANA zone (checked against zoneinfo by the loader)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    zone: Text
+
+
+class RegionModel(Strict):
+    """One button row of cities."""
+
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    cities: Annotated[list[CityModel], Field(min_length=1)]
+
+
+class RegionsModel(Strict):
+    """``regions.yaml``."""
+
+    regions: Annotated[list[RegionModel], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> RegionsModel:
+        """A city button is found by name, so names must not collide."""
+        _no_duplicate_ids("regions", [region.name for region in self.regions], "name")
+        cities = [city.name for region in self.regions for city in region.cities]
+        _no_duplicate_ids("regions.cities", cities, "name")
+        return self

@@ -1,0 +1,270 @@
+"""Reminder settings and the due-nudge queue the dispatcher claims from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import Enum
+from typing import Any, Literal
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Nudge, NudgeSettings, User
+from db.repositories._sql import insert_for
+
+
+class Unset(Enum):
+    """Marks a settings field the caller leaves as it is."""
+
+    UNSET = "unset"
+
+
+UNSET: Literal[Unset.UNSET] = Unset.UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class NudgePrefs:
+    """The user's reminder settings, as the dispatcher needs them to plan the next nudge."""
+
+    enabled: bool
+    stretch_enabled: bool
+    stretch_times: tuple[str, ...]
+    stretch_days: int
+    water_enabled: bool
+    water_interval_minutes: int
+    wake_start: time
+    wake_end: time
+    quiet_start: time | None
+    quiet_end: time | None
+    paused_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedNudge:
+    """One due nudge, leased to this dispatcher, with what it needs to send and reschedule."""
+
+    id: int
+    user_id: int
+    kind: str
+    due_at: datetime
+    last_text_index: int | None
+    attempts: int
+    time_zone: str
+    blocked_at: datetime | None
+    # None when the user never saved reminder settings.
+    prefs: NudgePrefs | None
+
+
+_PREF_COLUMNS = (
+    NudgeSettings.enabled,
+    NudgeSettings.stretch_enabled,
+    NudgeSettings.stretch_times,
+    NudgeSettings.stretch_days,
+    NudgeSettings.water_enabled,
+    NudgeSettings.water_interval_minutes,
+    NudgeSettings.wake_start,
+    NudgeSettings.wake_end,
+    NudgeSettings.quiet_start,
+    NudgeSettings.quiet_end,
+    NudgeSettings.paused_until,
+)
+
+
+def _claimable(now: datetime) -> tuple[Any, ...]:
+    """Due, and not leased by a dispatcher that may still be sending it."""
+    return (
+        Nudge.due_at <= now,
+        or_(Nudge.claimed_until.is_(None), Nudge.claimed_until < now),
+    )
+
+
+def claim_statement(now: datetime, limit: int) -> Select[*tuple[Any, ...]]:
+    """The claim query: due, unleased rows by due time over ix_nudge_due_at, locked SKIP LOCKED."""
+    return (
+        select(
+            Nudge.id,
+            Nudge.user_id,
+            Nudge.kind,
+            Nudge.due_at,
+            Nudge.last_text_index,
+            Nudge.attempts,
+            User.time_zone,
+            User.blocked_at,
+            NudgeSettings.user_id.label("prefs_user_id"),
+            *_PREF_COLUMNS,
+        )
+        .join(User, User.id == Nudge.user_id)
+        .outerjoin(NudgeSettings, NudgeSettings.user_id == Nudge.user_id)
+        .where(*_claimable(now))
+        .order_by(Nudge.due_at, Nudge.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Nudge)
+    )
+
+
+class NudgeRepository:
+    """Settings per user, one queue row per (user, kind), and lease-based claiming."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_settings(self, user_id: int) -> NudgeSettings | None:
+        """The user's reminder settings, if they ever saved any."""
+        return await self._session.get(NudgeSettings, user_id, populate_existing=True)
+
+    async def save_settings(
+        self,
+        user_id: int,
+        *,
+        now: datetime,
+        enabled: bool | Unset = UNSET,
+        stretch_enabled: bool | Unset = UNSET,
+        stretch_times: list[str] | Unset = UNSET,
+        stretch_days: int | Unset = UNSET,
+        water_enabled: bool | Unset = UNSET,
+        water_interval_minutes: int | Unset = UNSET,
+        wake_start: time | Unset = UNSET,
+        wake_end: time | Unset = UNSET,
+        quiet_start: time | Unset | None = UNSET,
+        quiet_end: time | Unset | None = UNSET,
+        paused_until: datetime | Unset | None = UNSET,
+    ) -> NudgeSettings:
+        """Change the given fields (the rest keep their value, or the defaults on first save)."""
+        given: dict[str, Any] = {
+            "enabled": enabled,
+            "stretch_enabled": stretch_enabled,
+            "stretch_times": stretch_times,
+            "stretch_days": stretch_days,
+            "water_enabled": water_enabled,
+            "water_interval_minutes": water_interval_minutes,
+            "wake_start": wake_start,
+            "wake_end": wake_end,
+            "quiet_start": quiet_start,
+            "quiet_end": quiet_end,
+            "paused_until": paused_until,
+        }
+        values = {key: value for key, value in given.items() if value is not UNSET}
+        values["updated_at"] = now
+        stmt = insert_for(self._session, NudgeSettings).values(user_id=user_id, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["user_id"], set_=values)
+        result = await self._session.scalars(
+            stmt.returning(NudgeSettings), execution_options={"populate_existing": True}
+        )
+        return result.one()
+
+    async def for_user(self, user_id: int) -> list[Nudge]:
+        """The user's queue rows (one per kind), e.g. to show the next reminder times."""
+        rows = await self._session.scalars(
+            select(Nudge)
+            .where(Nudge.user_id == user_id)
+            .order_by(Nudge.kind)
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
+
+    async def schedule(self, user_id: int, kind: str, due_at: datetime | None) -> None:
+        """Set when the user's nudge of this kind is next due (None: not at all); drops leases."""
+        stmt = insert_for(self._session, Nudge).values(
+            user_id=user_id, kind=kind, due_at=due_at, attempts=0
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_id", "kind"],
+            set_={"due_at": due_at, "claimed_until": None, "attempts": 0},
+        )
+        await self._session.execute(stmt)
+
+    async def unschedule_all(self, user_id: int) -> None:
+        """Stop every nudge of the user (reminders off, blocked, or erased)."""
+        await self._session.execute(
+            update(Nudge).where(Nudge.user_id == user_id).values(due_at=None, claimed_until=None)
+        )
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[ClaimedNudge]:
+        """Lease up to ``limit`` due nudges, oldest first; concurrent callers get disjoint rows.
+
+        On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED until the caller
+        commits, and the lease keeps them from other dispatchers until ``now + lease``.
+        SQLite ignores row locks; one bot process per SQLite file is the rule.
+        """
+        stmt = claim_statement(now, limit)
+        rows = (await self._session.execute(stmt)).all()
+        if not rows:
+            return []
+        await self._session.execute(
+            update(Nudge)
+            .where(Nudge.id.in_([row.id for row in rows]))
+            .values(claimed_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        return [_claimed(row) for row in rows]
+
+    async def complete(
+        self,
+        nudge_id: int,
+        sent_at: datetime,
+        next_due_at: datetime | None,
+        text_index: int | None,
+    ) -> None:
+        """The nudge was sent: record it, release the lease and set the next due time."""
+        await self._session.execute(
+            update(Nudge)
+            .where(Nudge.id == nudge_id)
+            .values(
+                last_sent_at=sent_at,
+                due_at=next_due_at,
+                last_text_index=text_index,
+                claimed_until=None,
+                attempts=0,
+            )
+        )
+
+    async def skip(self, nudge_id: int, next_due_at: datetime | None) -> None:
+        """This occurrence is not sent (stale, already active today, gave up): move on."""
+        await self._session.execute(
+            update(Nudge)
+            .where(Nudge.id == nudge_id)
+            .values(due_at=next_due_at, claimed_until=None, attempts=0)
+        )
+
+    async def retry_later(self, nudge_id: int, due_at: datetime | None, attempts: int) -> None:
+        """Sending failed for a passing reason: release the lease and try again at ``due_at``."""
+        await self._session.execute(
+            update(Nudge)
+            .where(Nudge.id == nudge_id)
+            .values(due_at=due_at, attempts=attempts, claimed_until=None)
+        )
+
+    async def due_rows_count(self, now: datetime) -> int:
+        """How many nudges are due and unclaimed (the dispatcher's backlog)."""
+        stmt = select(func.count()).select_from(Nudge).where(*_claimable(now))
+        return int((await self._session.execute(stmt)).scalar_one())
+
+
+def _claimed(row: Any) -> ClaimedNudge:
+    prefs = None
+    if row.prefs_user_id is not None:
+        prefs = NudgePrefs(
+            enabled=row.enabled,
+            stretch_enabled=row.stretch_enabled,
+            stretch_times=tuple(row.stretch_times or ()),
+            stretch_days=row.stretch_days,
+            water_enabled=row.water_enabled,
+            water_interval_minutes=row.water_interval_minutes,
+            wake_start=row.wake_start,
+            wake_end=row.wake_end,
+            quiet_start=row.quiet_start,
+            quiet_end=row.quiet_end,
+            paused_until=row.paused_until,
+        )
+    return ClaimedNudge(
+        id=row.id,
+        user_id=row.user_id,
+        kind=row.kind,
+        due_at=row.due_at,
+        last_text_index=row.last_text_index,
+        attempts=row.attempts,
+        time_zone=row.time_zone,
+        blocked_at=row.blocked_at,
+        prefs=prefs,
+    )

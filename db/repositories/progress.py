@@ -1,0 +1,49 @@
+"""Per-exercise progression levels and when an exercise last hurt."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ExerciseProgress
+from db.repositories._sql import insert_for
+
+
+class ExerciseProgressRepository:
+    """The state progression rules read and write, one row per user and exercise."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def levels(self, user_id: int) -> dict[str, ExerciseProgress]:
+        """Every exercise the user has a level or a hurt mark for, by exercise id."""
+        rows = await self._session.scalars(
+            select(ExerciseProgress)
+            .where(ExerciseProgress.user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+        return {row.exercise_id: row for row in rows}
+
+    async def set_level(self, user_id: int, exercise_id: str, level: int, now: datetime) -> None:
+        """Store the exercise's new level, keeping any hurt mark."""
+        stmt = insert_for(self._session, ExerciseProgress).values(
+            user_id=user_id, exercise_id=exercise_id, level=level, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_id", "exercise_id"],
+            set_={"level": level, "updated_at": now},
+        )
+        await self._session.execute(stmt)
+
+    async def mark_hurt(self, user_id: int, exercise_id: str, on: date, now: datetime) -> None:
+        """Remember the local day the exercise hurt, keeping its level."""
+        stmt = insert_for(self._session, ExerciseProgress).values(
+            user_id=user_id, exercise_id=exercise_id, level=0, hurt_on=on, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_id", "exercise_id"],
+            set_={"hurt_on": on, "updated_at": now},
+        )
+        await self._session.execute(stmt)

@@ -1,0 +1,72 @@
+"""The running streak and the days it is made of."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Streak, StreakDay
+from db.repositories._sql import insert_for
+
+
+class StreakRepository:
+    """Streak numbers (computed by the coach) and the idempotent list of active days."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, user_id: int) -> Streak | None:
+        """The stored streak, if the user ever finished a session."""
+        return await self._session.get(Streak, user_id, populate_existing=True)
+
+    async def last_days(self, user_ids: list[int]) -> dict[int, date | None]:
+        """The last counted local day of each user, in one query (for a batch of nudges)."""
+        if not user_ids:
+            return {}
+        stmt = select(Streak.user_id, Streak.last_on).where(Streak.user_id.in_(set(user_ids)))
+        return {row.user_id: row.last_on for row in await self._session.execute(stmt)}
+
+    async def add_day(self, user_id: int, day_on: date) -> bool:
+        """Mark a local day as active; True only the first time for that day."""
+        stmt = (
+            insert_for(self._session, StreakDay)
+            .values(user_id=user_id, day_on=day_on, sessions=1)
+            .on_conflict_do_nothing(index_elements=["user_id", "day_on"])
+            .returning(StreakDay.day_on)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def save(
+        self,
+        user_id: int,
+        current: int,
+        best: int,
+        last_on: date | None,
+        rest_on: date | None,
+        now: datetime,
+    ) -> Streak:
+        """Store the streak the coach computed."""
+        values = {
+            "current": current,
+            "best": best,
+            "last_on": last_on,
+            "rest_on": rest_on,
+            "updated_at": now,
+        }
+        stmt = insert_for(self._session, Streak).values(user_id=user_id, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["user_id"], set_=values)
+        result = await self._session.scalars(
+            stmt.returning(Streak), execution_options={"populate_existing": True}
+        )
+        return result.one()
+
+    async def days_between(self, user_id: int, start_on: date, end_on: date) -> dict[date, int]:
+        """Active local days in ``start_on``..``end_on`` inclusive, with their session counts."""
+        rows = await self._session.execute(
+            select(StreakDay.day_on, StreakDay.sessions)
+            .where(StreakDay.user_id == user_id, StreakDay.day_on.between(start_on, end_on))
+            .order_by(StreakDay.day_on)
+        )
+        return {day_on: sessions for day_on, sessions in rows}

@@ -1,0 +1,169 @@
+"""Workouts and card answers, with the race-safety a double press needs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import ExerciseResult, Workout
+from db.repositories._sql import insert_for
+
+
+class WorkoutRepository:
+    """Sessions of cards: start, answer, advance, finish, and history for progress."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def open_for_day(self, user_id: int, kind: str, local_on: date) -> Workout | None:
+        """The newest unfinished workout of this kind on this local day, to resume it."""
+        stmt = (
+            select(Workout)
+            .where(
+                Workout.user_id == user_id,
+                Workout.kind == kind,
+                Workout.local_on == local_on,
+                Workout.finished_at.is_(None),
+            )
+            .options(selectinload(Workout.results))
+            .order_by(Workout.started_at.desc(), Workout.id.desc())
+            .limit(1)
+        )
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def start(
+        self,
+        user_id: int,
+        kind: str,
+        local_on: date,
+        plan: list[dict[str, Any]],
+        now: datetime,
+    ) -> Workout:
+        """Begin a workout at its first card."""
+        workout = Workout(
+            user_id=user_id,
+            kind=kind,
+            local_on=local_on,
+            started_at=now,
+            plan=plan,
+            position=0,
+            hurts=0,
+            ended_early=False,
+            results=[],
+        )
+        self._session.add(workout)
+        await self._session.flush()
+        return workout
+
+    async def get(self, workout_id: int, user_id: int | None = None) -> Workout | None:
+        """The workout with its answers; pass ``user_id`` to refuse someone else's."""
+        stmt = (
+            select(Workout)
+            .where(Workout.id == workout_id)
+            .options(selectinload(Workout.results))
+            .execution_options(populate_existing=True)
+        )
+        if user_id is not None:
+            stmt = stmt.where(Workout.user_id == user_id)
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    async def record_answer(
+        self,
+        workout_id: int,
+        user_id: int,
+        position: int,
+        exercise_id: str,
+        variant_id: str | None,
+        outcome: str,
+        now: datetime,
+    ) -> bool:
+        """Store the answer to one card; False when that card was already answered."""
+        stmt = (
+            insert_for(self._session, ExerciseResult)
+            .values(
+                workout_id=workout_id,
+                user_id=user_id,
+                position=position,
+                exercise_id=exercise_id,
+                variant_id=variant_id,
+                outcome=outcome,
+                answered_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["workout_id", "position"])
+            .returning(ExerciseResult.id)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def advance(
+        self, workout_id: int, expected_position: int, new_position: int, hurts: int = 0
+    ) -> bool:
+        """Move to ``new_position`` only from ``expected_position``; ``hurts`` adds to the count."""
+        stmt = (
+            update(Workout)
+            .where(
+                Workout.id == workout_id,
+                Workout.position == expected_position,
+                Workout.finished_at.is_(None),
+            )
+            .values(position=new_position, hurts=Workout.hurts + hurts)
+            .returning(Workout.id)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def set_card_message(self, workout_id: int, message_id: int | None) -> None:
+        """Remember which message shows the current card, to edit or clear its buttons."""
+        await self._session.execute(
+            update(Workout).where(Workout.id == workout_id).values(card_message_id=message_id)
+        )
+
+    async def finish(self, workout_id: int, now: datetime, ended_early: bool = False) -> bool:
+        """End the workout; True only for the call that actually ended it."""
+        stmt = (
+            update(Workout)
+            .where(Workout.id == workout_id, Workout.finished_at.is_(None))
+            .values(finished_at=now, ended_early=ended_early)
+            .returning(Workout.id)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def set_feeling(self, workout_id: int, feeling: str) -> bool:
+        """Store how the user felt afterwards; the first answer wins."""
+        stmt = (
+            update(Workout)
+            .where(Workout.id == workout_id, Workout.feeling.is_(None))
+            .values(feeling=feeling)
+            .returning(Workout.id)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def results(self, workout_id: int) -> list[ExerciseResult]:
+        """The answers of one workout, in card order."""
+        stmt = (
+            select(ExerciseResult)
+            .where(ExerciseResult.workout_id == workout_id)
+            .order_by(ExerciseResult.position)
+        )
+        return list(await self._session.scalars(stmt))
+
+    async def recent(self, user_id: int, since_on: date) -> list[Workout]:
+        """Workouts from ``since_on`` (a local date) on, oldest first, answers loaded."""
+        stmt = (
+            select(Workout)
+            .where(Workout.user_id == user_id, Workout.local_on >= since_on)
+            .options(selectinload(Workout.results))
+            .order_by(Workout.local_on, Workout.started_at, Workout.id)
+        )
+        return list(await self._session.scalars(stmt))
+
+    async def finished_count_between(self, user_id: int, start_on: date, end_on: date) -> int:
+        """How many workouts were finished on local days ``start_on``..``end_on`` inclusive."""
+        stmt = select(func.count()).where(
+            Workout.user_id == user_id,
+            Workout.local_on.between(start_on, end_on),
+            Workout.finished_at.is_not(None),
+        )
+        return int((await self._session.execute(stmt)).scalar_one())

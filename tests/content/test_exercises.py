@@ -1,0 +1,202 @@
+"""The twelve exercises say what the article says, without its translation slips."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from content.format import format_dosage
+from content.schema import Area, Difficulty, Equipment, Goal, Library
+
+ARTICLE = {
+    # id: (difficulty, goal) as the article rates them
+    "superman": (Difficulty.MEDIUM, Goal.BOTH),
+    "chest_lift": (Difficulty.MEDIUM, Goal.STRENGTHEN),
+    "glute_bridge": (Difficulty.EASY, Goal.STRENGTHEN),
+    "prone_leg_lift": (Difficulty.MEDIUM, Goal.STRENGTHEN),
+    "bird_dog": (Difficulty.EASY, Goal.BOTH),
+    "kettlebell_lift": (Difficulty.MEDIUM, Goal.STRENGTHEN),
+    "ball_back_extension": (Difficulty.HARD, Goal.STRENGTHEN),
+    "cobra": (Difficulty.MEDIUM, Goal.BOTH),
+    "mountain_climber": (Difficulty.HARD, Goal.STRENGTHEN),
+    "forward_bend": (Difficulty.EASY, Goal.STRETCH),
+    "cat_cow": (Difficulty.EASY, Goal.STRETCH),
+    # The article rates it but gives no goal; loosening is filed under stretch.
+    "glute_roll": (Difficulty.MEDIUM, Goal.STRETCH),
+}
+
+SLIPS = (
+    "gynecological",
+    "pomus",
+    "pomuscles",
+    " passes",
+    "vision",
+    "angle the legs",
+    "hunchback",
+    "look watch",
+    "trick",
+)
+
+
+def all_text(library: Library) -> list[str]:
+    """Every user-facing sentence the content holds."""
+    texts: list[str] = []
+    for exercise in library.exercises:
+        texts += [exercise.name, exercise.summary, *exercise.steps, *exercise.cautions]
+        texts += [*exercise.muscles]
+        for variant in exercise.variants:
+            texts += [variant.name, variant.description]
+    rules = library.rules
+    texts += [flag.question for flag in rules.red_flags] + [f.advice for f in rules.red_flags]
+    texts += [c.question for c in rules.contraindications] + [
+        c.advice for c in rules.contraindications
+    ]
+    texts += [*rules.avoid_when_in_pain, *rules.avoid_as_beginner, *rules.during_exercise]
+    texts += [rules.roller_rule, rules.emergency_advice, rules.see_doctor_advice]
+    texts += [tip.text for tip in library.tips]
+    return texts
+
+
+def test_exactly_the_twelve_article_exercises_load(library: Library) -> None:
+    """The library holds the article's twelve exercises, no more, no fewer."""
+    assert sorted(e.id for e in library.exercises) == sorted(ARTICLE)
+
+
+@pytest.mark.parametrize(("exercise_id", "rating"), ARTICLE.items())
+def test_difficulty_and_goal_match_the_article(
+    library: Library, exercise_id: str, rating: tuple[Difficulty, Goal]
+) -> None:
+    """A card shows the article's difficulty and goal."""
+    exercise = library.exercise(exercise_id)
+    assert (exercise.difficulty, exercise.goal) == rating
+
+
+def test_no_translation_slips_anywhere(library: Library) -> None:
+    """None of the article's machine-translation slips reaches a user."""
+    for text in all_text(library):
+        lowered = text.lower()
+        for slip in SLIPS:
+            assert slip not in lowered, f"{slip!r} in {text!r}"
+
+
+def test_steps_are_not_numbered_by_hand(library: Library) -> None:
+    """Cards number the steps, so the text must not carry its own numbers."""
+    for exercise in library.exercises:
+        for step in exercise.steps:
+            assert not re.match(r"^\s*\d+[.)]", step), (exercise.id, step)
+
+
+def test_card_caption_fits_a_telegram_photo(library: Library) -> None:
+    """Name, summary, steps and dosage fit the 1024-character caption with room to spare."""
+    for exercise in library.exercises:
+        caption = "\n".join(
+            [exercise.name, exercise.summary, *exercise.steps, format_dosage(exercise.dosage)]
+        )
+        assert len(caption) < 900, exercise.id
+
+
+def test_kettlebell_is_the_only_weighted_exercise(library: Library) -> None:
+    """Weights are never planned for beginners or people in pain, so only one is flagged."""
+    assert [e.id for e in library.exercises if e.weighted] == ["kettlebell_lift"]
+    assert [e.id for e in library.exercises if Equipment.WEIGHT in e.equipment] == [
+        "kettlebell_lift"
+    ]
+
+
+def test_stretch_routine_is_exactly_the_four_stretches(library: Library) -> None:
+    """/stretch offers the forward bend, cat-cow, cobra and glute roll."""
+    routine = {e.id for e in library.exercises if e.in_stretch_routine}
+    assert routine == {"forward_bend", "cat_cow", "cobra", "glute_roll"}
+
+
+def test_gentle_exercises_are_easy_ones(library: Library) -> None:
+    """Plans for strong pain use only the four easy, slow exercises."""
+    gentle = {e.id for e in library.exercises if e.gentle}
+    assert gentle == {"forward_bend", "cat_cow", "glute_bridge", "bird_dog"}
+    assert all(library.exercise(i).difficulty is Difficulty.EASY for i in gentle)
+
+
+def test_equipment_the_article_needs(library: Library) -> None:
+    """Users without a ball or roller are never shown those exercises."""
+    assert library.exercise("ball_back_extension").equipment == (Equipment.BALL,)
+    assert library.exercise("glute_roll").equipment == (Equipment.ROLLER,)
+    assert library.exercise("forward_bend").equipment == (Equipment.NONE,)
+
+
+def test_a_week_can_cover_back_abdomen_and_glutes(library: Library) -> None:
+    """Rotation by area has exercises for each of the three areas the article stresses."""
+    for area in (Area.BACK, Area.ABDOMEN, Area.GLUTES):
+        assert any(area in e.areas for e in library.exercises), area
+    gentle_areas = {a for e in library.exercises if e.gentle for a in e.areas}
+    assert {Area.BACK, Area.ABDOMEN, Area.GLUTES} <= gentle_areas
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "shown"),
+    [
+        ("superman", "3 sets × 10 reps, hold 3 s"),
+        ("chest_lift", "3 sets × 10 reps, hold 3 s"),
+        ("glute_bridge", "3 sets × 12 reps, hold 3 s"),
+        ("prone_leg_lift", "3 sets × 10 reps, hold 2 s"),
+        ("bird_dog", "3 sets × 10 reps per side"),
+        ("kettlebell_lift", "3 sets × 15 reps per side"),
+        ("ball_back_extension", "3 sets × 10 reps"),
+        ("cobra", "10 reps, hold 3 breaths"),
+        ("forward_bend", "5 deep breaths"),
+        ("cat_cow", "3 sets × 10 reps"),
+        ("glute_roll", "about 1 min per side"),
+    ],
+)
+def test_dosage_is_the_articles(library: Library, exercise_id: str, shown: str) -> None:
+    """The card shows the article's reps, holds and sets."""
+    assert format_dosage(library.exercise(exercise_id).dosage) == shown
+
+
+def test_hold_ranges_stay_in_the_steps(library: Library) -> None:
+    """The dosage keeps the lower bound, so the step text keeps the article's range."""
+    assert any("3–5 seconds" in step for step in library.exercise("superman").steps)
+    assert any("2–3 seconds" in step for step in library.exercise("prone_leg_lift").steps)
+    assert any("3 to 5 long breaths" in step for step in library.exercise("cobra").steps)
+
+
+def test_mountain_climber_dosage_is_marked_as_lumbars_choice(library: Library) -> None:
+    """The article gives no count, so the card must not pretend it does."""
+    climber = library.exercise("mountain_climber")
+    assert climber.dosage.reps is not None and climber.dosage.reps <= 10
+    assert any("Lumbar" in caution and "article" in caution for caution in climber.cautions)
+
+
+def test_article_warnings_are_on_the_cards(library: Library) -> None:
+    """The kettlebell and roller cards carry the article's own warnings."""
+    kettlebell = " ".join(library.exercise("kettlebell_lift").cautions).lower()
+    assert "beginner" in kettlebell and "pain" in kettlebell and "lower back" in kettlebell
+    roller = " ".join(library.exercise("glute_roll").cautions).lower()
+    assert "buttocks" in roller and "never on your spine" in roller
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "kind"),
+    [
+        ("superman", "easier"),
+        ("kettlebell_lift", "harder"),
+        ("mountain_climber", "harder"),
+        ("forward_bend", "easier"),
+    ],
+)
+def test_named_variants(library: Library, exercise_id: str, kind: str) -> None:
+    """Variants the article names are offered with the right direction."""
+    assert kind in {v.kind for v in library.exercise(exercise_id).variants}
+
+
+def test_unnamed_exercises_keep_a_name_the_article_used(library: Library) -> None:
+    """Renamed exercises keep the article's name in ``aka`` so the source stays traceable."""
+    assert "Supine back stretch (Superman exercise)" in library.exercise("superman").aka
+    assert "Quadruped stand diagonally" in library.exercise("bird_dog").aka
+
+
+def test_minutes_are_realistic(library: Library) -> None:
+    """Session sizing relies on estimates between a minute and ten."""
+    for exercise in library.exercises:
+        assert 0.5 <= exercise.minutes <= 10, exercise.id
+    assert library.exercise("forward_bend").minutes < library.exercise("bird_dog").minutes

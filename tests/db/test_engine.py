@@ -1,0 +1,131 @@
+"""Engine settings: URLs, SQLite pragmas, the UTC type and a clear error when the DB is down."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.engine import (
+    DEFAULT_DATABASE_URL,
+    DatabaseUnavailableError,
+    check_connection,
+    create_engine,
+    normalize_url,
+)
+from db.models import FileCache, User
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///lumbar.sqlite3", "sqlite+aiosqlite:///lumbar.sqlite3"),
+        ("sqlite:////var/lib/x.db", "sqlite+aiosqlite:////var/lib/x.db"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://u:p@h:5432/d", "postgresql+asyncpg://u:p@h:5432/d"),
+        ("postgres://u:p@h/d", "postgresql+asyncpg://u:p@h/d"),
+        ("postgres://u@h/d?sslmode=require", "postgresql+asyncpg://u@h/d?ssl=require"),
+        ("postgresql+asyncpg://u@h/d", "postgresql+asyncpg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        (DEFAULT_DATABASE_URL, DEFAULT_DATABASE_URL),
+    ],
+)
+def test_normalize_url_maps_plain_urls_to_async_drivers(given: str, expected: str) -> None:
+    assert normalize_url(given) == expected
+
+
+def test_normalize_url_keeps_special_characters_in_passwords() -> None:
+    url = "postgres://bot:p%40ss%2Fword@db.example:5432/lumbar"
+    assert normalize_url(url) == "postgresql+asyncpg://bot:p%40ss%2Fword@db.example:5432/lumbar"
+
+
+def test_normalize_url_rejects_garbage() -> None:
+    with pytest.raises(ValueError, match="not a valid database URL"):
+        normalize_url("not a url")
+
+
+async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() >= 1000
+    finally:
+        await engine.dispose()
+
+
+async def test_in_memory_sqlite_keeps_one_database_across_connections() -> None:
+    engine = create_engine("sqlite://")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_check_connection_passes_on_a_live_database(engine: AsyncEngine) -> None:
+    await check_connection(engine)
+
+
+async def test_check_connection_raises_a_clear_error_on_an_unusable_sqlite_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "not-a-database.sqlite3"
+    path.write_bytes(b"this is not a SQLite database, just some bytes" * 100)
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with pytest.raises(DatabaseUnavailableError, match="cannot reach the database"):
+            await check_connection(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_check_connection_raises_a_clear_error_without_leaking_the_password() -> None:
+    engine = create_engine("postgresql://postgres:secret@127.0.0.1:1/lumbar")
+    try:
+        with pytest.raises(DatabaseUnavailableError, match="cannot reach the database") as info:
+            await check_connection(engine)
+        assert "secret" not in str(info.value)
+        assert "127.0.0.1:1/lumbar" in str(info.value)
+    finally:
+        await engine.dispose()
+
+
+async def test_utc_datetime_comes_back_aware_in_utc(session: AsyncSession) -> None:
+    plus_five = timezone(timedelta(hours=5))
+    written = datetime(2024, 3, 31, 1, 30, tzinfo=plus_five)
+    session.add(User(id=1, time_zone="UTC", created_at=written, updated_at=written))
+    await session.commit()
+    session.expunge_all()
+
+    user = await session.get(User, 1)
+    assert user is not None
+    assert user.created_at.tzinfo is not None
+    assert user.created_at.utcoffset() == timedelta(0)
+    assert user.created_at == written
+    assert user.created_at.hour == 20  # 01:30 at +05:00 is 20:30 UTC the day before
+
+
+async def test_utc_datetime_rejects_naive_datetimes(session: AsyncSession) -> None:
+    naive = datetime(2024, 1, 1, 12, 0)
+    session.add(FileCache(key="k", file_id="f", created_at=naive))
+    with pytest.raises(StatementError, match="naive datetime"):
+        await session.flush()
+
+
+async def test_utc_datetime_compares_instants_not_wall_clocks(session: AsyncSession) -> None:
+    base = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+    for i, key in enumerate(["a", "b", "c"]):
+        session.add(FileCache(key=key, file_id=key, created_at=base + timedelta(hours=i)))
+    await session.flush()
+    # 13:30 UTC written in UTC-10: a naive comparison of wall clocks would get this wrong.
+    cutoff = (base + timedelta(minutes=90)).astimezone(timezone(timedelta(hours=-10)))
+    keys = (await session.scalars(select(FileCache.key).where(FileCache.created_at > cutoff))).all()
+    assert sorted(keys) == ["c"]

@@ -1,0 +1,88 @@
+"""Triage state survives between answers; the profile is replaced by a redone triage."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.repositories import ProfileRepository, TriageRepository
+from tests.db.conftest import make_user
+
+
+async def test_triage_state_is_saved_replaced_and_cleared(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = TriageRepository(session)
+    assert await repo.get_state(1) is None
+
+    await repo.save_state(1, "age", {}, 1, 100, now)
+    later = now + timedelta(seconds=30)
+    saved = await repo.save_state(1, "pain", {"age": "40s", "flags": ["none"]}, 2, 101, later)
+    assert (saved.step, saved.nonce, saved.message_id) == ("pain", 2, 101)
+
+    state = await repo.get_state(1)
+    assert state is not None
+    assert state.answers == {"age": "40s", "flags": ["none"]}
+    assert state.updated_at == later
+
+    assert await repo.clear_state(1)
+    assert await repo.get_state(1) is None
+    assert not await repo.clear_state(1)
+
+
+async def test_triage_state_is_visible_to_the_next_update(
+    session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    async with session_factory() as session, session.begin():
+        await make_user(session, 1, now)
+        await TriageRepository(session).save_state(1, "age", {"consent": True}, 1, None, now)
+    async with session_factory() as session:
+        state = await TriageRepository(session).get_state(1)
+    assert state is not None and state.answers == {"consent": True}
+
+
+async def test_profile_defaults_then_a_redone_triage_replaces_it(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = ProfileRepository(session)
+    assert await repo.get(1) is None
+
+    first = await repo.save(1, now=now, red_flag="soon", red_flag_ids=["night_pain"])
+    assert (first.red_flag, first.red_flag_ids, first.phase) == ("soon", ["night_pain"], "gentle")
+    assert first.equipment == [] and first.cleared_at is None
+    assert await repo.mark_cleared(1, now + timedelta(days=1))
+    cleared = await repo.get(1)
+    assert cleared is not None and cleared.cleared_at == now + timedelta(days=1)
+
+    later = now + timedelta(days=10)
+    redone = await repo.save(
+        1,
+        now=later,
+        pain_now=3,
+        pain_duration="weeks",
+        experience="some",
+        equipment=("mat", "chair"),
+        contraindication_ids=["no_flexion"],
+    )
+    assert redone.red_flag == "none" and redone.red_flag_ids == []
+    assert redone.cleared_at is None  # a new triage is a new assessment
+    assert redone.equipment == ["mat", "chair"]
+    assert redone.contraindication_ids == ["no_flexion"]
+    assert (redone.pain_now, redone.pain_duration, redone.experience) == (3, "weeks", "some")
+    assert redone.completed_at == later
+
+
+async def test_profile_updates_without_a_profile_report_false(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = ProfileRepository(session)
+    assert not await repo.mark_cleared(1, now)
+    assert not await repo.set_phase(1, "build")
+    await repo.save(1, now=now)
+    assert await repo.set_phase(1, "build")
+    profile = await repo.get(1)
+    assert profile is not None and profile.phase == "build"

@@ -1,0 +1,169 @@
+"""Workouts: resume, answer once per card, move once per press, finish once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import ExerciseResult
+from db.repositories import WorkoutRepository
+from tests.db.conftest import make_user
+
+DAY = date(2024, 5, 6)
+PLAN: list[dict[str, Any]] = [
+    {"exercise_id": "cat_cow", "variant_id": None, "dosage": {"reps": 10}},
+    {"exercise_id": "bridge", "variant_id": "short", "dosage": {"hold_s": 5, "sets": 2}},
+    {"exercise_id": "bird_dog", "variant_id": None, "dosage": {"reps": 8}},
+]
+
+
+async def test_start_then_resume_the_open_workout_of_the_day(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    assert await repo.open_for_day(1, "today", DAY) is None
+
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+    assert (workout.position, workout.hurts, workout.finished_at) == (0, 0, None)
+    resumed = await repo.open_for_day(1, "today", DAY)
+    assert resumed is not None and resumed.id == workout.id
+    assert resumed.plan == PLAN
+    assert await repo.open_for_day(1, "stretch", DAY) is None
+    assert await repo.open_for_day(1, "today", DAY + timedelta(days=1)) is None
+
+    assert await repo.finish(workout.id, now)
+    assert await repo.open_for_day(1, "today", DAY) is None
+
+
+async def test_someone_elses_workout_is_not_found(session: AsyncSession, now: datetime) -> None:
+    await make_user(session, 1, now)
+    await make_user(session, 2, now)
+    repo = WorkoutRepository(session)
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+    assert await repo.get(workout.id, user_id=2) is None
+    mine = await repo.get(workout.id, user_id=1)
+    assert mine is not None and mine.results == []
+    assert await repo.get(workout.id + 1000) is None
+
+
+async def test_a_card_answered_twice_counts_once(session: AsyncSession, now: datetime) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+
+    assert await repo.record_answer(workout.id, 1, 0, "cat_cow", None, "done", now)
+    assert not await repo.record_answer(workout.id, 1, 0, "cat_cow", None, "hurt", now)
+    assert await repo.record_answer(workout.id, 1, 1, "bridge", "short", "skipped", now)
+
+    loaded = await repo.get(workout.id)
+    assert loaded is not None
+    assert [(r.position, r.outcome) for r in loaded.results] == [(0, "done"), (1, "skipped")]
+
+
+async def test_a_double_press_from_two_updates_records_one_answer(
+    session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    async with session_factory() as session, session.begin():
+        await make_user(session, 1, now)
+        workout_id = (await WorkoutRepository(session).start(1, "today", DAY, PLAN, now)).id
+
+    async def press(outcome: str) -> bool:
+        async with session_factory() as session, session.begin():
+            return await WorkoutRepository(session).record_answer(
+                workout_id, 1, 0, "cat_cow", None, outcome, now
+            )
+
+    results = await asyncio.gather(press("done"), press("hurt"))
+    assert sorted(results) == [False, True]
+    async with session_factory() as session:
+        count = await session.scalar(
+            select(func.count()).where(ExerciseResult.workout_id == workout_id)
+        )
+    assert count == 1
+
+
+async def test_advance_moves_only_from_the_expected_position(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+
+    assert await repo.advance(workout.id, 0, 1)
+    assert not await repo.advance(workout.id, 0, 1)  # the same press again
+    assert await repo.advance(workout.id, 1, 2, hurts=1)
+    assert not await repo.advance(workout.id, 1, 2, hurts=1)
+
+    loaded = await repo.get(workout.id)
+    assert loaded is not None and (loaded.position, loaded.hurts) == (2, 1)
+
+
+async def test_a_finished_workout_does_not_move_or_finish_again(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+    await repo.set_card_message(workout.id, 555)
+
+    assert await repo.finish(workout.id, now + timedelta(minutes=9), ended_early=True)
+    assert not await repo.finish(workout.id, now + timedelta(minutes=10))
+    assert not await repo.advance(workout.id, 0, 1)
+
+    loaded = await repo.get(workout.id)
+    assert loaded is not None
+    assert loaded.finished_at == now + timedelta(minutes=9)
+    assert loaded.ended_early is True
+    assert loaded.card_message_id == 555
+
+
+async def test_the_first_feeling_wins(session: AsyncSession, now: datetime) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+    assert await repo.set_feeling(workout.id, "better")
+    assert not await repo.set_feeling(workout.id, "worse")
+    loaded = await repo.get(workout.id)
+    assert loaded is not None and loaded.feeling == "better"
+
+
+async def test_recent_workouts_come_with_their_answers(
+    session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    async with session_factory() as session, session.begin():
+        await make_user(session, 1, now)
+        await make_user(session, 2, now)
+        repo = WorkoutRepository(session)
+        for offset in (0, 3, 8):
+            day = DAY - timedelta(days=offset)
+            workout = await repo.start(1, "today", day, PLAN, now - timedelta(days=offset))
+            await repo.record_answer(workout.id, 1, 0, "cat_cow", None, "done", now)
+            await repo.record_answer(workout.id, 1, 1, "bridge", "short", "hurt", now)
+        await repo.start(2, "today", DAY, PLAN, now)
+
+    async with session_factory() as session:
+        recent = await WorkoutRepository(session).recent(1, DAY - timedelta(days=7))
+    # The session is closed: reading results must not need a lazy load.
+    assert [w.local_on for w in recent] == [DAY - timedelta(days=3), DAY]
+    assert [[r.outcome for r in w.results] for w in recent] == [["done", "hurt"]] * 2
+
+
+async def test_finished_count_counts_finished_ones_in_the_inclusive_range(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    for offset, finish in [(0, True), (1, True), (1, False), (2, True), (7, True)]:
+        workout = await repo.start(1, "today", DAY - timedelta(days=offset), PLAN, now)
+        if finish:
+            await repo.finish(workout.id, now)
+    assert await repo.finished_count_between(1, DAY - timedelta(days=2), DAY) == 3
+    assert (
+        await repo.finished_count_between(1, DAY - timedelta(days=1), DAY - timedelta(days=1)) == 1
+    )
+    assert await repo.finished_count_between(2, DAY - timedelta(days=30), DAY) == 0

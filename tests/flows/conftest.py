@@ -1,0 +1,154 @@
+"""Flow tests: the real bot, polling the Bot API emulator over loopback, on a real database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.emulator import BotApiServer, FakeUser, StoredMessage
+from bot.emulator.ptb import polling
+from bot.scheduler import DispatchReport, NudgeDispatcher
+from bot.services import LumbarApp, Services
+
+TOKEN = "123456789:AAE-lumbar-test-token_0123456789abcdef"
+QUIET = 0.3
+
+
+@dataclass
+class FakeClock:
+    """A clock the tests move by hand; the bot reads it through `Services.clock`."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment
+
+
+@dataclass
+class Lumbar:
+    """The bot as a user meets it: send text, press buttons, read what came back."""
+
+    server: BotApiServer
+    app: LumbarApp
+    clock: FakeClock
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data.services
+
+    def user(self, user_id: int = 1001, name: str = "Ann") -> FakeUser:
+        return self.server.user(user_id, first_name=name)
+
+    async def send(self, user: FakeUser, text: str) -> list[StoredMessage]:
+        self.server.send_text(user, text)
+        await self.server.settle(quiet=QUIET)
+        return self.server.new_bot_messages(user)
+
+    def find_button(self, user: FakeUser, label: str) -> tuple[StoredMessage, str]:
+        """The newest bot message with a button whose text contains `label`."""
+        for message in reversed(self.server.bot_messages(user)):
+            for row in self.server.buttons(message):
+                for text, data in row:
+                    if label.lower() in text.lower() and data is not None:
+                        return message, data
+        raise AssertionError(f"no button {label!r}; last: {self.describe(user)[-3:]}")
+
+    async def press(self, user: FakeUser, label: str) -> list[StoredMessage]:
+        message, data = self.find_button(user, label)
+        self.server.press(user, message.message_id, data)
+        await self.server.settle(quiet=QUIET)
+        return self.server.new_bot_messages(user)
+
+    async def press_data(self, user: FakeUser, message_id: int, data: str) -> list[StoredMessage]:
+        self.server.press(user, message_id, data, force=True)
+        await self.server.settle(quiet=QUIET)
+        return self.server.new_bot_messages(user)
+
+    def describe(self, user: FakeUser) -> list[str]:
+        return [(m.text or m.caption or f"<{m.kind}>") for m in self.server.bot_messages(user)]
+
+    async def triage(
+        self,
+        user: FakeUser,
+        *,
+        red_flags: Iterable[int] = (),
+        contraindications: Iterable[int] = (),
+        pain: int = 2,
+        duration: str = "Some weeks",
+        experience: str = "Now and then",
+        equipment: Iterable[str] = ("Exercise mat",),
+        region: str = "Europe",
+        city: str = "Berlin",
+        reminders: bool = True,
+    ) -> list[StoredMessage]:
+        """Answer the whole triage with buttons; returns the last answer's messages."""
+        flagged, contra = set(red_flags), set(contraindications)
+        await self.send(user, "/start")
+        out = await self.press(user, "Yes, let's start")
+        for index in range(len(self.services.library.rules.red_flags)):
+            out = await self.press(user, "Yes" if index in flagged else "No")
+            if index in flagged:
+                return out
+        for index in range(len(self.services.library.rules.contraindications)):
+            out = await self.press(user, "Yes" if index in contra else "No")
+        await self.press(user, str(pain))
+        await self.press(user, duration)
+        await self.press(user, experience)
+        for item in equipment:
+            await self.press(user, item)
+        await self.press(user, "Done" if equipment else "none of these")
+        await self.press(user, region)
+        out = await self.press(user, city)
+        return out + await self.press(user, "Yes, remind me" if reminders else "No reminders")
+
+    async def dispatch(self) -> DispatchReport:
+        """Run the nudge dispatcher once, as the repeating job does."""
+        dispatcher = NudgeDispatcher(self.services, self.app.bot)
+        report = await dispatcher.run_once()
+        await self.server.settle(quiet=QUIET)
+        return report
+
+
+@pytest.fixture(scope="session")
+def card_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Cards render once per test session, as they do once per deployment."""
+    return tmp_path_factory.mktemp("cards")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_settings(server: BotApiServer, db_url: str, cache: Path, **extra: object) -> Settings:
+    return Settings(
+        telegram_bot_token=SecretStr(TOKEN),
+        database_url=db_url,
+        telegram_base_url=server.base_url,
+        telegram_base_file_url=server.base_file_url,
+        cache_dir=cache,
+        nudge_interval_seconds=3600,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def lumbar(db_url: str, card_cache: Path, clock: FakeClock) -> AsyncIterator[Lumbar]:
+    """The real application, polling a fresh emulator, on each database backend."""
+    async with BotApiServer(token=TOKEN) as server:
+        app = build_application(make_settings(server, db_url, card_cache), clock=clock)
+        async with polling(app, poll_timeout=1.0):
+            yield Lumbar(server, app, clock)
