@@ -17,7 +17,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="run the bot (the default)")
     sheet = sub.add_parser("sheet", help="render every exercise card into one contact sheet")
     sheet.add_argument("out", type=Path)
+    play = sub.add_parser("playground", help="try the bot in a browser, no Telegram needed")
+    play.add_argument("--port", type=int, default=8080, help="page port on 127.0.0.1")
+    play.add_argument("--data", type=Path, default=None, help="keep data here (default: temp)")
     args = parser.parse_args(argv)
+
+    if args.command == "playground":
+        from bot.playground.cli import run as run_playground
+
+        return run_playground(args.port, args.data)
 
     if args.command == "sheet":
         from bot.pictures import render_contact_sheet
@@ -35,7 +43,7 @@ def _run_bot() -> int:
     from bot.logs import configure_logging
 
     try:
-        settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+        settings = Settings()  # type: ignore[call-arg,unused-ignore]  # from the environment
     except ValidationError as error:
         print(f"lumbar: configuration error: {describe_errors(error)}", file=sys.stderr)
         return 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 import logging
 from datetime import timedelta
 from typing import cast
@@ -98,6 +100,34 @@ async def build_services(settings: Settings, clock: Clock) -> Services:
     )
     log.info("ready: %d exercises, database migrated", len(library.exercises))
     return services
+
+
+@contextlib.asynccontextmanager
+async def running(app: LumbarApp, *, poll_timeout: float = 10.0) -> AsyncIterator[LumbarApp]:
+    """Run the bot with long polling inside a block, as `run_polling` would, hooks included.
+
+    The tests and the playground use this to run the real bot inside their own event loop.
+    """
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0,
+            timeout=timedelta(seconds=poll_timeout),
+            allowed_updates=Update.ALL_TYPES,
+        )
+        yield app
+    finally:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
 
 
 def run(settings: Settings, *, clock: Clock = system_clock) -> None:

@@ -60,7 +60,7 @@ def render_caption(
 
 
 def _goal(exercise: Exercise) -> str:
-    return {"strengthen": "Strengthen", "stretch": "Stretch", "both": "Strengthen & stretch"}[
+    return {"strengthen": "Strengthen", "stretch": "Stretch", "both": "Strengthen &amp; stretch"}[
         exercise.goal.value
     ]
 

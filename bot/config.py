@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     admin_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     cache_dir: Path = Path(".cache/lumbar")
-    nudge_interval_seconds: float = Field(default=5.0, gt=0, le=300)
+    nudge_interval_seconds: float = Field(default=5.0, gt=0, le=86400)
     nudge_batch_size: int = Field(default=200, ge=1, le=5000)
     rate_limit_per_second: float = Field(default=25.0, gt=0)
 

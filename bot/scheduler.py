@@ -243,7 +243,7 @@ def schedule_dispatcher(app: LumbarApp, settings: Any) -> None:
     app.job_queue.run_repeating(
         dispatch_nudges,
         interval=settings.nudge_interval_seconds,
-        first=1.0,
+        first=settings.nudge_interval_seconds,
         name="nudge-dispatcher",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
     )

@@ -41,6 +41,7 @@ SegmentName = Literal[
     "far_shin",
     "far_foot",
 ]
+SEGMENTS: tuple[SegmentName, ...] = SegmentName.__args__  # type: ignore[attr-defined]
 # Parts that can rest on a surface: limb segments, the trunk (or its hips or chest), head, weight.
 PartName = SegmentName | Literal["torso", "hips", "chest", "head", "kettlebell"]
 PointName = Literal[
@@ -122,7 +123,8 @@ class Note(Strict):
 
     text: Annotated[str, Field(min_length=1, max_length=32)]
     at: PointName
-    offset: Pair = (0.0, 0.0)
+    offset: Pair = (0.0, 0.0)  # cm from the point to the middle of the callout
+    leader: bool = True  # draw a line to the point; off for remarks about the whole pose
 
 
 class Frame(Strict):
@@ -158,11 +160,12 @@ class Frame(Strict):
 
         A far limb given no angles of its own copies the near limb, scale included.
         """
-        if segment in self.scale:
-            return self.scale[segment]  # type: ignore[index]
+        scales: dict[str, float] = {str(name): value for name, value in self.scale.items()}
+        if segment in scales:
+            return scales[segment]
         copied = self.far_arm is None if segment.endswith(_ARM_SEGMENTS) else self.far_leg is None
         if segment.startswith("far_") and copied:
-            return self.scale.get("near_" + segment.removeprefix("far_"), 1.0)  # type: ignore[call-overload]
+            return scales.get("near_" + segment.removeprefix("far_"), 1.0)
         return 1.0
 
     @model_validator(mode="after")
@@ -176,7 +179,10 @@ class Frame(Strict):
         )
         for field, side, angles, limits, names in limbs:
             for joint, upper, lower, low, high in limits:
-                scales = (self.length(f"{side}_{names[upper]}"), self.length(f"{side}_{names[lower]}"))
+                scales = (
+                    self.length(f"{side}_{names[upper]}"),
+                    self.length(f"{side}_{names[lower]}"),
+                )
                 if min(scales) < _FORESHORTENED:
                     continue
                 bend = flexion(angles[upper], angles[lower], joint)

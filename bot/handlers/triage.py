@@ -364,7 +364,7 @@ async def _after_answer(
     *,
     keep_nonce: bool,
 ) -> None:
-    """Persist the new state; at the end, write the profile and reminders in the same transaction."""
+    """Persist the new state; at the end, profile and reminders go in the same transaction."""
     if step == TriageStep.DECLINED:
         await uow.triage.clear_state(user_id)
     elif step in STOPPED:

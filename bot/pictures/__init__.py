@@ -1,5 +1,6 @@
 """Exercise cards and the progress heatmap, drawn with Pillow and cached on disk."""
 
+from bot.pictures.animation import render_animation
 from bot.pictures.cache import RENDERER_VERSION, CardRenderer, card_key
 from bot.pictures.card import render_card
 from bot.pictures.heatmap import heatmap_cells, render_heatmap
@@ -13,6 +14,7 @@ __all__ = [
     "contact_gap",
     "heatmap_cells",
     "lowest_point",
+    "render_animation",
     "render_card",
     "render_contact_sheet",
     "render_heatmap",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot.pictures sheet OUT.png`` or ``render --out DIR``."""
+"""Command line: draw the contact sheet, every card, or every animation for checking by eye."""
 
 from __future__ import annotations
 
@@ -18,15 +18,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     sheet = commands.add_parser("sheet", help="all cards in one grid image")
     sheet.add_argument("out", type=Path, help="PNG file to write")
-    render = commands.add_parser("render", help="every card as its own PNG (cached by content hash)")
+    render = commands.add_parser(
+        "render", help="every card as its own PNG (cached by content hash)"
+    )
     render.add_argument("--out", type=Path, required=True, help="directory for the PNG files")
+    gif = commands.add_parser("gif", help="every exercise as an animated GIF (cached)")
+    gif.add_argument("--out", type=Path, required=True, help="directory for the GIF files")
     args = parser.parse_args(argv)
     library = load_library()
     if args.command == "sheet":
         path = render_contact_sheet(library, args.out)
         sys.stdout.write(f"{path}\n")
         return 0
-    for exercise_id, path in CardRenderer(library, args.out).render_all().items():
+    renderer = CardRenderer(library, args.out)
+    if args.command == "gif":
+        paths = {item.id: renderer.animation_path(item.id) for item in library.exercises}
+    else:
+        paths = renderer.render_all()
+    for exercise_id, path in paths.items():
         sys.stdout.write(f"{exercise_id}\t{path}\n")
     return 0
 

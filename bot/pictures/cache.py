@@ -11,9 +11,10 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from bot.pictures.animation import render_animation
 from bot.pictures.card import render_card
 from content.poses import PoseSet, load_pose_sets
 from content.schema import Exercise, Library
@@ -22,10 +23,11 @@ from content.schema import Exercise, Library
 RENDERER_VERSION = "1"
 
 
-def card_key(exercise: Exercise, poses: PoseSet) -> str:
+def card_key(exercise: Exercise, poses: PoseSet, kind: str = "card") -> str:
     """Return a short stable hash of everything that decides how the card looks."""
     fields = {
         "renderer": RENDERER_VERSION,
+        "kind": kind,
         "id": exercise.id,
         "name": exercise.name,
         "difficulty": exercise.difficulty.value,
@@ -62,12 +64,27 @@ class CardRenderer:
     def path(self, exercise_id: str) -> Path:
         """Return the card's PNG file, drawing it only if it is not on disk yet."""
         target = self._cache_dir / f"{exercise_id}-{self.key(exercise_id)}.png"
+        return self._cached(target, exercise_id, render_card)
+
+    def animation_path(self, exercise_id: str) -> Path:
+        """Return the exercise's animated GIF, drawing it only if it is not on disk yet."""
+        exercise = self._library.exercise(exercise_id)
+        key = card_key(exercise, self._poses[exercise_id], kind="gif")
+        target = self._cache_dir / f"{exercise_id}-{key}.gif"
+        return self._cached(target, exercise_id, render_animation)
+
+    def _cached(
+        self, target: Path, exercise_id: str, draw: Callable[[Exercise, PoseSet], bytes]
+    ) -> Path:
+        """Return ``target``, first writing it with ``draw`` if it does not exist."""
         if target.exists():
             return target
-        data = render_card(self._library.exercise(exercise_id), self._poses[exercise_id])
+        data = draw(self._library.exercise(exercise_id), self._poses[exercise_id])
         self._cache_dir.mkdir(parents=True, exist_ok=True)
         # Write beside the target and rename, so a reader never sees half a file.
-        handle, temporary = tempfile.mkstemp(dir=self._cache_dir, prefix=f".{exercise_id}-", suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(
+            dir=self._cache_dir, prefix=f".{exercise_id}-", suffix=".tmp"
+        )
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)

@@ -63,7 +63,9 @@ def _panel_width(poses: PoseSet) -> int:
 def _fixed_height(poses: PoseSet, footer: int) -> int:
     """Return the card height taken by everything except the drawings themselves."""
     rows = len(poses.frames) // _columns(poses)
-    return HEADER_H + 2 * MARGIN + footer + GAP * (rows - 1) + rows * (LABEL_H + FLOOR_H + PANEL_PAD)
+    return (
+        HEADER_H + 2 * MARGIN + footer + GAP * (rows - 1) + rows * (LABEL_H + FLOOR_H + PANEL_PAD)
+    )
 
 
 def card_size(poses: PoseSet, scene: Scene | None = None) -> tuple[int, int]:
@@ -89,7 +91,9 @@ def _panels(poses: PoseSet, height: int, footer: int) -> list[Box]:
     available_h = height - top - footer - MARGIN
     width = _panel_width(poses)
     if poses.layout == "columns":
-        return [Box(MARGIN + index * (width + GAP), top, width, available_h) for index in range(count)]
+        return [
+            Box(MARGIN + index * (width + GAP), top, width, available_h) for index in range(count)
+        ]
     panel_h = (available_h - GAP * (count - 1)) // count
     return [Box(MARGIN, top + index * (panel_h + GAP), width, panel_h) for index in range(count)]
 
@@ -135,11 +139,16 @@ def _panel(scene: Scene, index: int, view: View, box: Box) -> Image.Image:
         draw_note(pen, view, _points(placed)[note.at], note, 26 * SS)
     _label(pen, index, frame.label, box)
     mask = Image.new("L", image.size, 0)
-    ImageDraw.Draw(mask).rounded_rectangle((0, 0, image.width - 1, image.height - 1), radius=22 * SS, fill=255)
+    ImageDraw.Draw(mask).rounded_rectangle(
+        (0, 0, image.width - 1, image.height - 1), radius=22 * SS, fill=255
+    )
     framed = Image.new("RGB", image.size, style.BACKGROUND)
     framed.paste(image, (0, 0), mask)
     ImageDraw.Draw(framed).rounded_rectangle(
-        (0, 0, image.width - 1, image.height - 1), radius=22 * SS, outline=style.PANEL_EDGE, width=2 * SS
+        (0, 0, image.width - 1, image.height - 1),
+        radius=22 * SS,
+        outline=style.PANEL_EDGE,
+        width=2 * SS,
     )
     return framed
 
@@ -162,7 +171,15 @@ def _label(pen: ImageDraw.ImageDraw, index: int, label: str, box: Box) -> None:
     cx, cy = 22 * SS + radius, 18 * SS + radius
     pen.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=style.ACCENT)
     number = style.font(30 * SS)
-    pen.text((cx, cy), str(index + 1), font=number, fill=(255, 255, 255), anchor="mm", stroke_width=SS, stroke_fill=(255, 255, 255))
+    pen.text(
+        (cx, cy),
+        str(index + 1),
+        font=number,
+        fill=(255, 255, 255),
+        anchor="mm",
+        stroke_width=SS,
+        stroke_fill=(255, 255, 255),
+    )
     label = style.safe(label)
     left = cx + radius + 14 * SS
     room = box.width * SS - left - 14 * SS
@@ -175,8 +192,13 @@ def _label(pen: ImageDraw.ImageDraw, index: int, label: str, box: Box) -> None:
     first = cy - step * (len(lines) - 1) / 2
     for number_of_line, line in enumerate(lines):
         pen.text(
-            (left, first + number_of_line * step), line, font=font, fill=style.INK, anchor="lm",
-            stroke_width=1, stroke_fill=style.INK,
+            (left, first + number_of_line * step),
+            line,
+            font=font,
+            fill=style.INK,
+            anchor="lm",
+            stroke_width=1,
+            stroke_fill=style.INK,
         )
 
 
@@ -189,8 +211,13 @@ def _header(pen: ImageDraw.ImageDraw, exercise: Exercise) -> None:
     while size > 34 and pen.textlength(name, font=style.font(size * SS)) > room:
         size -= 2
     pen.text(
-        (MARGIN * SS + 6 * SS, 78 * SS), name, font=style.font(size * SS), fill=style.HEADER_INK,
-        anchor="ls", stroke_width=SS, stroke_fill=style.HEADER_INK,
+        (MARGIN * SS + 6 * SS, 78 * SS),
+        name,
+        font=style.font(size * SS),
+        fill=style.HEADER_INK,
+        anchor="ls",
+        stroke_width=SS,
+        stroke_fill=style.HEADER_INK,
     )
     x = MARGIN * SS + 6 * SS
     y = 112 * SS
@@ -213,7 +240,7 @@ def _chip(
     ink: style.RGB = (255, 255, 255),
     dots: int = 0,
 ) -> int:
-    """Draw a rounded label (optionally led by 1-3 difficulty dots) and return where the next starts."""
+    """Draw a rounded label, optionally led by 1-3 difficulty dots; return the next x."""
     font = style.font(30 * SS)
     height = 58 * SS
     pad = 20 * SS
@@ -230,7 +257,15 @@ def _chip(
         cursor += 2 * dot_r + 6 * SS
     if dots:
         cursor += 6 * SS
-    pen.text((cursor, y + height // 2), text, font=font, fill=ink, anchor="lm", stroke_width=1, stroke_fill=ink)
+    pen.text(
+        (cursor, y + height // 2),
+        text,
+        font=font,
+        fill=ink,
+        anchor="lm",
+        stroke_width=1,
+        stroke_fill=ink,
+    )
     return x + width + 14 * SS
 
 
@@ -239,24 +274,34 @@ def _footer(pen: ImageDraw.ImageDraw, top: int) -> None:
     y = (top + FOOTER_H // 2 - 6) * SS
     x = (MARGIN + 6) * SS
     font = style.font(25 * SS)
-    pen.rounded_rectangle((x, y - 13 * SS, x + 34 * SS, y + 13 * SS), radius=9 * SS, fill=style.GHOST)
+    pen.rounded_rectangle(
+        (x, y - 13 * SS, x + 34 * SS, y + 13 * SS), radius=9 * SS, fill=style.GHOST
+    )
     x += 44 * SS
     x = _legend_text(pen, x, y, "= before", font)
     pen.line((x, y, x + 34 * SS, y), fill=style.ACCENT, width=8 * SS)
-    pen.polygon([(x + 52 * SS, y), (x + 30 * SS, y - 14 * SS), (x + 30 * SS, y + 14 * SS)], fill=style.ACCENT)
+    pen.polygon(
+        [(x + 52 * SS, y), (x + 30 * SS, y - 14 * SS), (x + 30 * SS, y + 14 * SS)],
+        fill=style.ACCENT,
+    )
     x += 64 * SS
     x = _legend_text(pen, x, y, "= move", font)
     for offset, side in ((0, "far"), (16, "near")):
         left = x + offset * SS
         pen.rounded_rectangle(
-            (left, y - 13 * SS, left + 22 * SS, y + 13 * SS), radius=8 * SS,
-            fill=style.BODY[("pants", side)], outline=style.OUTLINE, width=SS,
+            (left, y - 13 * SS, left + 22 * SS, y + 13 * SS),
+            radius=8 * SS,
+            fill=style.BODY[("pants", side)],
+            outline=style.OUTLINE,
+            width=SS,
         )
     x += 50 * SS
     _legend_text(pen, x, y, "= light: right side, dark: left side", font)
 
 
-def _legend_text(pen: ImageDraw.ImageDraw, x: int, y: int, text: str, font: ImageFont.FreeTypeFont) -> int:
+def _legend_text(
+    pen: ImageDraw.ImageDraw, x: int, y: int, text: str, font: ImageFont.FreeTypeFont
+) -> int:
     """Write one legend entry and return where the next one starts."""
     pen.text((x, y), text, font=font, fill=style.MUTED, anchor="lm")
     return x + int(pen.textlength(text, font=font)) + 36 * SS
@@ -286,4 +331,3 @@ def render_card(exercise: Exercise, poses: PoseSet) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
-

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from bot.pictures import style
 from bot.pictures.scene import (
-    BELL_BASE_DROP as BASE_DROP,
+    BELL_BASE_DROP,
     BELL_RADIUS,
     HANDLE_RISE,
     WALL_WIDTH,
@@ -91,7 +91,15 @@ def _limb(draw: ImageDraw.ImageDraw, view: View, capsules: list[Capsule], line: 
 def _sleeve(draw: ImageDraw.ImageDraw, view: View, upper_arm: Capsule, line: float) -> None:
     """Draw a short T-shirt sleeve over the top of the upper arm."""
     end = upper_arm.a + (upper_arm.b - upper_arm.a) * 0.5
-    sleeve = Capsule(upper_arm.name, upper_arm.a, end, upper_arm.ra + 0.9, upper_arm.ra + 0.6, "shirt", upper_arm.side)
+    sleeve = Capsule(
+        upper_arm.name,
+        upper_arm.a,
+        end,
+        upper_arm.ra + 0.9,
+        upper_arm.ra + 0.6,
+        "shirt",
+        upper_arm.side,
+    )
     _fill_capsule(draw, view, sleeve, style.OUTLINE, line)
     _fill_capsule(draw, view, sleeve, style.BODY[("shirt", upper_arm.side)], 0.0)
 
@@ -102,10 +110,17 @@ def _trunk(draw: ImageDraw.ImageDraw, view: View, body: Body, line: float) -> No
     _fill_capsule(draw, view, neck, style.OUTLINE, line)
     _fill_capsule(draw, view, neck, style.BODY[("skin", "near")], 0.0)
     outline = [view.px(point) for point in body.torso]
-    draw.polygon(outline, fill=style.BODY[("shirt", "near")], outline=style.OUTLINE, width=round(line))
-    hips = [view.px(point) for point in body.hips]
-    draw.polygon(hips, fill=style.BODY[("pants", "near")])
-    draw.line([*hips[-1:], hips[0]], fill=style.OUTLINE, width=round(line))
+    draw.polygon(
+        outline, fill=style.BODY[("shirt", "near")], outline=style.OUTLINE, width=round(line)
+    )
+    _hips(draw, view, body, line)
+
+
+def _hips(draw: ImageDraw.ImageDraw, view: View, body: Body, line: float) -> None:
+    """Draw the trousers over the pelvis, the belt line and the trunk's outline."""
+    draw.polygon([view.px(point) for point in body.hips], fill=style.BODY[("pants", "near")])
+    draw.line([view.px(point) for point in body.belt], fill=style.OUTLINE, width=round(line))
+    outline = [view.px(point) for point in body.torso]
     draw.polygon(outline, outline=style.OUTLINE, width=round(line))
 
 
@@ -130,7 +145,9 @@ def _head(draw: ImageDraw.ImageDraw, view: View, body: Body, line: float) -> Non
     _circle(draw, eye, max(view.length(1.5), 2.0), style.OUTLINE)
 
 
-def draw_body(draw: ImageDraw.ImageDraw, view: View, body: Body, *, behind: Kettlebell | None = None) -> None:
+def draw_body(
+    draw: ImageDraw.ImageDraw, view: View, body: Body, *, behind: Kettlebell | None = None
+) -> None:
     """Draw a figure far limbs first, then the trunk, then the near limbs and the head."""
     line = max(view.length(0.55), 2.0)
     by_name = {capsule.name: capsule for capsule in body.capsules}
@@ -141,9 +158,7 @@ def draw_body(draw: ImageDraw.ImageDraw, view: View, body: Body, *, behind: Kett
         _limb(draw, view, leg, line)
         if side == "near":
             # Trousers run on from the hips into the near thigh without a seam at the hip joint.
-            hips = [view.px(point) for point in body.hips]
-            draw.polygon(hips, fill=style.BODY[("pants", "near")])
-            draw.polygon([view.px(point) for point in body.torso], outline=style.OUTLINE, width=round(line))
+            _hips(draw, view, body, line)
         if side == "near" and behind is not None:
             draw_kettlebell(draw, view, behind)
         arm = [by_name[f"{side}_{part}"] for part in ("upper_arm", "forearm", "hand")]
@@ -189,8 +204,11 @@ def draw_floor(draw: ImageDraw.ImageDraw, view: View, scene: Scene) -> None:
         right = view.px(P(scene.mat[1], 0))[0]
         top = view.px(P(0, scene.support))[1]
         draw.rounded_rectangle(
-            (left, top, right, view.floor_y), radius=max(2, round(view.floor_y - top) // 2),
-            fill=style.MAT, outline=style.MAT_EDGE, width=2,
+            (left, top, right, view.floor_y),
+            radius=max(2, round(view.floor_y - top) // 2),
+            fill=style.MAT,
+            outline=style.MAT_EDGE,
+            width=2,
         )
     if scene.ball is not None:
         _draw_ball(draw, view, scene.ball)
@@ -204,9 +222,19 @@ def _draw_ball(draw: ImageDraw.ImageDraw, view: View, ball: Ball) -> None:
     radius = view.length(ball.radius)
     _circle(draw, centre, radius + 3, style.BALL_EDGE)
     _circle(draw, centre, radius, style.BALL)
-    box = (centre[0] - radius * 0.55, centre[1] - radius, centre[0] + radius * 0.55, centre[1] + radius)
+    box = (
+        centre[0] - radius * 0.55,
+        centre[1] - radius,
+        centre[0] + radius * 0.55,
+        centre[1] + radius,
+    )
     draw.arc(box, 0, 360, fill=style.BALL_EDGE, width=3)
-    _circle(draw, (centre[0] - radius * 0.45, centre[1] - radius * 0.45), radius * 0.16, style.shade(style.BALL, 1.45))
+    _circle(
+        draw,
+        (centre[0] - radius * 0.45, centre[1] - radius * 0.45),
+        radius * 0.16,
+        style.shade(style.BALL, 1.45),
+    )
 
 
 def _draw_roller(draw: ImageDraw.ImageDraw, view: View, roller: Ball) -> None:
@@ -228,16 +256,32 @@ def draw_kettlebell(draw: ImageDraw.ImageDraw, view: View, bell: Kettlebell) -> 
     handle_half = radius * 0.62
     thickness = max(view.length(2.4), 4.0)
     box = (grip[0] - handle_half, top, grip[0] + handle_half, centre[1] - radius * 0.2)
-    draw.rounded_rectangle(box, radius=handle_half * 0.9, outline=style.IRON_EDGE, width=round(thickness + 4))
-    draw.rounded_rectangle(box, radius=handle_half * 0.9, outline=style.IRON, width=round(thickness))
-    base_y = view.px(P(0, bell.grip.y - BASE_DROP))[1]
+    draw.rounded_rectangle(
+        box, radius=handle_half * 0.9, outline=style.IRON_EDGE, width=round(thickness + 4)
+    )
+    draw.rounded_rectangle(
+        box, radius=handle_half * 0.9, outline=style.IRON, width=round(thickness)
+    )
+    base_y = view.px(P(0, bell.grip.y - BELL_BASE_DROP))[1]
     # The bell: a circle with its bottom cut flat where it stands.
     outline = []
     for step in range(73):
         theta = 2 * math.pi * step / 72
-        outline.append((centre[0] + math.cos(theta) * radius, min(centre[1] + math.sin(theta) * radius, base_y)))
-    draw.polygon(outline, fill=style.IRON, outline=style.IRON_EDGE, width=max(2, round(thickness / 3)))
-    _circle(draw, (centre[0] - radius * 0.4, centre[1] - radius * 0.35), radius * 0.18, style.shade(style.IRON, 1.5))
+        outline.append(
+            (
+                centre[0] + math.cos(theta) * radius,
+                min(centre[1] + math.sin(theta) * radius, base_y),
+            )
+        )
+    draw.polygon(
+        outline, fill=style.IRON, outline=style.IRON_EDGE, width=max(2, round(thickness / 3))
+    )
+    _circle(
+        draw,
+        (centre[0] - radius * 0.4, centre[1] - radius * 0.35),
+        radius * 0.18,
+        style.shade(style.IRON, 1.5),
+    )
 
 
 def _bezier(a: Pixel, control: Pixel, b: Pixel, steps: int = 24) -> list[Pixel]:
@@ -246,7 +290,12 @@ def _bezier(a: Pixel, control: Pixel, b: Pixel, steps: int = 24) -> list[Pixel]:
     for index in range(steps + 1):
         t = index / steps
         u = 1 - t
-        out.append((u * u * a[0] + 2 * u * t * control[0] + t * t * b[0], u * u * a[1] + 2 * u * t * control[1] + t * t * b[1]))
+        out.append(
+            (
+                u * u * a[0] + 2 * u * t * control[0] + t * t * b[0],
+                u * u * a[1] + 2 * u * t * control[1] + t * t * b[1],
+            )
+        )
     return out
 
 
@@ -309,12 +358,26 @@ def draw_note(draw: ImageDraw.ImageDraw, view: View, at: P, note: Note, size: in
     pad = size * 0.35
     # Keep the whole callout inside the panel, however the offset was chosen.
     edge = size * 0.6
-    shift_x = max(0.0, view.left + edge - (left - pad)) - max(0.0, (right + pad) - (view.right - edge))
-    shift_y = max(0.0, view.top + edge - (top - pad)) - max(0.0, (bottom + pad) - (view.floor_y - 2))
+    shift_x = max(0.0, view.left + edge - (left - pad)) - max(
+        0.0, (right + pad) - (view.right - edge)
+    )
+    shift_y = max(0.0, view.top + edge - (top - pad)) - max(
+        0.0, (bottom + pad) - (view.floor_y - 2)
+    )
     centre = (centre[0] + shift_x, centre[1] + shift_y)
     left, top, right, bottom = left + shift_x, top + shift_y, right + shift_x, bottom + shift_y
+    # A thin leader from the callout to the point it names, unless the callout sits on it.
+    anchor = view.px(at)
+    box = (left - pad, top - pad * 0.8, right + pad, bottom + pad * 0.8)
+    inside = box[0] <= anchor[0] <= box[2] and box[1] <= anchor[1] <= box[3]
+    if note.leader and not inside:
+        draw.line((centre, anchor), fill=style.ACCENT_DARK, width=max(2, round(size / 9)))
+        _circle(draw, anchor, max(3.0, size / 6), style.ACCENT_DARK)
     draw.rounded_rectangle(
         (left - pad, top - pad * 0.8, right + pad, bottom + pad * 0.8),
-        radius=size * 0.6, fill=(255, 255, 255), outline=style.ACCENT_DARK, width=3,
+        radius=size * 0.6,
+        fill=(255, 255, 255),
+        outline=style.ACCENT_DARK,
+        width=3,
     )
     draw.text(centre, text, font=font, fill=style.INK, anchor="mm")

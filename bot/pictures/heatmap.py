@@ -100,11 +100,17 @@ def render_heatmap(
     def px(value: float) -> int:
         return round(value * SS)
 
-    pen.text((px(margin), px(46)), style.safe(title), font=style.font(px(46)), fill=style.INK,
-             anchor="lm", stroke_width=SS // 2, stroke_fill=style.INK)
+    pen.text(
+        (px(margin), px(46)),
+        style.safe(title),
+        font=style.font(px(46)),
+        fill=style.INK,
+        anchor="lm",
+        stroke_width=SS // 2,
+        stroke_fill=style.INK,
+    )
     active = sum(1 for item in cells if item.count > 0)
-    total = sum(item.count for item in cells)
-    summary = f"{active} active {'day' if active == 1 else 'days'} in {weeks} weeks, {total} done"
+    summary = f"{active} active {'day' if active == 1 else 'days'} in the last {weeks} weeks"
     pen.text((px(margin), px(104)), summary, font=style.font(px(30)), fill=style.MUTED, anchor="lm")
 
     left = margin + label_w + (WIDTH - 2 * margin - label_w - grid_w) // 2
@@ -120,7 +126,13 @@ def render_heatmap(
             continue
         monday = cells[column * 7].day
         x = left + column * (cell + gap) + cell / 2
-        pen.text((px(x), px(grid_top - 16)), _week_label(monday), font=week_font, fill=style.MUTED, anchor="ms")
+        pen.text(
+            (px(x), px(grid_top - 16)),
+            _week_label(monday),
+            font=week_font,
+            fill=style.MUTED,
+            anchor="ms",
+        )
 
     number_font = style.font(px(max(18, cell // 3)))
     radius = px(max(4, cell // 7))
@@ -135,7 +147,13 @@ def render_heatmap(
         pen.rounded_rectangle(box, radius=radius, fill=LEVELS[item.level])
         if item.count and cell >= 56:
             ink = (255, 255, 255) if item.level >= 3 else style.INK
-            pen.text((px(x0 + cell / 2), px(y0 + cell / 2)), str(item.count), font=number_font, fill=ink, anchor="mm")
+            pen.text(
+                (px(x0 + cell / 2), px(y0 + cell / 2)),
+                str(item.count),
+                font=number_font,
+                fill=ink,
+                anchor="mm",
+            )
         if item.today:
             today_cell = item
             ring = (box[0] - px(5), box[1] - px(5), box[2] + px(5), box[3] + px(5))
@@ -145,8 +163,12 @@ def render_heatmap(
     small = style.font(px(26))
     if today_cell is not None:
         x = margin
-        pen.rounded_rectangle((px(x), px(legend_y - 16), px(x + 32), px(legend_y + 16)), radius=px(7),
-                              outline=style.ACCENT, width=px(5))
+        pen.rounded_rectangle(
+            (px(x), px(legend_y - 16), px(x + 32), px(legend_y + 16)),
+            radius=px(7),
+            outline=style.ACCENT,
+            width=px(5),
+        )
         pen.text((px(x + 46), px(legend_y)), "today", font=small, fill=style.MUTED, anchor="lm")
     size = 30
     right = WIDTH - margin
@@ -155,8 +177,11 @@ def render_heatmap(
     less_w = pen.textlength("Less", font=small) / SS
     pen.text((px(x - 14 - less_w), px(legend_y)), "Less", font=small, fill=style.MUTED, anchor="lm")
     for colour in LEVELS:
-        pen.rounded_rectangle((px(x), px(legend_y - size / 2), px(x + size), px(legend_y + size / 2)),
-                              radius=px(6), fill=colour)
+        pen.rounded_rectangle(
+            (px(x), px(legend_y - size / 2), px(x + size), px(legend_y + size / 2)),
+            radius=px(6),
+            fill=colour,
+        )
         x += size + 6
     pen.text((px(x + 8), px(legend_y)), "More", font=small, fill=style.MUTED, anchor="lm")
 

@@ -99,7 +99,7 @@ class Scene:
         return left, 0.0, right, top
 
 
-def _grip(body: Body) -> P:
+def grip_of(body: Body) -> P:
     """Return where the hands close round a handle: the middle of the near hand."""
     hand: Capsule = body.capsule("near_hand")
     return hand.a + (hand.b - hand.a) * 0.45
@@ -107,11 +107,15 @@ def _grip(body: Body) -> P:
 
 def place(poses: PoseSet, index: int) -> Placed:
     """Return key position ``index`` lowered or raised until it rests on its support."""
-    frame: Frame = poses.frames[index]
+    return place_frame(poses, poses.frames[index])
+
+
+def place_frame(poses: PoseSet, frame: Frame) -> Placed:
+    """Return any position of this exercise (also an in-between one) resting on its support."""
     body = pose_body(frame, poses.far_shift)
     support = MAT_THICKNESS if poses.has("mat") else 0.0
     lowest = body.bottom()
-    kettlebell = Kettlebell(_grip(body)) if poses.has("kettlebell") else None
+    kettlebell = Kettlebell(grip_of(body)) if poses.has("kettlebell") else None
     if kettlebell is not None:
         lowest = min(lowest, kettlebell.bottom())
     offset = P(0.0, support - lowest)
@@ -136,7 +140,7 @@ def support_level(poses: PoseSet) -> float:
 
 
 def _fit_round(body: Body, centre_x: float, low: float, high: float) -> float:
-    """Return the radius of a floor-standing round prop at ``centre_x`` that just touches the body."""
+    """Return the radius of a round prop on the floor at ``centre_x`` that just touches the body."""
     parts = ["torso", *(capsule.name for capsule in body.capsules)]
 
     def gap(radius: float) -> float:

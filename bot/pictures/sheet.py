@@ -40,7 +40,9 @@ def render_contact_sheet(
         x = GAP
         for thumb in row:
             sheet.paste(thumb, (x, y))
-            pen.rectangle((x - 1, y - 1, x + thumb.width, y + thumb.height), outline=style.PANEL_EDGE)
+            pen.rectangle(
+                (x - 1, y - 1, x + thumb.width, y + thumb.height), outline=style.PANEL_EDGE
+            )
             x += THUMB_WIDTH + GAP
         y += row_height + GAP
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,10 @@ keeps every figure in the same proportions.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from content.poses import Frame
 
@@ -45,24 +46,23 @@ HIPS_END = 0.3  # the trousers cover the trunk up to this fraction
 CHEST_START = 0.55  # the rib cage starts here
 
 
-class P(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class P:
     """A 2-D point or vector in centimetres."""
 
     x: float
     y: float
 
-    def __add__(self, other: object) -> P:  # type: ignore[override]
-        """Add two vectors (tuples would concatenate)."""
-        assert isinstance(other, P)
+    def __add__(self, other: P) -> P:
+        """Add two vectors."""
         return P(self.x + other.x, self.y + other.y)
 
     def __sub__(self, other: P) -> P:
         """Subtract two vectors."""
         return P(self.x - other.x, self.y - other.y)
 
-    def __mul__(self, factor: object) -> P:  # type: ignore[override]
-        """Scale a vector (tuples would repeat)."""
-        assert isinstance(factor, int | float)
+    def __mul__(self, factor: float) -> P:
+        """Scale a vector."""
         return P(self.x * factor, self.y * factor)
 
     def length(self) -> float:
@@ -101,7 +101,11 @@ class Capsule:
         """Return the distance from ``point`` to the capsule's surface (negative inside)."""
         ab = self.b - self.a
         span = ab.x * ab.x + ab.y * ab.y
-        t = 0.0 if span == 0 else max(0.0, min(1.0, ((point - self.a).x * ab.x + (point - self.a).y * ab.y) / span))
+        t = (
+            0.0
+            if span == 0
+            else max(0.0, min(1.0, ((point - self.a).x * ab.x + (point - self.a).y * ab.y) / span))
+        )
         closest = self.a + ab * t
         return (point - closest).length() - (self.ra + (self.rb - self.ra) * t)
 
@@ -114,7 +118,9 @@ class Capsule:
 
     def moved(self, offset: P) -> Capsule:
         """Return the capsule shifted by ``offset``."""
-        return Capsule(self.name, self.a + offset, self.b + offset, self.ra, self.rb, self.role, self.side)
+        return Capsule(
+            self.name, self.a + offset, self.b + offset, self.ra, self.rb, self.role, self.side
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,7 @@ class Body:
     torso: tuple[P, ...]  # closed outline of the trunk
     hips: tuple[P, ...]  # closed outline of the part of the trunk in trousers
     chest: tuple[P, ...]  # closed outline of the rib cage half of the trunk
+    belt: tuple[P, P]  # where the trousers meet the shirt, back to front
     head: P
     head_dir: float  # direction from the neck to the crown, degrees
     nose: P
@@ -138,6 +145,7 @@ class Body:
             torso=tuple(point + offset for point in self.torso),
             hips=tuple(point + offset for point in self.hips),
             chest=tuple(point + offset for point in self.chest),
+            belt=(self.belt[0] + offset, self.belt[1] + offset),
             head=self.head + offset,
             head_dir=self.head_dir,
             nose=self.nose + offset,
@@ -218,7 +226,11 @@ def _polygon_distance(polygon: tuple[P, ...], point: P) -> float:
         a, b = polygon[index], polygon[(index + 1) % count]
         ab = b - a
         span = ab.x * ab.x + ab.y * ab.y
-        t = 0.0 if span == 0 else max(0.0, min(1.0, ((point - a).x * ab.x + (point - a).y * ab.y) / span))
+        t = (
+            0.0
+            if span == 0
+            else max(0.0, min(1.0, ((point - a).x * ab.x + (point - a).y * ab.y) / span))
+        )
         best = min(best, (point - (a + ab * t)).length())
         if (a.y > point.y) != (b.y > point.y):
             cross = a.x + (point.y - a.y) * (b.x - a.x) / (b.y - a.y)
@@ -240,10 +252,20 @@ def _catmull_rom(points: list[P], samples: int) -> list[P]:
         t2, t3 = t * t, t * t * t
         out.append(
             P(
-                0.5 * (2 * p1.x + (-p0.x + p2.x) * t + (2 * p0.x - 5 * p1.x + 4 * p2.x - p3.x) * t2
-                       + (-p0.x + 3 * p1.x - 3 * p2.x + p3.x) * t3),
-                0.5 * (2 * p1.y + (-p0.y + p2.y) * t + (2 * p0.y - 5 * p1.y + 4 * p2.y - p3.y) * t2
-                       + (-p0.y + 3 * p1.y - 3 * p2.y + p3.y) * t3),
+                0.5
+                * (
+                    2 * p1.x
+                    + (-p0.x + p2.x) * t
+                    + (2 * p0.x - 5 * p1.x + 4 * p2.x - p3.x) * t2
+                    + (-p0.x + 3 * p1.x - 3 * p2.x + p3.x) * t3
+                ),
+                0.5
+                * (
+                    2 * p1.y
+                    + (-p0.y + p2.y) * t
+                    + (2 * p0.y - 5 * p1.y + 4 * p2.y - p3.y) * t2
+                    + (-p0.y + 3 * p1.y - 3 * p2.y + p3.y) * t3
+                ),
             )
         )
     return out
@@ -252,7 +274,7 @@ def _catmull_rom(points: list[P], samples: int) -> list[P]:
 def _even(curve: list[P], samples: int) -> list[P]:
     """Resample a polyline at equal arc-length steps, so fractions mean distances."""
     lengths = [0.0]
-    for a, b in zip(curve, curve[1:], strict=False):
+    for a, b in itertools.pairwise(curve):
         lengths.append(lengths[-1] + (b - a).length())
     total = lengths[-1]
     out: list[P] = []
@@ -269,7 +291,7 @@ def _even(curve: list[P], samples: int) -> list[P]:
 
 def _profile(fraction: float) -> tuple[float, float]:
     """Interpolate the trunk's back and front half-widths at ``fraction`` of its length."""
-    for (f0, b0, a0), (f1, b1, a1) in zip(_TORSO_PROFILE, _TORSO_PROFILE[1:], strict=False):
+    for (f0, b0, a0), (f1, b1, a1) in itertools.pairwise(_TORSO_PROFILE):
         if fraction <= f1:
             t = 0.0 if f1 == f0 else (fraction - f0) / (f1 - f0)
             return b0 + (b1 - b0) * t, a0 + (a1 - a0) * t
@@ -294,6 +316,17 @@ def _outline(curve: list[P], start: float, end: float) -> tuple[P, ...]:
     cap_end = _cap(curve, last, end_of_trunk=True) if end >= 1.0 else []
     cap_start = _cap(curve, 0, end_of_trunk=False) if start <= 0.0 else []
     return (*front, *cap_end, *reversed(back), *cap_start)
+
+
+def _belt(curve: list[P], fraction: float) -> tuple[P, P]:
+    """Return the back and front edge of the trunk at ``fraction`` of its length."""
+    index = round(fraction * (len(curve) - 1))
+    tangent = curve[min(index + 1, len(curve) - 1)] - curve[max(index - 1, 0)]
+    heading = math.degrees(math.atan2(tangent.y, tangent.x))
+    half_back, half_front = _profile(index / (len(curve) - 1))
+    return curve[index] - front_of(heading) * half_back, curve[index] + front_of(
+        heading
+    ) * half_front
 
 
 def _cap(curve: list[P], index: int, *, end_of_trunk: bool) -> list[P]:
@@ -377,7 +410,13 @@ def pose_body(frame: Frame, far_shift: tuple[float, float] = (0.0, 0.0)) -> Body
     spine = [pelvis - direction(lumbar) * PELVIS_TAIL, pelvis, waist, neck_base]
     curve = _even(_catmull_rom(spine, 3 * _TORSO_SAMPLES), _TORSO_SAMPLES)
     shift = P(*far_shift)
-    points = {"pelvis": pelvis, "waist": waist, "neck_base": neck_base, "shoulder": shoulder, "head": head}
+    points = {
+        "pelvis": pelvis,
+        "waist": waist,
+        "neck_base": neck_base,
+        "shoulder": shoulder,
+        "head": head,
+    }
     capsules: list[Capsule] = []
     for side in ("far", "near"):
         offset = shift if side == "far" else P(0.0, 0.0)
@@ -392,6 +431,7 @@ def pose_body(frame: Frame, far_shift: tuple[float, float] = (0.0, 0.0)) -> Body
         torso=_outline(curve, 0.0, 1.0),
         hips=_outline(curve, 0.0, HIPS_END),
         chest=_outline(curve, CHEST_START, 1.0),
+        belt=_belt(curve, HIPS_END),
         head=head,
         head_dir=neck,
         nose=nose,

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.app import build_application
+from bot.app import build_application, running
 from bot.config import Settings
 from bot.emulator import BotApiServer, FakeUser, StoredMessage
-from bot.emulator.ptb import polling
 from bot.scheduler import DispatchReport, NudgeDispatcher
 from bot.services import LumbarApp, Services
 
@@ -150,5 +149,5 @@ async def lumbar(db_url: str, card_cache: Path, clock: FakeClock) -> AsyncIterat
     """The real application, polling a fresh emulator, on each database backend."""
     async with BotApiServer(token=TOKEN) as server:
         app = build_application(make_settings(server, db_url, card_cache), clock=clock)
-        async with polling(app, poll_timeout=1.0):
+        async with running(app, poll_timeout=1.0):
             yield Lumbar(server, app, clock)

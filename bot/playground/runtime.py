@@ -1,0 +1,270 @@
+"""One process, one loop: the emulator, the real bot pointed at it, and the shared clock."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr
+from telegram import Update
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.emulator import BotApiServer, FakeUser
+from bot.playground.clock import PlaygroundClock, next_local, parse_hhmm
+from bot.scheduler import NudgeDispatcher
+from bot.services import LumbarApp, Services
+from db.repositories.nudges import NudgeRepository
+from db.repositories.users import UserRepository
+
+log = logging.getLogger(__name__)
+
+TOKEN = "123456:PLAYGROUND-token-not-secret-000"  # noqa: S105 - fake, only the local emulator
+FIRST_USER_ID = 1001
+DEFAULT_USER = "Ann"
+USERS_FILE = "playground-users.json"
+DB_FILE = "lumbar.sqlite3"
+MAX_DISPATCH_ROUNDS = 50
+
+
+class PlaygroundServer(BotApiServer):
+    """The emulator on the playground clock: its own clock control moves the shared clock."""
+
+    def __init__(self, clock: PlaygroundClock, host: str = "127.0.0.1") -> None:
+        super().__init__(
+            token=TOKEN,
+            host=host,
+            port=0,
+            clock=clock.timestamp,
+            bot_username="lumbar_playground_bot",
+        )
+        self.playground_clock = clock
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the one clock, so the bot and the emulator never disagree about the time."""
+        self.playground_clock.advance(seconds)
+        self.touch()
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """What the page shows about time: UTC now, the user's zone and local now."""
+
+    utc: datetime
+    zone: str | None
+    local: datetime | None
+    upcoming: tuple[tuple[str, datetime], ...] = ()
+    sent: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON the page reads."""
+        return {
+            "utc": self.utc.isoformat(),
+            "timestamp": self.utc.timestamp(),
+            "zone": self.zone,
+            "local": self.local.isoformat() if self.local else None,
+            "upcoming": [{"kind": kind, "due_at": due.isoformat()} for kind, due in self.upcoming],
+            "nudges_sent": self.sent,
+        }
+
+
+class Playground:
+    """The emulator plus the real bot on an embedded SQLite database in `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        cache_dir: Path | None = None,
+        clock: PlaygroundClock | None = None,
+        nudge_interval_seconds: float = 5.0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.data_dir = data_dir
+        self.cache_dir = cache_dir or data_dir / "cache"
+        self.clock = clock or PlaygroundClock()
+        self.server = PlaygroundServer(self.clock, host)
+        self.nudge_interval_seconds = nudge_interval_seconds
+        self._app: LumbarApp | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+    @property
+    def database_url(self) -> str:
+        """The embedded database the bot uses."""
+        return f"sqlite+aiosqlite:///{self.data_dir / DB_FILE}"
+
+    @property
+    def app(self) -> LumbarApp:
+        """The running bot."""
+        if self._app is None:
+            raise RuntimeError("the playground is not started")
+        return self._app
+
+    @property
+    def services(self) -> Services:
+        """The bot's services (built by its post_init)."""
+        return self.app.bot_data.services
+
+    def settings(self) -> Settings:
+        """Production settings, aimed at the emulator like `TELEGRAM_BASE_URL` would aim them."""
+        return Settings(
+            _env_file=None,
+            telegram_bot_token=SecretStr(TOKEN),
+            database_url=self.database_url,
+            telegram_base_url=self.server.base_url,
+            telegram_base_file_url=self.server.base_file_url,
+            cache_dir=self.cache_dir,
+            nudge_interval_seconds=self.nudge_interval_seconds,
+        )
+
+    async def start(self) -> None:
+        """Start the emulator, then the bot with the same lifecycle as `run_polling`."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.server.start()
+        self._load_users()
+        app = build_application(self.settings(), clock=self.clock.now)
+        self._app = app
+        try:
+            await app.initialize()
+            if app.post_init is not None:
+                await app.post_init(app)
+            assert app.updater is not None
+            await app.updater.start_polling(
+                poll_interval=0, timeout=20, allowed_updates=Update.ALL_TYPES
+            )
+            await app.start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop polling, stop the bot (closing the database), then the emulator."""
+        app, self._app = self._app, None
+        try:
+            if app is not None:
+                if app.updater is not None and app.updater.running:
+                    await app.updater.stop()
+                if app.running:
+                    await app.stop()
+                    if app.post_stop is not None:
+                        await app.post_stop(app)
+                await app.shutdown()
+                if app.post_shutdown is not None:
+                    await app.post_shutdown(app)
+        finally:
+            await self.server.stop()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- users --------------------------------------------------------------------------
+    def _users_path(self) -> Path:
+        return self.data_dir / USERS_FILE
+
+    def _load_users(self) -> None:
+        path = self._users_path()
+        saved: list[dict[str, object]] = []
+        if path.exists():
+            try:
+                saved = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                log.warning("ignoring an unreadable %s", USERS_FILE)
+        for entry in saved:
+            user_id, name = entry.get("id"), entry.get("first_name")
+            if isinstance(user_id, int) and isinstance(name, str):
+                self.server.user(user_id, first_name=name)
+        if not self.server.users:
+            self.add_user(DEFAULT_USER)
+
+    def _save_users(self) -> None:
+        users = [{"id": u.id, "first_name": u.first_name} for u in self.server.users.values()]
+        self._users_path().write_text(json.dumps(users, indent=1), encoding="utf-8")
+
+    def add_user(self, name: str) -> FakeUser:
+        """Add a simulated user with the next free id (remembered in the data folder)."""
+        clean = " ".join(name.split())[:64]
+        if not clean:
+            raise ValueError("a user needs a name")
+        user_id = max(self.server.users, default=FIRST_USER_ID - 1) + 1
+        user = self.server.user(user_id, first_name=clean)
+        self._save_users()
+        return user
+
+    # --- time ---------------------------------------------------------------------------
+    async def user_zone(self, user_id: int) -> str | None:
+        """The user's IANA zone as the bot stored it, None before they ever wrote."""
+        async with self.services.sessions() as session:
+            user = await UserRepository(session).get(user_id)
+            return user.time_zone if user is not None else None
+
+    async def upcoming_nudges(self, user_id: int) -> tuple[tuple[str, datetime], ...]:
+        """The user's scheduled nudges (kind, due instant), soonest first."""
+        async with self.services.sessions() as session:
+            rows = await NudgeRepository(session).for_user(user_id)
+        due = [(row.kind, row.due_at) for row in rows if row.due_at is not None]
+        return tuple(sorted(due, key=lambda item: item[1]))
+
+    async def clock_view(self, user_id: int | None, sent: int = 0) -> ClockView:
+        """The simulated time, in UTC and in the user's own zone, and what is due next."""
+        now = self.clock.now()
+        if user_id is None:
+            return ClockView(now, None, None, sent=sent)
+        zone_name = await self.user_zone(user_id)
+        local = now.astimezone(_zone(zone_name)) if zone_name else None
+        return ClockView(now, zone_name, local, await self.upcoming_nudges(user_id), sent)
+
+    async def advance(self, seconds: float, user_id: int | None = None) -> ClockView:
+        """Move the clock forward, then deliver whatever became due."""
+        self.server.advance_clock(seconds)
+        return await self.clock_view(user_id, await self.dispatch())
+
+    async def jump_to_local(self, user_id: int, hhmm: str) -> ClockView:
+        """Move to the next moment the user's own clock shows HH:MM, then deliver nudges."""
+        at = parse_hhmm(hhmm)
+        zone_name = await self.user_zone(user_id) or "UTC"
+        target = next_local(self.clock.now(), at, _zone(zone_name))
+        return await self.advance(max(0.0, (target - self.clock.now()).total_seconds()), user_id)
+
+    async def jump_to_next_nudge(self, user_id: int) -> ClockView:
+        """Move to the user's next scheduled nudge (if any), then deliver it."""
+        upcoming = await self.upcoming_nudges(user_id)
+        seconds = 0.0
+        if upcoming:
+            seconds = max(0.0, (upcoming[0][1] - self.clock.now()).total_seconds())
+        return await self.advance(seconds, user_id)
+
+    async def dispatch(self) -> int:
+        """Run the production dispatcher until it claims less than a full batch."""
+        services = self.services
+        dispatcher = NudgeDispatcher(
+            services, self.app.bot, batch_size=services.settings.nudge_batch_size
+        )
+        sent = 0
+        for _ in range(MAX_DISPATCH_ROUNDS):
+            report = await dispatcher.run_once()
+            sent += report.sent
+            if report.claimed < dispatcher.batch_size:
+                break
+        return sent
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

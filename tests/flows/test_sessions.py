@@ -1,0 +1,130 @@
+"""Sessions as a user sees them: cards one at a time, done / skip / it hurts, streaks."""
+
+from __future__ import annotations
+
+from tests.flows.conftest import Lumbar
+
+
+def caption(message: object) -> str:
+    return getattr(message, "caption", None) or getattr(message, "text", None) or ""
+
+
+async def test_today_card_by_card_to_the_summary_and_streak(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann, pain=2, experience="Now and then")
+    out = await lumbar.press(ann, "Start my first session")
+    assert "Today's session" in (out[0].text or "") and "minutes" in (out[0].text or "")
+    card = out[-1]
+    assert card.kind == "photo"
+    total = int(caption(card).split("Card 1 of ")[1].split()[0])
+    assert 4 <= total <= 7
+    labels = [t for row in lumbar.server.buttons(card) for t, _ in row]
+    assert labels == ["✅ Done", "⏭ Skip", "🤕 It hurts"]
+    seen_cards = [card]
+    for position in range(1, total):
+        out = await lumbar.press(ann, "Done")
+        assert lumbar.server.buttons(seen_cards[-1]) == []  # the answered card is closed
+        assert "✅ Done" in caption(seen_cards[-1])
+        card = [m for m in out if m.kind == "photo"][-1]
+        assert f"Card {position + 1} of {total}" in caption(card)
+        seen_cards.append(card)
+    out = await lumbar.press(ann, "Done")
+    summary = " ".join(m.text or "" for m in out)
+    assert "Session complete" in summary
+    assert f"Done: {total}" in summary and "Skipped: 0" in summary
+    assert "Streak: 1 day" in summary
+    assert "cat-cow" in caption(seen_cards[-1]).lower()  # the article's perfect conclusion
+    out = await lumbar.press(ann, "Better")
+    assert "Great to hear" in (out[-1].text or "")
+    async with lumbar.services.transaction() as uow:
+        streak = await uow.streaks.get(ann.id)
+        workouts = await uow.workouts.recent(ann.id, lumbar.clock.now.date())
+    assert streak is not None and streak.current == 1 and streak.best == 1
+    assert len(workouts) == 1 and workouts[0].finished_at is not None
+    assert [r.outcome for r in workouts[0].results] == ["done"] * total
+    assert workouts[0].feeling == "better"
+    # /today again the same day: already done, no second streak day.
+    out = await lumbar.send(ann, "/today")
+    assert "already finished" in (out[0].text or "")
+
+
+async def test_card_pictures_upload_once_then_reuse_file_ids(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    await lumbar.press(ann, "Start my first session")
+    uploads_after_first_card = lumbar.server.uploads
+    bob = lumbar.user(2002, name="Bob")
+    await lumbar.triage(bob)
+    await lumbar.press(bob, "Start my first session")
+    # Bob's first card is the same exercise (same plan rules, same day): no new upload.
+    assert lumbar.server.uploads == uploads_after_first_card
+
+
+async def test_it_hurts_offers_gentler_path_and_two_hurts_end_the_session(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann, pain=1, experience="Regularly", equipment=["Exercise mat"])
+    await lumbar.send(ann, "/today")
+    await lumbar.press(ann, "Done")  # the warm-up
+    out = await lumbar.press(ann, "It hurts")
+    text = " ".join(m.text or "" for m in out)
+    assert "stop" in text.lower() and "push" in text.lower()
+    labels = [t for m in out for row in lumbar.server.buttons(m) for t, _ in row]
+    assert "Next exercise" in labels
+    assert all(
+        "push through" not in (m.text or "").lower().replace("don't push through", "") for m in out
+    )
+    out = await lumbar.press(ann, "Next exercise")
+    assert out[-1].kind == "photo"
+    out = await lumbar.press(ann, "It hurts")
+    text = " ".join(m.text or "" for m in out)
+    assert "two exercises that hurt" in text
+    assert "doctor" in text
+    assert "Session ended" in text
+    async with lumbar.services.transaction() as uow:
+        progress = await uow.progress.levels(ann.id)
+        workouts = await uow.workouts.recent(ann.id, lumbar.clock.now.date())
+    hurt = [eid for eid, row in progress.items() if row.hurt_on is not None]
+    assert len(hurt) == 2
+    assert workouts[0].ended_early and workouts[0].hurts == 2
+    # Tomorrow's session leaves out what hurt.
+    lumbar.clock.advance(days=1)
+    out = await lumbar.send(ann, "/today")
+    first = next(m for m in out if m.kind == "photo")
+    async with lumbar.services.transaction() as uow:
+        todays = await uow.workouts.open_for_day(ann.id, "today", (lumbar.clock.now).date())
+    assert todays is not None
+    assert not {c["exercise_id"] for c in todays.plan} & set(hurt)
+    assert first.caption
+
+
+async def test_stretch_routine_and_resume_later_the_same_day(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann, equipment=["Fascia roller"])
+    out = await lumbar.send(ann, "/stretch")
+    assert "Quick stretch" in (out[0].text or "")
+    first = next(m for m in out if m.kind == "photo")
+    total = int(caption(first).split("Card 1 of ")[1].split()[0])
+    assert 3 <= total <= 5
+    await lumbar.press(ann, "Done")
+    out = await lumbar.send(ann, "/cancel")
+    assert "paused" in (out[0].text or "")
+    out = await lumbar.send(ann, "/stretch")
+    assert "continue where you left off (card 2 of" in (out[0].text or "")
+    for _ in range(total - 1):
+        out = await lumbar.press(ann, "Done")
+    assert "Session complete" in " ".join(m.text or "" for m in out)
+
+
+async def test_double_press_counts_once(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    await lumbar.send(ann, "/today")
+    message, data = lumbar.find_button(ann, "Done")
+    lumbar.server.press(ann, message.message_id, data)
+    lumbar.server.press(ann, message.message_id, data, force=True)
+    await lumbar.server.settle(quiet=0.3)
+    photos = [m for m in lumbar.server.bot_messages(ann) if m.kind == "photo"]
+    assert len(photos) == 2  # card 1 and card 2, not card 3
+    async with lumbar.services.transaction() as uow:
+        workout = await uow.workouts.open_for_day(ann.id, "today", lumbar.clock.now.date())
+    assert workout is not None and workout.position == 1 and len(workout.results) == 1
