@@ -534,7 +534,7 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
         return
     text = lib.text(f"feeling_thanks_{data.value}")
     if lines:
-        text += "\n\n" + "\n".join(html.escape(line) for line in lines)
+        text += "\n\n" + "\n".join("📈 " + html.escape(line) for line in lines)
     await say(context, user_id, text)
 
 

@@ -118,7 +118,7 @@ async def resume_triage(context: LumbarContext, user_id: int) -> None:
     if stored is None or stored.step.startswith("await_"):
         return
     state = TriageState.from_json(stored.answers)
-    step = next_step(state, lib.rules)
+    step = _current_step(state, stored.answers, lib)
     if step in STOPPED:
         await _send_flag_advice(context, user_id, emergency=step == TriageStep.STOPPED_EMERGENCY)
         return
@@ -198,7 +198,7 @@ async def on_triage_text(update: Update, context: LumbarContext) -> bool:
     if stored is None or stored.step.startswith("await_"):
         return False
     state = TriageState.from_json(stored.answers)
-    if next_step(state, lib.rules) == TriageStep.TIME_ZONE:
+    if _current_step(state, stored.answers, lib) == TriageStep.TIME_ZONE:
         found = zone_from_text(lib, text, context.services.clock())
         if found is None:
             await say(context, user_id, lib.text("tz_not_found", text=html.escape(text[:60])))
@@ -282,7 +282,7 @@ async def _decide(
     now = context.services.clock()
     extra = {k: v for k, v in stored_answers.items() if k in ("name", ZONE_ONLY, "region")}
     state = TriageState.from_json(stored_answers)
-    step = next_step(state, lib.rules)
+    step = _current_step(state, stored_answers, lib)
     if step == TriageStep.TIME_ZONE and value.startswith((REGION, CITY, REGIONS)):
         city_zone = _city_zone(lib, value.removeprefix(CITY)) if value.startswith(CITY) else None
         if city_zone is None:
@@ -324,24 +324,17 @@ async def _show(
     if outcome.kind == "edit" and outcome.question is not None:
         await _edit(context, user_id, message_id, *outcome.question)
         return
+    if outcome.kind == "zone_only" and outcome.zone_name:
+        await remove_buttons(context, user_id, message_id)
+        await _confirm_zone(context, user_id, outcome.zone_name, now)
+        return
     if outcome.kind == "invalid" or outcome.state is None:
         await say(context, user_id, lib.text("use_buttons"))
         await resume_triage(context, user_id)
         return
     await remove_buttons(context, user_id, message_id)
-    zone_name = outcome.zone_name or (
-        outcome.state.time_zone if outcome.before == TriageStep.TIME_ZONE else None
-    )
-    if zone_name:
-        local = now.astimezone(zone(zone_name)).strftime("%H:%M")
-        await say(
-            context,
-            user_id,
-            lib.text("tz_confirm", zone=zone_name, local_time=local),
-            ReplyKeyboardRemove(),
-        )
-    if outcome.kind == "zone_only":
-        return
+    if outcome.before == TriageStep.TIME_ZONE and outcome.state.time_zone:
+        await _confirm_zone(context, user_id, outcome.state.time_zone, now)
     match outcome.after:
         case TriageStep.DECLINED:
             await say(context, user_id, lib.text("consent_declined"))
@@ -352,6 +345,14 @@ async def _show(
             await _send_summary(context, user_id, outcome.state)
         case _:
             await resume_triage(context, user_id)
+
+
+async def _confirm_zone(
+    context: LumbarContext, user_id: int, zone_name: str, now: datetime
+) -> None:
+    local = now.astimezone(zone(zone_name)).strftime("%H:%M")
+    text = context.services.library.text("tz_confirm", zone=zone_name, local_time=local)
+    await say(context, user_id, text, ReplyKeyboardRemove())
 
 
 async def _after_answer(
@@ -535,6 +536,13 @@ def _question(
                 [b("reminders_yes", "yes")], [b("reminders_no", "no")]
             )
     raise ValueError(f"no question for step {step}")
+
+
+def _current_step(state: TriageState, answers: dict[str, Any], lib: Library) -> TriageStep:
+    """The question being asked: the time zone alone when only that is being changed."""
+    if answers.get(ZONE_ONLY):
+        return TriageStep.TIME_ZONE
+    return next_step(state, lib.rules)
 
 
 def _slug(name: str) -> str:

@@ -25,7 +25,7 @@ async def serve(port: int, data: Path | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    playground = Playground(folder)
+    playground = Playground(folder, persist=temp is None)
     page = PageServer(playground, HOST, port)
     try:
         await playground.start()

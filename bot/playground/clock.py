@@ -49,8 +49,9 @@ class PlaygroundClock:
 def next_local(now: datetime, at: time, zone: ZoneInfo) -> datetime:
     """The next instant after `now` when the wall clock in `zone` shows `at` (UTC).
 
-    A time skipped by a daylight-saving jump maps to the instant the clocks jumped to, as
-    zoneinfo resolves it; a repeated time takes its first occurrence.
+    A time skipped by a daylight-saving jump is read with the offset before the jump (02:30
+    becomes 03:30 summer time), as zoneinfo resolves it; a repeated time takes its first
+    occurrence.
     """
     local_day = now.astimezone(zone).date()
     for days in range(3):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from telegram import Update
 from bot.app import build_application
 from bot.config import Settings
 from bot.emulator import BotApiServer, FakeUser
+from bot.emulator.snapshot import dump_world, load_world
 from bot.playground.clock import PlaygroundClock, next_local, parse_hhmm
 from bot.scheduler import NudgeDispatcher
 from bot.services import LumbarApp, Services
@@ -28,7 +31,9 @@ log = logging.getLogger(__name__)
 TOKEN = "123456:PLAYGROUND-token-not-secret-000"  # noqa: S105 - fake, only the local emulator
 FIRST_USER_ID = 1001
 DEFAULT_USER = "Ann"
-USERS_FILE = "playground-users.json"
+STATE_FILE = "playground.json"
+FILES_DIR = "files"
+AUTOSAVE_SECONDS = 5.0
 DB_FILE = "lumbar.sqlite3"
 MAX_DISPATCH_ROUNDS = 50
 
@@ -85,13 +90,17 @@ class Playground:
         clock: PlaygroundClock | None = None,
         nudge_interval_seconds: float = 5.0,
         host: str = "127.0.0.1",
+        persist: bool = True,
     ) -> None:
         self.data_dir = data_dir
+        self.persist = persist
         self.cache_dir = cache_dir or data_dir / "cache"
         self.clock = clock or PlaygroundClock()
         self.server = PlaygroundServer(self.clock, host)
         self.nudge_interval_seconds = nudge_interval_seconds
         self._app: LumbarApp | None = None
+        self._saved_version = -1
+        self._autosaver: asyncio.Task[None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
     @property
@@ -127,7 +136,7 @@ class Playground:
         """Start the emulator, then the bot with the same lifecycle as `run_polling`."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         await self.server.start()
-        self._load_users()
+        self._restore()
         app = build_application(self.settings(), clock=self.clock.now)
         self._app = app
         try:
@@ -142,10 +151,17 @@ class Playground:
         except BaseException:
             await self.stop()
             raise
+        if self.persist:
+            self._autosaver = asyncio.create_task(self._autosave(), name="playground-autosave")
 
     async def stop(self) -> None:
         """Stop polling, stop the bot (closing the database), then the emulator."""
         app, self._app = self._app, None
+        if self._autosaver is not None:
+            self._autosaver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._autosaver
+            self._autosaver = None
         try:
             if app is not None:
                 if app.updater is not None and app.updater.running:
@@ -158,7 +174,11 @@ class Playground:
                 if app.post_shutdown is not None:
                     await app.post_shutdown(app)
         finally:
-            await self.server.stop()
+            try:
+                if app is not None:
+                    self.save()
+            finally:
+                await self.server.stop()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -172,38 +192,61 @@ class Playground:
     ) -> None:
         await self.stop()
 
-    # --- users --------------------------------------------------------------------------
-    def _users_path(self) -> Path:
-        return self.data_dir / USERS_FILE
+    # --- users and what survives a restart ---------------------------------------------
+    def _state_path(self) -> Path:
+        return self.data_dir / STATE_FILE
 
-    def _load_users(self) -> None:
-        path = self._users_path()
-        saved: list[dict[str, object]] = []
-        if path.exists():
+    def _restore(self) -> None:
+        """Bring back the chats, files and simulated time of an earlier run in this folder."""
+        path = self._state_path()
+        if self.persist and path.exists():
             try:
                 saved = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                log.warning("ignoring an unreadable %s", USERS_FILE)
-        for entry in saved:
-            user_id, name = entry.get("id"), entry.get("first_name")
-            if isinstance(user_id, int) and isinstance(name, str):
-                self.server.user(user_id, first_name=name)
+                load_world(self.server, saved["world"], self._read_blob)
+                self.clock.offset = max(self.clock.offset, float(saved["clock_offset"]))
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                log.warning("starting with empty chats: %s unreadable (%s)", STATE_FILE, error)
         if not self.server.users:
             self.add_user(DEFAULT_USER)
+        self._saved_version = self.server.version
 
-    def _save_users(self) -> None:
-        users = [{"id": u.id, "first_name": u.first_name} for u in self.server.users.values()]
-        self._users_path().write_text(json.dumps(users, indent=1), encoding="utf-8")
+    def _read_blob(self, digest: str) -> bytes:
+        return (self.data_dir / FILES_DIR / digest).read_bytes()
+
+    def save(self) -> None:
+        """Write chats, files and the clock offset to the data folder (files once each)."""
+        if not self.persist:
+            return
+        world, blobs = dump_world(self.server)
+        folder = self.data_dir / FILES_DIR
+        folder.mkdir(exist_ok=True)
+        for digest, data in blobs.items():
+            target = folder / digest
+            if not target.exists():
+                target.write_bytes(data)
+        state = {"version": 1, "clock_offset": self.clock.offset, "world": world}
+        temporary = self._state_path().with_suffix(".tmp")
+        temporary.write_text(json.dumps(state), encoding="utf-8")
+        temporary.replace(self._state_path())
+        self._saved_version = self.server.version
+
+    async def _autosave(self) -> None:
+        """Save a few seconds after changes, so a killed process loses little."""
+        while True:
+            await asyncio.sleep(AUTOSAVE_SECONDS)
+            if self.server.version != self._saved_version:
+                try:
+                    self.save()
+                except OSError as error:
+                    log.warning("could not save the playground: %s", error)
 
     def add_user(self, name: str) -> FakeUser:
-        """Add a simulated user with the next free id (remembered in the data folder)."""
+        """Add a simulated user with the next free id."""
         clean = " ".join(name.split())[:64]
         if not clean:
             raise ValueError("a user needs a name")
         user_id = max(self.server.users, default=FIRST_USER_ID - 1) + 1
-        user = self.server.user(user_id, first_name=clean)
-        self._save_users()
-        return user
+        return self.server.user(user_id, first_name=clean)
 
     # --- time ---------------------------------------------------------------------------
     async def user_zone(self, user_id: int) -> str | None:

@@ -1,0 +1,82 @@
+"""Nudges through the real dispatcher: right local time, once, and never to a blocked user."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.flows.conftest import Lumbar
+
+
+async def test_stretch_nudge_arrives_at_local_time_once(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)  # Berlin; 09:00 UTC Monday = 10:00 local
+    report = await lumbar.dispatch()
+    assert report.sent == 0  # nothing due yet
+    lumbar.clock.set(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))  # 11:00:05 in Berlin
+    report = await lumbar.dispatch()
+    assert report.sent == 1  # the stretch nudge; water comes every 2 h from 08:00 (next 12:00)
+    messages = lumbar.server.new_bot_messages(ann)
+    stretch = [m for m in messages if "Stretch now" in str(lumbar.server.buttons(m))]
+    assert len(stretch) == 1
+    again = await lumbar.dispatch()
+    assert again.sent == 0
+    async with lumbar.services.transaction() as uow:
+        rows = {n.kind: n for n in await uow.nudges.for_user(ann.id)}
+    # Next stretch: 15:30 Berlin = 14:30 UTC the same day.
+    assert rows["stretch"].due_at == datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+
+
+async def test_water_button_logs_a_glass_and_snooze_moves_the_stretch(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    lumbar.clock.set(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))
+    await lumbar.dispatch()
+    lumbar.clock.set(datetime(2026, 3, 2, 11, 0, 5, tzinfo=UTC))  # 12:00 in Berlin
+    report = await lumbar.dispatch()
+    assert report.sent == 1
+    out = await lumbar.press(ann, "I drank a glass")
+    assert "1 glass" in (out[-1].text or "")
+    out = await lumbar.press(ann, "In an hour")
+    assert "remind you in an hour" in (out[-1].text or "")
+    async with lumbar.services.transaction() as uow:
+        rows = {n.kind: n for n in await uow.nudges.for_user(ann.id)}
+        glasses = await uow.water.count_on(ann.id, lumbar.clock.now.date())
+    assert glasses == 1
+    assert rows["stretch"].due_at == lumbar.clock.now + timedelta(hours=1)
+
+
+async def test_blocked_user_gets_no_more_nudges(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    lumbar.server.block(ann)
+    await lumbar.server.settle(quiet=0.3)
+    lumbar.clock.set(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))
+    report = await lumbar.dispatch()
+    assert report.sent == 0
+    async with lumbar.services.transaction() as uow:
+        user = await uow.users.get(ann.id)
+        rows = await uow.nudges.for_user(ann.id)
+    assert user is not None and user.blocked_at is not None
+    assert all(n.due_at is None for n in rows)
+
+
+async def test_403_from_send_disables_nudges_and_stale_ones_are_skipped(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    bob = lumbar.user(2002, name="Bob")
+    await lumbar.triage(ann)
+    await lumbar.triage(bob)
+    lumbar.server.fail("sendMessage", 403, chat_id=ann.id, times=5,
+                       description="Forbidden: bot was blocked by the user")
+    lumbar.clock.set(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))
+    report = await lumbar.dispatch()
+    assert report.blocked >= 1
+    async with lumbar.services.transaction() as uow:
+        ann_row = await uow.users.get(ann.id)
+    assert ann_row is not None and ann_row.blocked_at is not None
+    # After downtime, a nudge far past its time is skipped, not sent late.
+    lumbar.clock.set(datetime(2026, 3, 2, 16, 0, tzinfo=UTC))
+    before = len(lumbar.server.bot_messages(bob))
+    report = await lumbar.dispatch()
+    assert report.skipped_stale >= 1
+    sent_now = lumbar.server.bot_messages(bob)[before:]
+    assert not any("Stretch now" in str(lumbar.server.buttons(m)) for m in sent_now)

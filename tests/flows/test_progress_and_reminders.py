@@ -1,0 +1,91 @@
+"""Progress, progression and reminder settings, as a user sees them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from tests.flows.conftest import Lumbar
+
+
+async def finish_today(lumbar: Lumbar, user: object, feeling: str = "Better") -> list[object]:
+    out = await lumbar.send(user, "/today")  # type: ignore[arg-type]
+    while not any("Session complete" in (m.text or "") for m in out):
+        out = await lumbar.press(user, "Done")  # type: ignore[arg-type]
+    return list(await lumbar.press(user, feeling))  # type: ignore[arg-type]
+
+
+async def test_progress_shows_streak_week_and_heatmap(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    out = await lumbar.send(ann, "/progress")
+    assert "No sessions yet" in (out[0].text or "")
+    await finish_today(lumbar, ann)
+    lumbar.clock.advance(days=1)
+    await finish_today(lumbar, ann)
+    out = await lumbar.send(ann, "/progress")
+    assert out[0].kind == "photo"
+    assert "Streak: 2" in (out[0].caption or "")
+    assert "This week: 2" in (out[0].caption or "")
+
+
+async def test_three_good_sessions_raise_the_reps_and_say_so(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann, pain=0, experience="Regularly")
+    lines: list[str] = []
+    for _ in range(3):
+        out = await finish_today(lumbar, ann)
+        lines.append(" ".join(getattr(m, "text", "") or "" for m in out))
+        lumbar.clock.advance(days=1)
+    assert "next time" not in lines[0].lower()
+    assert "next time 12 reps instead of 10" in " ".join(lines).lower()
+    async with lumbar.services.transaction() as uow:
+        levels = await uow.progress.levels(ann.id)
+    assert any(row.level > 0 for row in levels.values())
+
+
+async def test_reminders_screen_changes_settings_and_reschedules(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    out = await lumbar.send(ann, "/reminders")
+    assert "11:00, 15:30 (workdays)" in (out[0].text or "")
+    out = await lumbar.press(ann, "Stretch times")
+    assert "Type your stretch times" in (out[0].text or "")
+    out = await lumbar.send(ann, "9:15, 16:45")
+    assert "09:15, 16:45" in (out[-1].text or "")
+    async with lumbar.services.transaction() as uow:
+        rows = {n.kind: n for n in await uow.nudges.for_user(ann.id)}
+    # 09:00 UTC Monday = 10:00 Berlin: next is 16:45 Berlin = 15:45 UTC.
+    assert rows["stretch"].due_at == datetime(2026, 3, 2, 15, 45, tzinfo=UTC)
+    await lumbar.press(ann, "Quiet hours")
+    out = await lumbar.send(ann, "22:00-07:00")
+    async with lumbar.services.transaction() as uow:
+        settings = await uow.nudges.get_settings(ann.id)
+    assert settings is not None
+    assert (settings.quiet_start, settings.quiet_end) == (time(22, 0), time(7, 0))
+    await lumbar.press(ann, "Pause 1 week")
+    async with lumbar.services.transaction() as uow:
+        rows = {n.kind: n for n in await uow.nudges.for_user(ann.id)}
+    assert all(n.due_at is None or n.due_at >= datetime(2026, 3, 9, tzinfo=UTC)
+               for n in rows.values())
+    await lumbar.press(ann, "Resume")
+    await lumbar.press(ann, "Turn everything off")
+    async with lumbar.services.transaction() as uow:
+        rows = {n.kind: n for n in await uow.nudges.for_user(ann.id)}
+    assert all(n.due_at is None for n in rows.values())
+    out = await lumbar.send(ann, "/reminders")
+    assert "Stretch: off" in (out[0].text or "")
+
+
+async def test_changing_time_zone_moves_the_reminders(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    await lumbar.send(ann, "/settings")
+    await lumbar.press(ann, "Change time zone")
+    out = await lumbar.send(ann, "New York")
+    assert "America/New_York" in (out[0].text or "")
+    async with lumbar.services.transaction() as uow:
+        user = await uow.users.get(ann.id)
+        rows = {n.kind: n for n in await uow.nudges.for_user(ann.id)}
+    assert user is not None and user.time_zone == "America/New_York"
+    # 09:00 UTC = 04:00 in New York (EST): next stretch 11:00 EST = 16:00 UTC.
+    assert rows["stretch"].due_at == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)

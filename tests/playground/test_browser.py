@@ -1,0 +1,181 @@
+"""The playground page in a real browser: triage by buttons, a /today session, a nudge.
+
+Drives Debian's Chromium through playwright; skipped (with the reason shown) when
+/usr/bin/chromium is missing. Saves a full-page screenshot to test-artifacts/playground.png,
+and to docs/playground.png when LUMBAR_UPDATE_SCREENSHOT=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.playground.conftest import Running
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
+]
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+
+@pytest.fixture
+async def page(running: Running) -> AsyncIterator[Any]:
+    """A fresh headless Chromium tab on the playground page."""
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            tab = await browser.new_page(viewport={"width": 1280, "height": 860})
+            errors: list[str] = []
+            tab.on("pageerror", lambda error: errors.append(str(error)))
+            tab.set_default_timeout(10_000)
+            await tab.goto(running.url)
+            yield tab
+            assert errors == [], f"the page threw: {errors}"
+        finally:
+            await browser.close()
+
+
+class ChatDriver:
+    """Acts through the page only; waits on the emulator so nothing depends on timing."""
+
+    def __init__(self, running: Running, tab: Any) -> None:
+        self.running = running
+        self.tab = tab
+        self.server = running.playground.server
+
+    async def synced(self) -> None:
+        """Wait until the bot is idle and the page shows everything it did."""
+        await self.running.settle()
+        version = self.server.version
+        await self.tab.wait_for_function(
+            "v => Number(document.body.dataset.version || 0) >= v", arg=version
+        )
+
+    async def after(self, action: Any) -> None:
+        """Run a page action that makes one update, then wait until it is answered."""
+        before = len(self.server.all_updates)
+        await action()
+        await self.server.wait_for(
+            lambda: len(self.server.all_updates) > before, 10, what="the page's update"
+        )
+        await self.synced()
+
+    def describe(self) -> str:
+        texts = [m.text_or_caption[:70] or f"<{m.kind}>" for m in self.server.chat(1001)]
+        return " | ".join(texts[-4:])
+
+    async def press(self, label: str) -> None:
+        """Press the newest inline button whose whole label is `label`."""
+        exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
+        button = self.tab.locator(".msg.in .kb-btn").filter(has_text=exact).last
+        assert await button.count(), f"no button {label!r}; chat ends: {self.describe()}"
+        await self.after(button.click)
+
+    async def send(self, text: str) -> None:
+        """Type into the message box and press Enter."""
+        await self.tab.fill("#text", text)
+        await self.after(lambda: self.tab.press("#text", "Enter"))
+
+    async def last_bot_text(self) -> str:
+        """The text (or caption) of the newest bot message, as shown."""
+        return str(await self.tab.locator(".msg.in").last.locator(".text").inner_text())
+
+
+async def move_clock(chat: ChatDriver, click: Any) -> str:
+    """Press a clock control; wait for its answer and for the page to show what followed."""
+    await chat.tab.evaluate("() => { document.getElementById('clock-status').textContent = ''; }")
+    await click()
+    await chat.tab.wait_for_function(
+        "() => / · /.test(document.getElementById('clock-status').textContent)"
+    )
+    await chat.synced()
+    return str(await chat.tab.inner_text("#clock-status"))
+
+
+async def test_triage_today_and_a_nudge_in_the_browser(running: Running, page: Any) -> None:
+    chat = ChatDriver(running, page)
+    rules = running.playground.services.library.rules
+
+    await chat.after(lambda: page.click("#start-button"))
+    assert "Hi Ann" in await chat.last_bot_text()
+    assert await page.locator("#composer").is_visible()
+
+    await chat.press("Yes, let's start")
+    for _ in range(len(rules.red_flags) + len(rules.contraindications)):
+        await chat.press("No")
+    await chat.press("2")
+    await chat.press("Some weeks")
+    await chat.press("Now and then")
+    none = page.locator(".msg.in .kb-btn").filter(has_text=re.compile("none of these", re.I))
+    await chat.after(none.last.click)
+    # The time-zone question offers the location button on the reply keyboard too.
+    assert await page.locator("#reply-keyboard .reply-btn").filter(has_text="location").count()
+    await chat.press("Europe")
+    await chat.press("Berlin")
+    await chat.press("Yes, remind me")
+    assert "Europe/Berlin" in await page.inner_text("#clock-zone")
+
+    await chat.send("/today")
+    cards = 0
+    while await page.locator(".msg.in").last.locator(".kb-btn", has_text="Done").count():
+        card = page.locator(".msg.in").last
+        photo = card.locator("img.photo")
+        assert await photo.count() == 1, "an exercise card comes with its picture"
+        await photo.evaluate("img => img.decode()")
+        assert await photo.evaluate("img => img.naturalWidth") > 100
+        await chat.press("✅ Done")
+        cards += 1
+        assert cards <= 15, f"the session does not end: {chat.describe()}"
+    assert cards >= 1, f"/today showed no card: {chat.describe()}"
+    summary = page.locator(".msg.in .text").filter(has_text="Session complete")
+    assert await summary.count() == 1, f"no session summary: {chat.describe()}"
+    assert re.search(r"Streak: 1\b", await summary.inner_text()), await summary.inner_text()
+    assert "How does your back feel" in await chat.last_bot_text()
+    await chat.press("Better")
+
+    # Today's session is done, so today's stretch nudges stay quiet; tomorrow at 11:00 Berlin
+    # time (a default stretch time on workdays) the nudge must arrive.
+    await move_clock(chat, lambda: page.click("#advance-day"))
+    assert "Tue" in await page.inner_text("#clock-local-date")
+    await page.fill("#jump-time", "11:00")
+    status = await move_clock(chat, lambda: page.click("#jump-go"))
+    assert await page.inner_text("#clock-local-time") == "11:00"
+    assert "nudge delivered" in status, status
+    nudge = page.locator(".msg.in").last
+    assert await nudge.locator(".kb-btn", has_text="Stretch now").count() == 1
+    scroll = await page.evaluate(
+        "() => { const b = document.getElementById('messages');"
+        " return [b.scrollHeight, b.clientHeight, b.scrollTop]; }"
+    )
+    height, view, top = scroll
+    assert height > 2 * view, "the long chat scrolls inside its pane, the page stays put"
+    assert height - top - view < 5, "the chat shows the newest message"
+
+    shot = ROOT / "test-artifacts" / "playground.png"
+    shot.parent.mkdir(exist_ok=True)
+    await page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("LUMBAR_UPDATE_SCREENSHOT") == "1":
+        (ROOT / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(shot, ROOT / "docs" / "playground.png")
