@@ -290,6 +290,10 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
         elif outcome.next_card is None and not outcome.finished:
             await say(context, user_id, text)
         else:
+            if outcome.gentler is not None:
+                text += "\n\n" + lib.text(
+                    "hurt_offer", gentler=html.escape(_card_name(context, outcome.gentler))
+                )
             await say(context, user_id, text, _after_hurt_buttons(context, data, outcome))
             return
     if outcome.finished and outcome.summary is not None:
@@ -299,6 +303,13 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
         await send_card(context, user_id, outcome.next_card)
 
 
+def _card_name(context: LumbarContext, card: PlannedCard) -> str:
+    """The exercise's name, or its variant's when the card is a variant."""
+    exercise = context.services.library.exercise(card.exercise_id)
+    variant = next((v for v in exercise.variants if v.id == card.variant_id), None)
+    return variant.name if variant is not None else exercise.name
+
+
 def _after_hurt_buttons(
     context: LumbarContext, data: CardAnswer, outcome: _Outcome
 ) -> InlineKeyboardMarkup:
@@ -306,17 +317,11 @@ def _after_hurt_buttons(
     position = data.position + 1
     buttons = []
     if outcome.gentler is not None:
-        gentler_name = lib.exercise(outcome.gentler.exercise_id).name
-        if outcome.gentler.variant_id:
-            exercise = lib.exercise(outcome.gentler.exercise_id)
-            gentler_name = next(
-                (v.name for v in exercise.variants if v.id == outcome.gentler.variant_id),
-                gentler_name,
-            )
+        name = _card_name(context, outcome.gentler)
         buttons.append(
             [
                 button(
-                    lib.text("btn_gentler", gentler=gentler_name[:40]),
+                    lib.text("btn_gentler", gentler=name[:40]),
                     CardAnswer(data.workout_id, position, "gentler"),
                 )
             ]

@@ -65,8 +65,13 @@ async def test_403_from_send_disables_nudges_and_stale_ones_are_skipped(lumbar: 
     bob = lumbar.user(2002, name="Bob")
     await lumbar.triage(ann)
     await lumbar.triage(bob)
-    lumbar.server.fail("sendMessage", 403, chat_id=ann.id, times=5,
-                       description="Forbidden: bot was blocked by the user")
+    lumbar.server.fail(
+        "sendMessage",
+        403,
+        chat_id=ann.id,
+        times=5,
+        description="Forbidden: bot was blocked by the user",
+    )
     lumbar.clock.set(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))
     report = await lumbar.dispatch()
     assert report.blocked >= 1

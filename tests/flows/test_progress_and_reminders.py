@@ -65,8 +65,9 @@ async def test_reminders_screen_changes_settings_and_reschedules(lumbar: Lumbar)
     await lumbar.press(ann, "Pause 1 week")
     async with lumbar.services.transaction() as uow:
         rows = {n.kind: n for n in await uow.nudges.for_user(ann.id)}
-    assert all(n.due_at is None or n.due_at >= datetime(2026, 3, 9, tzinfo=UTC)
-               for n in rows.values())
+    assert all(
+        n.due_at is None or n.due_at >= datetime(2026, 3, 9, tzinfo=UTC) for n in rows.values()
+    )
     await lumbar.press(ann, "Resume")
     await lumbar.press(ann, "Turn everything off")
     async with lumbar.services.transaction() as uow:

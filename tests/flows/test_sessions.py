@@ -73,8 +73,19 @@ async def test_it_hurts_offers_gentler_path_and_two_hurts_end_the_session(lumbar
     assert all(
         "push through" not in (m.text or "").lower().replace("don't push through", "") for m in out
     )
-    out = await lumbar.press(ann, "Next exercise")
+    gentler = lumbar.find_button(ann, "Try ")[1:]
+    assert gentler, "a gentler option is offered"
+    assert "something gentler" in text
+    out = await lumbar.press(ann, "Try ")
     assert out[-1].kind == "photo"
+    gentler_name = [
+        t
+        for m in lumbar.server.bot_messages(ann)
+        for row in lumbar.server.buttons(m)
+        for t, _ in row
+        if t.startswith("Try ")
+    ]
+    assert not gentler_name  # the offer's buttons are gone once answered
     out = await lumbar.press(ann, "It hurts")
     text = " ".join(m.text or "" for m in out)
     assert "two exercises that hurt" in text

@@ -46,7 +46,7 @@ async def page(running: Running) -> AsyncIterator[Any]:
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         try:
-            tab = await browser.new_page(viewport={"width": 1280, "height": 860})
+            tab = await browser.new_page(viewport={"width": 1280, "height": 960})
             errors: list[str] = []
             tab.on("pageerror", lambda error: errors.append(str(error)))
             tab.set_default_timeout(10_000)
@@ -173,9 +173,68 @@ async def test_triage_today_and_a_nudge_in_the_browser(running: Running, page: A
     assert height > 2 * view, "the long chat scrolls inside its pane, the page stays put"
     assert height - top - view < 5, "the chat shows the newest message"
 
+    # The nudge's button starts a stretch card right there, like on a phone.
+    await chat.press("Stretch now (3 min)")
+    assert await nudge.locator(".kb-btn").count() == 0, "the answered nudge loses its buttons"
+    stretch_card = page.locator(".msg.in").last
+    assert await stretch_card.locator("img.photo").count() == 1
+    assert await stretch_card.locator(".kb-btn", has_text="Done").count() == 1
+    await stretch_card.locator("img.photo").evaluate("img => img.decode()")
+    await chat.synced()
+
     shot = ROOT / "test-artifacts" / "playground.png"
     shot.parent.mkdir(exist_ok=True)
     await page.screenshot(path=str(shot), full_page=True)
     if os.environ.get("LUMBAR_UPDATE_SCREENSHOT") == "1":
         (ROOT / "docs").mkdir(exist_ok=True)
         shutil.copyfile(shot, ROOT / "docs" / "playground.png")
+
+    # The next water nudge is one click away; logging a glass answers with a toast.
+    await move_clock(chat, lambda: page.click("#next-nudge"))
+    assert "12:00" in await page.inner_text("#clock-local-time")
+    await chat.press("💧 I drank a glass")
+    await page.wait_for_selector("#toast:not([hidden])")
+    assert "Logged!" in await page.inner_text("#toast")
+
+
+async def test_users_commands_and_safe_formatting_in_the_browser(
+    running: Running, page: Any
+) -> None:
+    chat = ChatDriver(running, page)
+    await page.fill("#new-user-name", "Eve <i>")
+    await page.click("#add-user button")
+    await page.wait_for_function(
+        "() => document.getElementById('current-user-name').textContent === 'Eve <i>'"
+    )
+    await chat.after(lambda: page.click("#start-button"))
+    welcome = page.locator(".msg.in .text").last
+    assert "Hi Eve <i>!" in await welcome.inner_text()
+    assert await welcome.locator("b").count() >= 1, "the bot's <b> shows as bold"
+    assert await welcome.locator("i").count() == 0, "a name is never markup"
+
+    sneaky = '<img src=x onerror="window.pwned=1"> <b>hi</b>'
+    await chat.send(sneaky)
+    mine = page.locator(".msg.out .text").last
+    assert await mine.inner_text() == sneaky
+    assert await page.locator(".msg.out img, .msg.out b").count() == 0
+    assert await page.evaluate("() => window.pwned") is None
+
+    await page.fill("#text", "/he")
+    await page.dispatch_event("#text", "input")
+    item = page.locator("#command-menu .command-item")
+    assert await item.count() == 1 and "/help" in await item.inner_text()
+    await chat.after(item.click)
+    assert "/today" in await chat.last_bot_text()
+    assert await page.locator(".msg.in").last.locator(".command", has_text="/today").count()
+
+    ann = page.locator(".user-item", has_text="Ann")
+    await ann.click()
+    await page.wait_for_function(
+        "() => document.getElementById('current-user-name').textContent === 'Ann'"
+    )
+    await page.wait_for_selector("#start-button", state="visible")  # Ann never started
+    assert await page.locator(".msg").count() == 0
+    eve_id = max(running.playground.server.users)
+    help_text = running.playground.server.last_bot_message(eve_id).text or ""
+    preview = await page.locator(".user-item", has_text="Eve").locator(".user-preview").inner_text()
+    assert preview.rstrip("…") and " ".join(help_text.split()).startswith(preview.rstrip("…"))

@@ -118,7 +118,28 @@ function renderEntities(text, entities) {
   return fragment;
 }
 
-function build(parent, text, start, end, entities) {
+// Telegram's server marks /commands and links in plain text; the emulator does not, so the
+// page finds them itself (outside code, pre and existing links).
+const AUTO = /(^|[\s(])(\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?|https?:\/\/[^\s<>"]+[^\s<>".,;:!?)])(?=$|[\s.,;:!?)])/g;
+const NO_AUTO = new Set(["code", "pre", "text_link", "url", "email", "bot_command"]);
+
+function appendText(parent, text, auto) {
+  if (!auto) { parent.appendChild(document.createTextNode(text)); return; }
+  let last = 0;
+  for (const match of text.matchAll(AUTO)) {
+    const start = match.index + match[1].length;
+    const token = match[2];
+    if (start > last) parent.appendChild(document.createTextNode(text.slice(last, start)));
+    const type = token.startsWith("/") ? "bot_command" : "url";
+    const { outer } = entityNode({ type }, token);
+    outer.textContent = token;
+    parent.appendChild(outer);
+    last = start + token.length;
+  }
+  if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+}
+
+function build(parent, text, start, end, entities, auto = true) {
   let pos = start;
   let i = 0;
   while (i < entities.length) {
@@ -127,17 +148,17 @@ function build(parent, text, start, end, entities) {
     const to = Math.min(entity.offset + entity.length, end);
     if (from >= end) break;
     if (from < pos || to <= from) { i += 1; continue; }
-    if (from > pos) parent.appendChild(document.createTextNode(text.slice(pos, from)));
+    if (from > pos) appendText(parent, text.slice(pos, from), auto);
     let j = i + 1;
     const inner = [];
     while (j < entities.length && entities[j].offset < to) { inner.push(entities[j]); j += 1; }
     const { outer, target } = entityNode(entity, text.slice(from, to));
-    build(target, text, from, to, inner);
+    build(target, text, from, to, inner, auto && !NO_AUTO.has(entity.type));
     parent.appendChild(outer);
     pos = to;
     i = j;
   }
-  if (pos < end) parent.appendChild(document.createTextNode(text.slice(pos, end)));
+  if (pos < end) appendText(parent, text.slice(pos, end), auto);
 }
 
 function link(href) {

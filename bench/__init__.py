@@ -1,0 +1,1 @@
+"""Benchmarks for Lumbar: updates, nudge fan-out, scale and pictures (see bench/README.md)."""

@@ -1,0 +1,123 @@
+"""The nudge dispatcher under pressure: two processes, restarts, faults, one chat's rate."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from telegram.ext import ExtBot
+
+from bot.app import build_services
+from bot.emulator import BotApiServer
+from bot.scheduler import LEASE, NudgeDispatcher
+from bot.services import Services
+from tests.flows.conftest import TOKEN, FakeClock, Lumbar, make_settings
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
+
+
+async def seed_due_users(services: Services, count: int, *, kinds: tuple[str, ...]) -> None:
+    """Users in UTC with reminders on, each with the given nudges due a minute ago."""
+    async with services.transaction() as uow:
+        for user_id in range(1, count + 1):
+            await uow.users.seen(user_id, "en", NOW)
+            await uow.nudges.save_settings(
+                user_id,
+                now=NOW,
+                stretch_times=["10:00", "15:00"],
+                stretch_days=0b1111111,
+                wake_start=time(8, 0),
+                wake_end=time(22, 0),
+            )
+            for kind in kinds:
+                await uow.nudges.schedule(user_id, kind, NOW - timedelta(minutes=1))
+
+
+async def dispatcher_for(
+    server: BotApiServer, db_url: str, cache: Path, clock: FakeClock
+) -> tuple[NudgeDispatcher, ExtBot[None]]:
+    """A dispatcher with its own engine and its own bot, as a second process would have."""
+    services = await build_services(make_settings(server, db_url, cache), clock)
+    bot: ExtBot[None] = ExtBot(TOKEN, base_url=server.base_url, base_file_url=server.base_file_url)
+    await bot.initialize()
+    return NudgeDispatcher(services, bot, batch_size=50), bot
+
+
+@pytest.mark.postgres
+async def test_two_dispatchers_on_postgresql_never_send_a_nudge_twice(
+    pg_db_url: str, card_cache: Path
+) -> None:
+    clock = FakeClock(NOW)
+    async with BotApiServer(token=TOKEN) as server:
+        for user_id in range(1, 301):
+            server.private_chat(user_id)
+        (first, bot1), (second, bot2) = [
+            await dispatcher_for(server, pg_db_url, card_cache, clock) for _ in range(2)
+        ]
+        await seed_due_users(first.services, 300, kinds=("stretch",))
+
+        async def drain(dispatcher: NudgeDispatcher) -> int:
+            sent = 0
+            while (report := await dispatcher.run_once()).claimed:
+                sent += report.sent
+            return sent
+
+        sent_by = await asyncio.gather(drain(first), drain(second))
+        sends = Counter(int(call.params["chat_id"]) for call in server.calls_to("sendMessage"))
+        assert sum(sent_by) == 300
+        assert len(sends) == 300 and set(sends.values()) == {1}
+        assert all(part > 0 for part in sent_by), sent_by  # both really worked
+        for dispatcher, bot in ((first, bot1), (second, bot2)):
+            await bot.shutdown()
+            await dispatcher.services.engine.dispose()
+
+
+async def test_a_claim_lost_in_a_crash_is_sent_once_after_the_lease(lumbar: Lumbar) -> None:
+    lumbar.clock.set(NOW)
+    lumbar.server.private_chat(1)
+    await seed_due_users(lumbar.services, 1, kinds=("stretch",))
+    async with lumbar.services.transaction() as uow:  # a dispatcher claims, then dies
+        claimed = await uow.nudges.claim_due(NOW, 10, LEASE)
+    assert len(claimed) == 1
+    report = await lumbar.dispatch()
+    assert report.sent == 0  # still leased: nobody else sends it
+    lumbar.clock.advance(seconds=LEASE.total_seconds() + 1)
+    report = await lumbar.dispatch()
+    assert report.sent == 1
+    assert (await lumbar.dispatch()).sent == 0
+    assert len(lumbar.server.calls_to("sendMessage")) == 1
+
+
+async def test_one_chat_gets_at_most_one_nudge_per_run(lumbar: Lumbar) -> None:
+    lumbar.clock.set(NOW)
+    lumbar.server.private_chat(1)
+    await seed_due_users(lumbar.services, 1, kinds=("stretch", "water"))
+    report = await lumbar.dispatch()
+    assert (report.sent, report.deferred) == (1, 1)
+    lumbar.clock.advance(seconds=2)
+    report = await lumbar.dispatch()
+    assert report.sent == 1
+    assert len(lumbar.server.calls_to("sendMessage")) == 2
+
+
+async def test_server_errors_are_retried_a_bounded_number_of_times(lumbar: Lumbar) -> None:
+    lumbar.clock.set(NOW)
+    lumbar.server.private_chat(1)
+    lumbar.server.private_chat(2)
+    await seed_due_users(lumbar.services, 2, kinds=("stretch",))
+    lumbar.server.fail("sendMessage", 500, chat_id=1, times=10)
+    report = await lumbar.dispatch()
+    assert (report.sent, report.retried) == (1, 1)
+    for _ in range(3):
+        lumbar.clock.advance(seconds=31)
+        await lumbar.dispatch()
+    async with lumbar.services.transaction() as uow:
+        row = next(n for n in await uow.nudges.for_user(1) if n.kind == "stretch")
+    # Gave up on this occurrence after 3 attempts; the next one is at 15:00 UTC.
+    assert row.due_at == datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    assert row.attempts == 0
+    chat_one = [c for c in lumbar.server.calls_to("sendMessage") if int(c.params["chat_id"]) == 1]
+    assert len(chat_one) == 3
