@@ -69,6 +69,7 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
     lib = context.services.library
     now = context.services.clock()
     minutes = 0
+    summary: dict[str, Any] | None = None
     async with context.services.transaction() as uow:
         user = await uow.users.seen(user_id, None, now)
         profile = await uow.profiles.get(user_id)
@@ -82,7 +83,12 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
         else:
             workout = await uow.workouts.open_for_day(user_id, kind, today)
             outcome = "resume" if workout is not None else "start"
-            if workout is None and kind == "today" and await _finished_today(uow, user_id, today):
+            if workout is not None and workout.position >= len(workout.plan):
+                # Every card was answered but the last choice was never made: finish now.
+                ending = _Outcome()
+                await _finish(uow, context, workout, now, today, ending, early=False)
+                summary, outcome, workout = ending.summary, "finished", None
+            elif workout is None and kind == "today" and await _finished_today(uow, user_id, today):
                 outcome = "done"
             elif workout is None:
                 plan = await _plan(
@@ -119,6 +125,9 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
         return
     if outcome == "done":
         await say(context, user_id, lib.text("session_already_done"))
+        return
+    if outcome == "finished" and summary is not None:
+        await _send_summary(context, user_id, summary, early=False)
         return
     if outcome == "empty" or to_send is None:
         await say(context, user_id, lib.text("free_text_idle"))
@@ -250,6 +259,7 @@ class _Outcome:
     hurt_name: str | None = None
     gentler: PlannedCard | None = None
     finished: bool = False
+    last_card: bool = False
     ended_early: bool = False
     summary: dict[str, Any] | None = None
 
@@ -287,7 +297,7 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
         text = lib.text("hurt_ack", name=html.escape(outcome.hurt_name))
         if outcome.ended_early:
             await say(context, user_id, text + "\n\n" + lib.text("hurt_stop"))
-        elif outcome.next_card is None and not outcome.finished:
+        elif outcome.next_card is None and not outcome.last_card:
             await say(context, user_id, text)
         else:
             if outcome.gentler is not None:
@@ -326,7 +336,7 @@ def _after_hurt_buttons(
                 )
             ]
         )
-    label = "btn_finish" if outcome.finished else "btn_next"
+    label = "btn_finish" if outcome.last_card else "btn_next"
     buttons.append([button(lib.text(label), CardAnswer(data.workout_id, position, "next"))])
     return rows(*buttons)
 
@@ -381,10 +391,9 @@ async def _apply_answer(
             await _finish(uow, context, workout, now, today, outcome, early=True)
             return
         outcome.gentler = _gentler_for(context, workout, profile, card)
-        outcome.finished = position + 1 >= len(plan)
+        # The user still chooses: the gentler option, the next card, or finishing.
+        outcome.last_card = position + 1 >= len(plan)
         outcome.next_card = _card_to_send(workout, profile)
-        if outcome.finished:
-            outcome.finished = False  # the user still chooses: gentler option or finish
         return
     if position + 1 >= len(plan):
         await _finish(uow, context, workout, now, today, outcome, early=False)

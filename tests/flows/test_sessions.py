@@ -139,3 +139,19 @@ async def test_double_press_counts_once(lumbar: Lumbar) -> None:
     async with lumbar.services.transaction() as uow:
         workout = await uow.workouts.open_for_day(ann.id, "today", lumbar.clock.now.date())
     assert workout is not None and workout.position == 1 and len(workout.results) == 1
+
+
+async def test_hurt_on_the_last_card_offers_finish_and_today_closes_it(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    out = await lumbar.send(ann, "/today")
+    first = next(m for m in out if m.kind == "photo")
+    total = int(caption(first).split("Card 1 of ")[1].split()[0])
+    for _ in range(total - 1):
+        await lumbar.press(ann, "Done")
+    out = await lumbar.press(ann, "It hurts")
+    labels = [t for m in out for row in lumbar.server.buttons(m) for t, _ in row]
+    assert "Finish the session" in labels
+    out = await lumbar.send(ann, "/today")
+    assert "Session complete" in " ".join(m.text or "" for m in out)
+    assert f"Done: {total - 1}" in " ".join(m.text or "" for m in out)

@@ -46,7 +46,7 @@ async def page(running: Running) -> AsyncIterator[Any]:
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         try:
-            tab = await browser.new_page(viewport={"width": 1280, "height": 960})
+            tab = await browser.new_page(viewport={"width": 1280, "height": 1000})
             errors: list[str] = []
             tab.on("pageerror", lambda error: errors.append(str(error)))
             tab.set_default_timeout(10_000)
@@ -163,7 +163,8 @@ async def test_triage_today_and_a_nudge_in_the_browser(running: Running, page: A
     status = await move_clock(chat, lambda: page.click("#jump-go"))
     assert await page.inner_text("#clock-local-time") == "11:00"
     assert "nudge delivered" in status, status
-    nudge = page.locator(".msg.in").last
+    nudge_id = await page.locator(".msg.in").last.get_attribute("data-id")
+    nudge = page.locator(f'.msg[data-id="{nudge_id}"]')
     assert await nudge.locator(".kb-btn", has_text="Stretch now").count() == 1
     scroll = await page.evaluate(
         "() => { const b = document.getElementById('messages');"

@@ -250,6 +250,7 @@ function renderMessage(m) {
     img.src = fileUrl(largest.file_id);
     img.addEventListener("load", keepAtBottom);
     bubble.classList.add("has-photo");
+    row.classList.add("media");
     if (!body) bubble.classList.add("photo-only");
     bubble.appendChild(img);
   } else if (content.document) {
