@@ -39,20 +39,22 @@ def render_caption(
     slow: bool = False,
 ) -> Caption:
     """Compose the HTML caption: name, difficulty, goal, progress, steps, dosage, caution."""
-    name = html.escape(exercise.name)
+    name = html.escape(exercise.name, quote=False)
     if variant_name:
-        name += f" — {html.escape(variant_name)}"
+        name += f" — {html.escape(variant_name, quote=False)}"
     header = (
         f"<b>{name}</b>\n"
         f"{exercise.difficulty.value.capitalize()} · {_goal(exercise)} · "
         f"{library.text('card_progress', position=position, total=total)}"
     )
-    steps = "\n".join(f"{n}. {html.escape(step)}" for n, step in enumerate(exercise.steps, 1))
-    footer = f"<b>{html.escape(format_dosage(dosage))}</b>"
+    steps = "\n".join(
+        f"{n}. {html.escape(step, quote=False)}" for n, step in enumerate(exercise.steps, 1)
+    )
+    footer = f"<b>Today: {html.escape(format_dosage(dosage), quote=False)}</b>"
     if slow:
         footer += "\n🐢 Slowly and carefully today."
     if exercise.cautions:
-        footer += f"\n⚠️ {html.escape(exercise.cautions[0])}"
+        footer += f"\n⚠️ {html.escape(exercise.cautions[0], quote=False)}"
     full = f"{header}\n\n{steps}\n\n{footer}"
     if len(full) <= CAPTION_LIMIT:
         return Caption(full)

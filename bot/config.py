@@ -82,5 +82,6 @@ def describe_errors(error: Exception) -> str:
     for item in error.errors():
         name = str(item["loc"][0]).upper() if item["loc"] else "settings"
         message = "is required" if item["type"] == "missing" else item["msg"]
+        message = message.removeprefix("Value error, ")
         parts.append(f"{name} {message}")
     return "; ".join(parts)

@@ -46,7 +46,7 @@ async def page(running: Running) -> AsyncIterator[Any]:
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         try:
-            tab = await browser.new_page(viewport={"width": 1280, "height": 1000})
+            tab = await browser.new_page(viewport={"width": 1280, "height": 1180})
             errors: list[str] = []
             tab.on("pageerror", lambda error: errors.append(str(error)))
             tab.set_default_timeout(10_000)

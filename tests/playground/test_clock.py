@@ -41,7 +41,11 @@ def test_starting_at_shows_that_moment_and_refuses_to_go_back() -> None:
         # 09:00 Berlin (CET): 11:00 is later the same day.
         (datetime(2026, 3, 2, 8, 0, tzinfo=UTC), time(11), datetime(2026, 3, 2, 10, 0, tzinfo=UTC)),
         # Exactly 11:00 now: the next occurrence is tomorrow.
-        (datetime(2026, 3, 2, 10, 0, tzinfo=UTC), time(11), datetime(2026, 3, 3, 10, 0, tzinfo=UTC)),
+        (
+            datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+            time(11),
+            datetime(2026, 3, 3, 10, 0, tzinfo=UTC),
+        ),
         # Across the spring change (29 March 2026): 11:00 CEST is 09:00 UTC.
         (
             datetime(2026, 3, 28, 12, 0, tzinfo=UTC),

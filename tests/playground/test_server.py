@@ -176,7 +176,9 @@ async def test_a_chosen_data_folder_keeps_chats_database_and_time(
                     await running.post("/api/clock", {"advance": 7200})
                 else:
                     await start_as(running)
-                names = [u["first_name"] for u in (await running.get("/api/info"))["result"]["users"]]
+                names = [
+                    u["first_name"] for u in (await running.get("/api/info"))["result"]["users"]
+                ]
                 texts = [
                     m["content"].get("text", "")
                     for m in (await running.get("/_emulator/chats/1001"))["result"]["messages"]
@@ -192,6 +194,11 @@ async def test_a_chosen_data_folder_keeps_chats_database_and_time(
     assert first[2:] == second[2 : len(first)], "the earlier chat is still there"
     assert any("Hi Ann" in text for text in second[len(first) :]), "the bot knows Ann again"
     assert second_end >= first_end, "simulated time does not go back after a restart"
+
+
+def temp_folders(parent: Path) -> list[Path]:
+    """The playground's temporary data folders under `parent`."""
+    return list(parent.glob("lumbar-playground-*"))
 
 
 async def test_cli_prints_the_address_serves_and_stops_cleanly_on_sigterm(
@@ -214,7 +221,7 @@ async def test_cli_prints_the_address_serves_and_stops_cleanly_on_sigterm(
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", line), line
-        assert any(tmp_path.glob("lumbar-playground-*")), "data lives in a temporary folder"
+        assert temp_folders(tmp_path), "data lives in a temporary folder"
         async with aiohttp.ClientSession() as http, http.get(line) as response:
             assert response.status == 200
             assert "Lumbar playground" in await response.text()
@@ -225,7 +232,7 @@ async def test_cli_prints_the_address_serves_and_stops_cleanly_on_sigterm(
             process.kill()
             await process.wait()
     assert code == 0
-    assert not any(tmp_path.glob("lumbar-playground-*")), "the temporary folder is removed"
+    assert not temp_folders(tmp_path), "the temporary folder is removed"
 
 
 @pytest.mark.parametrize("flag", ["--help"])
