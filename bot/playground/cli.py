@@ -28,8 +28,8 @@ async def serve(port: int, data: Path | None) -> None:
     playground = Playground(folder, persist=temp is None)
     page = PageServer(playground, HOST, port)
     try:
+        await page.start()  # first: a busy port fails before the slow start of the bot
         await playground.start()
-        await page.start()
         sys.stdout.write(page.url + "\n")
         sys.stdout.flush()
         where = "a temporary folder, removed at exit" if temp else str(folder)
@@ -55,9 +55,7 @@ def run(port: int, data: Path | None) -> int:
     try:
         asyncio.run(serve(port, data))
     except OSError as error:
-        print(
-            f"lumbar playground: cannot listen on {HOST}:{port}: {error.strerror}", file=sys.stderr
-        )
+        print(f"lumbar playground: cannot start: {error.strerror or error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from tests.flows.conftest import Lumbar
@@ -85,3 +86,23 @@ async def test_403_from_send_disables_nudges_and_stale_ones_are_skipped(lumbar: 
     assert report.skipped_stale >= 1
     sent_now = lumbar.server.bot_messages(bob)[before:]
     assert not any("Stretch now" in str(lumbar.server.buttons(m)) for m in sent_now)
+
+
+async def test_no_stretch_nudge_after_a_finished_session_and_water_texts_vary(
+    lumbar: Lumbar,
+) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    out = await lumbar.send(ann, "/stretch")
+    while not any("Session complete" in (m.text or "") for m in out):
+        out = await lumbar.press(ann, "Done")
+    lumbar.clock.set(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))  # 11:00 Berlin, stretch due
+    report = await lumbar.dispatch()
+    assert (report.sent, report.skipped_done) == (0, 1)
+    texts = []
+    for hour in (11, 13, 15):  # water at 12:00, 14:00, 16:00 Berlin
+        lumbar.clock.set(datetime(2026, 3, 2, hour, 0, 5, tzinfo=UTC))
+        report = await lumbar.dispatch()
+        texts.append(lumbar.server.last_bot_message(ann).text)
+    assert all(a != b for a, b in itertools.pairwise(texts))
+    assert "glass" in str(lumbar.server.buttons(lumbar.server.last_bot_message(ann)))

@@ -62,6 +62,16 @@ async def test_reminders_screen_changes_settings_and_reschedules(lumbar: Lumbar)
         settings = await uow.nudges.get_settings(ann.id)
     assert settings is not None
     assert (settings.quiet_start, settings.quiet_end) == (time(22, 0), time(7, 0))
+    out = await lumbar.press(ann, "Water interval")
+    assert "every 180 min" in (lumbar.server.bot_messages(ann)[-1].text or "")  # 120 -> 180
+    await lumbar.press(ann, "Days")
+    await lumbar.press(ann, "Waking hours")
+    await lumbar.send(ann, "07:30-22:15")
+    async with lumbar.services.transaction() as uow:
+        settings = await uow.nudges.get_settings(ann.id)
+    assert settings is not None and settings.water_interval_minutes == 180
+    assert settings.stretch_days == 0b1111111
+    assert (settings.wake_start, settings.wake_end) == (time(7, 30), time(22, 15))
     await lumbar.press(ann, "Pause 1 week")
     async with lumbar.services.transaction() as uow:
         rows = {n.kind: n for n in await uow.nudges.for_user(ann.id)}

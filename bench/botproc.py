@@ -1,0 +1,333 @@
+"""The bot under test, alone in its own process, driven by JSON lines on stdin.
+
+``python -m bench.botproc '<config json>'`` builds the real application
+(``bot.app.build_application``, or a bare python-telegram-bot bot that only answers
+button presses), runs it with long polling against the emulator at ``base_url`` and
+answers commands, one JSON object per line each way:
+
+``{"cmd": "stats"}``              CPU seconds, RSS and peak RSS (KiB) of this process
+``{"cmd": "advance", "seconds"}`` move the bot's clock forward
+``{"cmd": "fanout", "batch"}``    run one NudgeDispatcher until nothing is due; figures
+``{"cmd": "due"}``                nudges due and unclaimed now
+``{"cmd": "profile_start"}`` / ``{"cmd": "profile_stop", "path"}``  pyinstrument, if installed
+``{"cmd": "sql"}``                distinct SQL statements seen, with counts and query plans
+``{"cmd": "quit"}``
+
+Keeping the bot in its own process means its CPU time is its own, not the emulator's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from bench.common import TOKEN, TickingClock, proc_status
+
+
+@dataclass
+class BotConfig:
+    """How to run the bot under test."""
+
+    base_url: str
+    db_url: str = ""
+    mode: str = "lumbar"  # lumbar | bare
+    clock: str = ""  # ISO start of the bot's ticking clock
+    cache_dir: str = ""
+    rate_limit: float | None = 25.0  # None: the rate limiter is taken out
+    nudge_interval: float = 3600.0
+    batch_size: int = 200
+    log_level: str = "INFO"  # as `python -m bot` runs by default
+    record_sql: bool = False
+    patches: list[str] = field(default_factory=list)
+
+    def to_arg(self) -> str:
+        """The command-line form."""
+        return json.dumps(asdict(self))
+
+
+def _file_base(base_url: str) -> str:
+    return base_url[: -len("/bot")] + "/file/bot"
+
+
+def build_lumbar(config: BotConfig, clock: TickingClock) -> Any:
+    """The real application, as ``python -m bot`` builds it, on the benchmark's clock."""
+    from bot.app import build_application
+    from bot.config import Settings
+
+    settings = Settings(
+        telegram_bot_token=SecretStr(TOKEN),
+        database_url=config.db_url,
+        telegram_base_url=config.base_url,
+        telegram_base_file_url=_file_base(config.base_url),
+        cache_dir=Path(config.cache_dir),
+        nudge_interval_seconds=config.nudge_interval,
+        nudge_batch_size=config.batch_size,
+        rate_limit_per_second=config.rate_limit or 25.0,
+    )
+    app = build_application(settings, clock=clock)
+    if config.rate_limit is None:
+        app.bot._rate_limiter = None  # the limiter "off": requests go straight out
+    return app
+
+
+def build_bare(config: BotConfig) -> Any:
+    """A bare python-telegram-bot bot that only answers each press (the yardstick)."""
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
+
+    async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(config.base_url)
+        .base_file_url(_file_base(config.base_url))
+        .concurrent_updates(64)
+        .connection_pool_size(32)
+        .build()
+    )
+    app.add_handler(CallbackQueryHandler(on_press))
+    return app
+
+
+class SqlRecorder:
+    """Every distinct SQL statement the bot runs, with a count and one set of parameters."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[Any]] = {}
+
+    def install(self) -> None:
+        """Listen on every engine (the bot builds its own)."""
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        event.listen(Engine, "before_cursor_execute", self._record)
+
+    def _record(
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        entry = self.seen.get(statement)
+        if entry is None:
+            self.seen[statement] = [1, params]
+        else:
+            entry[0] += 1
+
+    def total(self) -> int:
+        """Statements executed so far."""
+        return sum(int(entry[0]) for entry in self.seen.values())
+
+    async def plans(self, engine: Any) -> list[dict[str, Any]]:
+        """EXPLAIN each statement the bot sent (SQLite: EXPLAIN QUERY PLAN)."""
+        sqlite = engine.dialect.name == "sqlite"
+        out = []
+        for statement, (count, params) in self.seen.items():
+            head = statement.lstrip().split(None, 1)[0].upper()
+            if head not in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
+                continue
+            if "alembic_version" in statement or "sqlite_master" in statement:
+                continue
+            prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+            try:
+                async with engine.connect() as conn:
+                    result = await conn.exec_driver_sql(prefix + statement, params)
+                    rows = [" ".join(str(v) for v in row) for row in result]
+                    await conn.rollback()
+            except Exception as error:  # a plan we cannot get is reported, not fatal
+                rows = [f"(no plan: {type(error).__name__})"]
+            out.append({"statement": " ".join(statement.split()), "count": count, "plan": rows})
+        return out
+
+
+def _stats() -> dict[str, Any]:
+    status = proc_status()
+    return {
+        "cpu": time.process_time(),
+        "wall": time.perf_counter(),
+        "rss_kb": status.get("VmRSS", 0),
+        "hwm_kb": status.get("VmHWM", 0),
+    }
+
+
+@dataclass
+class Fanout:
+    """Figures of one dispatcher emptying the queue."""
+
+    rounds: int = 0
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    blocked: int = 0
+    retried: int = 0
+    failed: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def _timed(phases: dict[str, float], name: str, func: Callable[..., Awaitable[Any]]) -> Any:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await func(*args, **kwargs)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
+
+    return wrapper
+
+
+async def fanout(app: Any, batch: int, max_seconds: float) -> dict[str, Any]:
+    """One NudgeDispatcher claiming, sending and recording batches until none is due."""
+    from bot.scheduler import NudgeDispatcher
+
+    services = app.bot_data.services
+    dispatcher = NudgeDispatcher(services, app.bot, batch_size=batch)
+    figures = Fanout()
+    phases = figures.phases
+    dispatcher._send_all = _timed(phases, "send", dispatcher._send_all)  # type: ignore[method-assign]
+    dispatcher._record = _timed(phases, "record", dispatcher._record)  # type: ignore[method-assign]
+    started, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - started < max_seconds:
+        round_started = time.perf_counter()
+        report = await dispatcher.run_once()
+        phases["round"] = phases.get("round", 0.0) + time.perf_counter() - round_started
+        figures.rounds += 1
+        figures.claimed += report.claimed
+        figures.sent += report.sent
+        figures.skipped += report.skipped_stale + report.skipped_done
+        figures.deferred += report.deferred
+        figures.blocked += report.blocked
+        figures.retried += report.retried
+        figures.failed += report.failed
+        if report.claimed == 0:
+            break
+    figures.wall = time.perf_counter() - started
+    figures.cpu = time.process_time() - cpu
+    phases["claim"] = phases.get("round", 0.0) - phases.get("send", 0.0) - phases.get("record", 0.0)
+    return asdict(figures)
+
+
+class Profiling:
+    """pyinstrument around a stretch of the run (optional: only if it is installed)."""
+
+    def __init__(self) -> None:
+        self.profiler: Any = None
+
+    def start(self) -> dict[str, Any]:
+        """Start sampling every millisecond."""
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            return {"ok": False, "error": "pyinstrument is not installed (see bench/README.md)"}
+        self.profiler = Profiler(interval=0.001, async_mode="disabled")
+        self.profiler.start()
+        return {"ok": True}
+
+    def stop(self, path: str) -> dict[str, Any]:
+        """Stop and write text and HTML reports next to ``path``."""
+        if self.profiler is None:
+            return {"ok": False, "error": "not profiling"}
+        self.profiler.stop()
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = self.profiler.output_text(unicode=False, color=False, show_all=False)
+        target.with_suffix(".txt").write_text(text)
+        target.with_suffix(".html").write_text(self.profiler.output_html())
+        self.profiler = None
+        return {"ok": True, "text": str(target.with_suffix(".txt"))}
+
+
+@asynccontextmanager
+async def _stdin_lines() -> AsyncIterator[asyncio.StreamReader]:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+    try:
+        yield reader
+    finally:
+        transport.close()
+
+
+def _say(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message, default=str) + "\n")
+    sys.stdout.flush()
+
+
+async def serve(config: BotConfig, started: float) -> None:
+    """Run the bot and answer commands until told to quit or stdin closes."""
+    from bench.patches import apply_patches
+    from bot.app import running
+    from bot.emulator.ptb import polling
+
+    apply_patches(config.patches)
+    recorder = SqlRecorder()
+    if config.record_sql:
+        recorder.install()
+    clock = TickingClock(datetime.fromisoformat(config.clock)) if config.clock else TickingClock()
+    if config.mode == "bare":
+        app = build_bare(config)
+        runner: Any = polling(app, poll_timeout=10.0)
+    else:
+        app = build_lumbar(config, clock)
+        runner = running(app, poll_timeout=10.0)
+    profiling = Profiling()
+    async with runner, _stdin_lines() as reader:
+        _say({"event": "ready", "startup": time.perf_counter() - started, **_stats()})
+        while line := await reader.readline():
+            command = json.loads(line)
+            name = command.get("cmd")
+            reply: dict[str, Any] = {"cmd": name}
+            if name == "stats":
+                reply.update(_stats(), sql_statements=recorder.total())
+            elif name == "advance":
+                clock.advance(float(command["seconds"]))
+                reply["now"] = clock().isoformat()
+            elif name == "fanout":
+                reply.update(
+                    await fanout(app, int(command.get("batch", 200)), command.get("max", 600.0))
+                )
+            elif name == "due":
+                services = app.bot_data.services
+                async with services.transaction() as uow:
+                    reply["due"] = await uow.nudges.due_rows_count(clock())
+            elif name == "profile_start":
+                reply.update(profiling.start())
+            elif name == "profile_stop":
+                reply.update(profiling.stop(str(command["path"])))
+            elif name == "sql":
+                reply["statements"] = await recorder.plans(app.bot_data.services.engine)
+            elif name == "quit":
+                _say(reply)
+                break
+            else:
+                reply["error"] = "unknown command"
+            _say(reply)
+
+
+def main() -> None:
+    """Entry point: the config is the one argument."""
+    started = time.perf_counter()
+    config = BotConfig(**json.loads(sys.argv[1]))
+    logging.basicConfig(level=config.log_level, stream=sys.stderr)
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    asyncio.run(serve(config, started))
+
+
+if __name__ == "__main__":
+    main()
