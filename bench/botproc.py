@@ -23,6 +23,7 @@ import json
 import logging
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -240,14 +241,61 @@ class Profiling:
         """Stop and write text and HTML reports next to ``path``."""
         if self.profiler is None:
             return {"ok": False, "error": "not profiling"}
-        self.profiler.stop()
+        session = self.profiler.stop()
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         text = self.profiler.output_text(unicode=False, color=False, show_all=False)
         target.with_suffix(".txt").write_text(text)
         target.with_suffix(".html").write_text(self.profiler.output_html())
+        session.save(str(target.with_suffix(".pyisession")))
         self.profiler = None
-        return {"ok": True, "text": str(target.with_suffix(".txt"))}
+        groups, functions = flat_profile(session.root_frame())
+        total = sum(groups.values()) or 1.0
+        lines = ["CPU by package (self time):"]
+        lines += [f"{100 * t / total:5.1f}%  {name}" for name, t in groups.most_common()]
+        lines += ["", "Top functions by self time:"]
+        lines += [f"{100 * t / total:5.1f}%  {name}" for name, t in functions.most_common(40)]
+        target.with_suffix(".flat.txt").write_text("\n".join(lines) + "\n")
+        return {
+            "ok": True,
+            "text": str(target.with_suffix(".txt")),
+            "groups": {name: round(t / total, 4) for name, t in groups.most_common()},
+        }
+
+
+def _package(path: str) -> str:
+    """Name the code a file belongs to: our layers, a library, or the standard library."""
+    parts = path.replace("\\", "/").split("/")
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1].split(".")[0]
+    for ours in ("bot", "db", "content", "bench"):
+        if ours in parts[-3:-1] or (len(parts) > 1 and parts[-2] == ours):
+            return ours
+    if "python3.11" in parts:
+        name = parts[parts.index("python3.11") + 1]
+        return "stdlib:" + name.removesuffix(".py")
+    if parts and parts[0].startswith("<"):
+        return "stdlib:" + parts[0]
+    return "other:" + parts[-1]
+
+
+def flat_profile(root: Any) -> tuple[Counter[str], Counter[str]]:
+    """Self time summed by package and by function, from a pyinstrument frame tree."""
+    groups: Counter[str] = Counter()
+    functions: Counter[str] = Counter()
+    stack = [root] if root is not None else []
+    while stack:
+        frame = stack.pop()
+        stack.extend(frame.children)
+        own = frame.total_self_time
+        if own <= 0 or frame.file_path is None:
+            continue
+        package = _package(frame.file_path)
+        if package == "stdlib:selectors" and frame.function == "select":
+            continue  # the event loop waiting for I/O: idle, not work
+        groups[package] += own
+        functions[f"{frame.function} ({frame.file_path_short}:{frame.line_no})"] += own
+    return groups, functions
 
 
 @asynccontextmanager

@@ -163,3 +163,19 @@ def proc_cpu_seconds(pid: int) -> float:
 def log(message: str) -> None:
     """Progress on stderr, so stdout keeps only figures."""
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds used so far by every running PostgreSQL server process on this machine."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.find("(") + 1 : raw.rfind(")")]
+        if name.startswith("postgres"):
+            total += proc_cpu_seconds(int(entry.name))
+    return total

@@ -1,14 +1,91 @@
 """Fixes the benchmarks can try on the bot before the lead applies them (``--patch NAME``).
 
 Each patch changes the running bot in the benchmark's own process only; nothing under
-bot/ or db/ is edited. A patch is here to measure a proposed change, then it goes.
+bot/ or db/ is edited. A patch is here to measure a proposed change; once the change is
+in the bot, its patch goes.
+
+* ``sniffio``: make ``import sniffio`` succeed, as installing the tiny ``sniffio``
+  package does. Without it httpcore retries the failed import on every request, and
+  each failed import walks sys.path (stat calls): about a tenth of the bot's CPU.
+* ``file_id_memo``: remember card file ids in the process (a dozen entries, keyed by
+  picture, not by user) instead of a database transaction per card sent.
+* ``workout_get_lean``: ``WorkoutRepository.get`` without ``selectinload(results)``;
+  the press handler never reads the answers it loads (one SELECT less per press).
+* ``aiohttp_request``: python-telegram-bot's HTTP transport on aiohttp (already a
+  dependency) instead of httpx; aiohttp's C parser is cheaper per request.
 """
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable
+from typing import Any
 
-PATCHES: dict[str, Callable[[], None]] = {}
+
+def _sniffio() -> None:
+    module = types.ModuleType("sniffio")
+    module.current_async_library = lambda: "asyncio"  # type: ignore[attr-defined]
+    sys.modules.setdefault("sniffio", module)
+
+
+def _file_id_memo() -> None:
+    from bot.cards import CardPictures
+
+    original = CardPictures.send
+    memo: dict[str, str] = {}
+
+    async def send(self: CardPictures, *args: Any, lookup: Any, store: Any, **kwargs: Any) -> Any:
+        async def cached_lookup(key: str) -> str | None:
+            if key not in memo:
+                found = await lookup(key)
+                if found is None:
+                    return None
+                memo[key] = found
+            return memo[key]
+
+        async def remembering_store(key: str, file_id: str) -> None:
+            memo[key] = file_id
+            await store(key, file_id)
+
+        return await original(self, *args, lookup=cached_lookup, store=remembering_store, **kwargs)
+
+    CardPictures.send = send  # type: ignore[method-assign]
+
+
+def _workout_get_lean() -> None:
+    from sqlalchemy import select
+
+    from db.models import Workout
+    from db.repositories.workouts import WorkoutRepository
+
+    async def get(self: WorkoutRepository, workout_id: int, user_id: int | None = None) -> Any:
+        stmt = (
+            select(Workout)
+            .where(Workout.id == workout_id)
+            .execution_options(populate_existing=True)
+        )
+        if user_id is not None:
+            stmt = stmt.where(Workout.user_id == user_id)
+        return (await self._session.scalars(stmt)).one_or_none()
+
+    WorkoutRepository.get = get  # type: ignore[method-assign]
+
+
+def _aiohttp_request() -> None:
+    from telegram.ext import _applicationbuilder
+
+    from bench.aiohttp_request import AiohttpRequest
+
+    _applicationbuilder.HTTPXRequest = AiohttpRequest  # type: ignore[attr-defined,misc]
+
+
+PATCHES: dict[str, Callable[[], None]] = {
+    "sniffio": _sniffio,
+    "file_id_memo": _file_id_memo,
+    "workout_get_lean": _workout_get_lean,
+    "aiohttp_request": _aiohttp_request,
+}
 
 
 def apply_patches(names: list[str]) -> None:

@@ -38,28 +38,40 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_bot() -> int:
+    """Run until stopped; exit codes: 2 configuration, 3 token refused, 4 database, 5 no Bot API."""
+    from telegram.error import NetworkError
+
     from bot.app import StartupError, run
     from bot.config import Settings, describe_errors
     from bot.logs import configure_logging
+    from content.loader import ContentError
 
     try:
         settings = Settings()  # type: ignore[call-arg,unused-ignore]  # from the environment
     except ValidationError as error:
-        print(f"lumbar: configuration error: {describe_errors(error)}", file=sys.stderr)
-        return 2
+        return _fail(f"configuration error: {describe_errors(error)}", 2)
     token = settings.telegram_bot_token.get_secret_value()
     configure_logging(settings.log_level, [token])
     try:
         run(settings)
     except InvalidToken:
-        print("lumbar: the Bot API server rejected TELEGRAM_BOT_TOKEN", file=sys.stderr)
-        return 3
+        return _fail("the Bot API server rejected TELEGRAM_BOT_TOKEN", 3)
     except StartupError as error:
-        print(f"lumbar: {error}", file=sys.stderr)
-        return 4
+        return _fail(str(error), 4)
+    except ContentError as error:
+        return _fail(f"content error: {str(error).splitlines()[0]}", 2)
+    except NetworkError as error:
+        where = settings.telegram_base_url.split("://", 1)[-1].split("/", 1)[0]
+        return _fail(f"cannot reach the Bot API server at {where}: {type(error).__name__}", 5)
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _fail(message: str, code: int) -> int:
+    """One line on stderr, and the exit code for it."""
+    print(f"lumbar: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import cast
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.cards import CardPictures
 from bot.config import Settings
 from bot.handlers import register_handlers
 from bot.pictures import CardRenderer
+from bot.retry import RetryingRateLimiter
 from bot.scheduler import schedule_dispatcher
 from bot.services import BotData, Clock, LumbarApp, LumbarContext, Services, system_clock
 from bot.updates import PerChatUpdateProcessor
@@ -43,18 +45,28 @@ class StartupError(RuntimeError):
     """A problem that stops the bot from starting; its message is shown as one line."""
 
 
-def build_application(settings: Settings, *, clock: Clock = system_clock) -> LumbarApp:
-    """Create the bot with every handler registered; services are built in `post_init`."""
+def build_application(
+    settings: Settings, *, clock: Clock = system_clock, read_timeout: float = 15.0
+) -> LumbarApp:
+    """Create the bot with every handler registered; services are built in `post_init`.
+
+    ``read_timeout`` is how long a Bot API answer may take; tests shorten it.
+    """
 
     async def post_init(app: LumbarApp) -> None:
         app.bot_data.services = await build_services(settings, clock)
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         schedule_dispatcher(app, settings)
 
+    async def post_stop(app: LumbarApp) -> None:
+        # Application.stop() has let updates in flight finish and stopped the JobQueue.
+        log.info("stopped: updates in flight finished, nudge scheduler stopped")
+
     async def post_shutdown(app: LumbarApp) -> None:
         services = getattr(app.bot_data, "services", None)
         if services is not None:
             await services.engine.dispose()
+            log.info("database closed")
 
     builder = (
         ApplicationBuilder()
@@ -64,14 +76,15 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Lum
         .context_types(ContextTypes(context=LumbarContext, bot_data=BotData))
         .concurrent_updates(PerChatUpdateProcessor())
         .rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.rate_limit_per_second, max_retries=3)
+            RetryingRateLimiter(overall_max_rate=settings.rate_limit_per_second, max_retries=3)
         )
         .connection_pool_size(32)
         .connect_timeout(10)
-        .read_timeout(15)
+        .read_timeout(read_timeout)
         .write_timeout(30)
         .pool_timeout(10)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     app = cast(LumbarApp, builder.build())
@@ -81,7 +94,8 @@ def build_application(settings: Settings, *, clock: Clock = system_clock) -> Lum
 
 async def build_services(settings: Settings, clock: Clock) -> Services:
     """Check the database, migrate it, load content and render the cards once."""
-    engine = create_engine(settings.database_url)
+    # hide_parameters: SQL errors then never carry health answers into a log line.
+    engine = create_engine(settings.database_url, hide_parameters=True)
     try:
         await upgrade_to_head(settings.database_url)
     except Exception as error:  # the driver's own errors vary; the line must not
@@ -125,6 +139,8 @@ async def running(app: LumbarApp, *, poll_timeout: float = 10.0) -> AsyncIterato
             await app.updater.stop()
         if app.running:
             await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
@@ -134,14 +150,15 @@ def run(settings: Settings, *, clock: Clock = system_clock) -> None:
     """Run until stopped: long polling, or a webhook when one is configured."""
     app = build_application(settings, clock=clock)
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        if not secret:
+        if settings.webhook_secret is None:  # Settings refuses this; never serve without it
             raise StartupError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        # Requests without Telegram's X-Telegram-Bot-Api-Secret-Token header get 403.
         app.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.strip("/"),
             webhook_url=settings.webhook_url,
-            secret_token=secret,
+            secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=Update.ALL_TYPES,
         )
     else:

@@ -6,13 +6,17 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
-from db.engine import DEFAULT_DATABASE_URL
+from db.engine import DEFAULT_DATABASE_URL, normalize_url
 
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
 _TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
+# Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - in a webhook secret token.
+_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_BACKENDS = ("sqlite", "postgresql")
 
 
 class Settings(BaseSettings):
@@ -41,6 +45,30 @@ class Settings(BaseSettings):
         if not _TOKEN_SHAPE.match(value.get_secret_value()):
             raise ValueError("does not look like a bot token (digits, a colon, then letters)")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            backend = make_url(normalize_url(value)).get_backend_name()
+        except ValueError:
+            raise ValueError("is not a database URL (sqlite:///file or postgresql://...)") from None
+        if backend not in _BACKENDS:
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_SHAPE.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters: letters, digits, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
 
     @field_validator("telegram_base_url", "webhook_url")
     @classmethod

@@ -13,8 +13,9 @@ Decisions, in order (a test checks each over every answer combination):
 
    * gentle: a cleared red flag or contraindication; strong pain now (6 or
      more out of 10); or acute pain (days) of 4 or more;
-   * building: new to exercise, or pain of 3 to 5;
-   * strengthening: some or regular experience and pain of 2 or less.
+   * building: new to exercise or exercising now and then, or pain of 3 to 5;
+   * strengthening: regular exercisers with pain of 2 or less (hard exercises
+     such as the mountain climber are for people already used to training).
 
 4. **Allowed exercises** (``allowed_exercises``):
 
@@ -147,7 +148,7 @@ def choose_phase(answers: TriageAnswers) -> Phase:
         return Phase.GENTLE
     if answers.pain_duration is PainDuration.DAYS and answers.pain_now >= ACUTE_PAIN:
         return Phase.GENTLE
-    if answers.experience is Experience.NEW or answers.pain_now >= MODERATE_PAIN:
+    if answers.experience is not Experience.REGULAR or answers.pain_now >= MODERATE_PAIN:
         return Phase.BUILDING
     return Phase.STRENGTHENING
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.handlers.common import say
+from bot.logs import describe_error
 from bot.services import LumbarContext
 
 log = logging.getLogger(__name__)
@@ -37,9 +40,16 @@ async def on_unsupported(update: Update, context: LumbarContext) -> None:
 
 
 async def on_group_command(update: Update, context: LumbarContext) -> None:
-    """In a group, answer once that health coaching happens in a private chat; store nothing."""
-    chat = update.effective_chat
-    if chat is None or chat.type == ChatType.CHANNEL:
+    """In a group, answer once that health coaching happens in a private chat; store nothing.
+
+    Edited messages, channel posts and commands meant for another bot get no answer.
+    """
+    chat, message = update.effective_chat, update.message
+    if chat is None or message is None or chat.type == ChatType.CHANNEL:
+        return
+    command = (message.text or message.caption or "").split(maxsplit=1)[0]
+    _, _, addressee = command.partition("@")
+    if addressee and addressee.lower() != (context.bot.username or "").lower():
         return
     await say(context, chat.id, context.services.library.text("group_only_private"))
 
@@ -66,30 +76,49 @@ async def on_my_chat_member(update: Update, context: LumbarContext) -> None:
 
 
 async def on_error(update: object, context: LumbarContext) -> None:
-    """Log each unexpected error once (update id, never text) and apologise to the user."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-    from telegram.error import Forbidden
-
+    """Log each unexpected error once (update id and code location, never text) and apologise."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, Forbidden):
-        log.info("update %s: user blocked the bot", update_id)
+    what = f"update {update_id}" if update_id is not None else "a job"
+    if error is None:
         return
-    database_down = isinstance(error, (OperationalError, DBAPIError, OSError, ConnectionError))
-    log.error(
-        "update %s failed: %s",
-        update_id,
-        type(error).__name__,
-        exc_info=None if database_down else error,
-    )
+    kind = classify_error(error)
+    if kind == "blocked":
+        log.info("%s: the user blocked the bot", what)
+        return
+    if kind == "database":
+        log.error("%s failed: the database is unavailable (%s)", what, type(error).__name__)
+    elif kind == "telegram":
+        log.error("%s failed: a Bot API call did not go through (%s)", what, describe_error(error))
+    else:
+        log.error("%s failed: %s", what, describe_error(error))
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         return
-    key = "error_database" if database_down else "error_generic"
+    key = "error_database" if kind == "database" else "error_generic"
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
         await say(context, update.effective_chat.id, context.services.library.text(key))
-    except Exception:  # the apology itself may fail when Telegram is down; it is logged once above
-        log.warning("update %s: could not send the apology", update_id)
+    except Exception as apology_error:  # Telegram may be down too; the error is logged above
+        log.warning("%s: could not send the apology (%s)", what, type(apology_error).__name__)
+
+
+def classify_error(error: BaseException) -> str:
+    """Sort an error: "blocked", "database" (unreachable), "telegram" (after retries), or "bug"."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    if isinstance(error, Forbidden):
+        return "blocked"
+    if isinstance(error, (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)):
+        return "database"
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return "database"
+    if isinstance(error, (NetworkError, RetryAfter)) and not isinstance(error, BadRequest):
+        return "telegram"
+    if isinstance(error, (OSError, TimeoutError)):  # a driver failing to connect at all
+        return "database"
+    return "bug"

@@ -102,6 +102,7 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
                     )
                     minutes = plan.minutes
         to_send = _card_to_send(workout, profile) if workout is not None else None
+        previous_card = workout.card_message_id if workout is not None else None
     if outcome == "new":
         await say(
             context,
@@ -133,6 +134,8 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
         await say(context, user_id, lib.text("free_text_idle"))
         return
     if outcome == "resume":
+        # The card sent earlier must not stay pressable beside the one sent now.
+        await remove_buttons(context, user_id, previous_card)
         await say(
             context,
             user_id,
@@ -462,7 +465,11 @@ async def _finish(
         last_on=streak_row.last_on if streak_row else None,
         rest_on=streak_row.rest_on if streak_row else None,
     )
-    if await uow.streaks.add_day(workout.user_id, workout.local_on):
+    results = await uow.workouts.results(workout.id)
+    done = sum(1 for r in results if r.outcome == "done")
+    skipped = sum(1 for r in results if r.outcome == "skipped")
+    # A day counts when at least one exercise was done; a session that only hurt does not.
+    if done and await uow.streaks.add_day(workout.user_id, workout.local_on):
         state = count_day(state, workout.local_on)
         await uow.streaks.save(
             workout.user_id,
@@ -472,9 +479,6 @@ async def _finish(
             rest_on=state.rest_on,
             now=now,
         )
-    results = await uow.workouts.results(workout.id)
-    done = sum(1 for r in results if r.outcome == "done")
-    skipped = sum(1 for r in results if r.outcome == "skipped")
     tip = lib.tips[today.toordinal() % len(lib.tips)] if lib.tips else None
     outcome.summary = {
         "workout_id": workout.id,

@@ -379,6 +379,9 @@ async def _after_answer(
         await uow.triage.clear_state(user_id)
     else:
         await _store(uow, context, user_id, state, extra=extra, bump=not keep_nonce, step=step)
+        if state.time_zone:
+            # Stored at once, so "your time now" and everything after it use the new zone.
+            await uow.users.set_time_zone(user_id, state.time_zone, context.services.clock())
 
 
 async def _store(

@@ -14,9 +14,8 @@ from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
-from telegram import Update
 
-from bot.app import build_application
+from bot.app import build_application, running
 from bot.config import Settings
 from bot.emulator import BotApiServer, FakeUser
 from bot.emulator.snapshot import dump_world, load_world
@@ -34,6 +33,7 @@ DEFAULT_USER = "Ann"
 STATE_FILE = "playground.json"
 FILES_DIR = "files"
 AUTOSAVE_SECONDS = 5.0
+POLL_TIMEOUT = 20.0
 DB_FILE = "lumbar.sqlite3"
 MAX_DISPATCH_ROUNDS = 50
 
@@ -99,6 +99,7 @@ class Playground:
         self.server = PlaygroundServer(self.clock, host)
         self.nudge_interval_seconds = nudge_interval_seconds
         self._app: LumbarApp | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
         self._saved_version = -1
         self._autosaver: asyncio.Task[None] | None = None
 
@@ -138,41 +139,28 @@ class Playground:
         await self.server.start()
         self._restore()
         app = build_application(self.settings(), clock=self.clock.now)
-        self._app = app
+        stack = contextlib.AsyncExitStack()
         try:
-            await app.initialize()
-            if app.post_init is not None:
-                await app.post_init(app)
-            assert app.updater is not None
-            await app.updater.start_polling(
-                poll_interval=0, timeout=20, allowed_updates=Update.ALL_TYPES
-            )
-            await app.start()
+            await stack.enter_async_context(running(app, poll_timeout=POLL_TIMEOUT))
         except BaseException:
-            await self.stop()
+            await self.server.stop()
             raise
+        self._app, self._stack = app, stack
         if self.persist:
             self._autosaver = asyncio.create_task(self._autosave(), name="playground-autosave")
 
     async def stop(self) -> None:
-        """Stop polling, stop the bot (closing the database), then the emulator."""
+        """Stop the bot (polling, jobs, database), save, then stop the emulator."""
         app, self._app = self._app, None
+        stack, self._stack = self._stack, None
         if self._autosaver is not None:
             self._autosaver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._autosaver
             self._autosaver = None
         try:
-            if app is not None:
-                if app.updater is not None and app.updater.running:
-                    await app.updater.stop()
-                if app.running:
-                    await app.stop()
-                    if app.post_stop is not None:
-                        await app.post_stop(app)
-                await app.shutdown()
-                if app.post_shutdown is not None:
-                    await app.post_shutdown(app)
+            if stack is not None:
+                await stack.aclose()
         finally:
             try:
                 if app is not None:

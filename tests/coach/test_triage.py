@@ -95,7 +95,8 @@ class TestPhase:
             (4, PainDuration.WEEKS, Experience.REGULAR, Phase.BUILDING),
             (5, PainDuration.MONTHS, Experience.SOME, Phase.BUILDING),
             (0, PainDuration.MONTHS, Experience.NEW, Phase.BUILDING),
-            (2, PainDuration.DAYS, Experience.SOME, Phase.STRENGTHENING),
+            (2, PainDuration.DAYS, Experience.SOME, Phase.BUILDING),
+            (2, PainDuration.DAYS, Experience.REGULAR, Phase.STRENGTHENING),
             (0, PainDuration.WEEKS, Experience.REGULAR, Phase.STRENGTHENING),
         ],
     )

@@ -155,3 +155,33 @@ async def test_hurt_on_the_last_card_offers_finish_and_today_closes_it(lumbar: L
     out = await lumbar.send(ann, "/today")
     assert "Session complete" in " ".join(m.text or "" for m in out)
     assert f"Done: {total - 1}" in " ".join(m.text or "" for m in out)
+
+
+async def test_a_session_where_everything_hurt_does_not_count_for_the_streak(
+    lumbar: Lumbar,
+) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    await lumbar.send(ann, "/stretch")
+    await lumbar.press(ann, "It hurts")
+    await lumbar.press(ann, "Next exercise")
+    out = await lumbar.press(ann, "It hurts")
+    text = " ".join(m.text or "" for m in out)
+    assert "Session ended" in text and "Streak: 0 days" in text
+    async with lumbar.services.transaction() as uow:
+        assert (
+            await uow.streaks.days_between(ann.id, lumbar.clock.now.date(), lumbar.clock.now.date())
+            == {}
+        )
+
+
+async def test_resuming_takes_the_buttons_off_the_card_sent_before(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    await lumbar.send(ann, "/today")
+    out = await lumbar.press(ann, "Skip")
+    old_card = [m for m in out if m.kind == "photo"][-1]
+    out = await lumbar.send(ann, "/today")
+    new_card = [m for m in out if m.kind == "photo"][-1]
+    assert lumbar.server.buttons(old_card) == []
+    assert lumbar.server.buttons(new_card) != []

@@ -1,0 +1,164 @@
+"""Shared by the fault, privacy and end-to-end tests: the real bot in-process, and the database.
+
+The bot runs as in ``tests/flows`` (polling the Bot API emulator over loopback), with
+settings and a read timeout of the test's choosing. Helpers here read the database
+directly, so assertions see what is stored, not what the bot says it stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.pool import NullPool
+
+from bot.app import build_application, running
+from bot.emulator import BotApiServer, FakeUser, StoredMessage
+from db.base import Base
+from db.engine import create_engine
+from tests.flows.conftest import TOKEN, FakeClock, Lumbar, make_settings
+
+__all__ = ["TOKEN", "FakeClock", "Lumbar", "all_rows", "lumbar_running", "rows_mentioning"]
+
+
+def shared_card_cache(factory: pytest.TempPathFactory) -> Path:
+    """One card folder for every test of the session (and the processes they start)."""
+    path = factory.getbasetemp() / "lumbar-cards"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@contextlib.asynccontextmanager
+async def lumbar_running(
+    db_url: str,
+    cache: Path,
+    clock: FakeClock,
+    *,
+    read_timeout: float = 15.0,
+    **settings: Any,
+) -> AsyncIterator[Lumbar]:
+    """The real application polling a fresh emulator; yields the user-side handle."""
+    async with BotApiServer(token=TOKEN) as server:
+        app = build_application(
+            make_settings(server, db_url, cache, **settings),
+            clock=clock,
+            read_timeout=read_timeout,
+        )
+        async with running(app, poll_timeout=1.0):
+            yield Lumbar(server, app, clock)
+
+
+async def all_rows(db_url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table of the schema, as plain dicts, read with a fresh engine."""
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            out: dict[str, list[dict[str, Any]]] = {}
+            for table in Base.metadata.sorted_tables:
+                result = await conn.execute(select(table))
+                out[table.name] = [dict(row._mapping) for row in result]
+            return out
+    finally:
+        await engine.dispose()
+
+
+def rows_mentioning(
+    tables: dict[str, list[dict[str, Any]]], *needles: object
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The rows in which any column equals, or its text contains, one of the needles."""
+    wanted = [str(n) for n in needles]
+    for name, rows in tables.items():
+        for row in rows:
+            for value in row.values():
+                if value is None:
+                    continue
+                if value in needles or any(n in str(value) for n in wanted):
+                    yield name, row
+                    break
+
+
+async def count(db_url: str, sql: str, **params: Any) -> int:
+    """A single COUNT query, for short assertions."""
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text(sql), params)).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def texts(messages: list[StoredMessage]) -> str:
+    """All the text and captions of some messages, joined, for `in` checks."""
+    return "\n".join(m.text_or_caption for m in messages)
+
+
+def labels(lumbar: Lumbar, message: StoredMessage) -> list[str]:
+    """The button labels on a message."""
+    return [label for row in lumbar.server.buttons(message) for label, _ in row]
+
+
+# Longer than any retry pause (0.5 s, 1 s, 2 s, or a 429's retry_after of 1 s).
+SLOW_QUIET = 2.2
+
+
+async def press_slow(lumbar: Lumbar, user: FakeUser, label: str) -> list[StoredMessage]:
+    """Press a button and wait out retries before reading what came back."""
+    message, data = lumbar.find_button(user, label)
+    lumbar.server.press(user, message.message_id, data)
+    await lumbar.server.settle(quiet=SLOW_QUIET, timeout=20)
+    return lumbar.server.new_bot_messages(user)
+
+
+async def send_slow(lumbar: Lumbar, user: FakeUser, text: str) -> list[StoredMessage]:
+    """Send a text and wait out retries before reading what came back."""
+    lumbar.server.send_text(user, text)
+    await lumbar.server.settle(quiet=SLOW_QUIET, timeout=20)
+    return lumbar.server.new_bot_messages(user)
+
+
+async def seed_profile(
+    lumbar: Lumbar, user: FakeUser, *, zone: str = "Europe/Berlin", reminders: bool = True
+) -> None:
+    """Store what a finished triage stores (the flow tests cover the triage itself).
+
+    Pain 2 for some weeks, exercising now and then, with a mat; default reminders.
+    """
+    from bot.coach.nudges import default_prefs
+    from bot.handlers.reminders import reschedule
+
+    now = lumbar.clock()
+    prefs = default_prefs()
+    async with lumbar.services.transaction() as uow:
+        await uow.users.seen(user.id, user.language_code, now)
+        await uow.users.set_time_zone(user.id, zone, now)
+        await uow.users.set_consent(user.id, now)
+        await uow.profiles.save(
+            user.id,
+            now=now,
+            pain_now=2,
+            pain_duration="weeks",
+            experience="some",
+            equipment=["mat"],
+            phase="building",
+        )
+        await uow.nudges.save_settings(
+            user.id,
+            now=now,
+            enabled=reminders,
+            stretch_enabled=reminders,
+            stretch_times=[t.strftime("%H:%M") for t in prefs.stretch_times],
+            stretch_days=prefs.stretch_days,
+            water_enabled=reminders,
+            water_interval_minutes=prefs.water_interval_minutes,
+        )
+        await reschedule(uow, user.id, now)
+
+
+async def start_session(lumbar: Lumbar, user: FakeUser) -> list[StoredMessage]:
+    """A user with a profile opens today's session; returns the messages of /today."""
+    await seed_profile(lumbar, user)
+    return await lumbar.send(user, "/today")
