@@ -42,7 +42,7 @@ class BotConfig:
 
     base_url: str
     db_url: str = ""
-    mode: str = "lumbar"  # lumbar | bare
+    mode: str = "lumbar"  # lumbar | bare | mirror
     clock: str = ""  # ISO start of the bot's ticking clock
     cache_dir: str = ""
     rate_limit: float | None = 25.0  # None: the rate limiter is taken out
@@ -100,6 +100,94 @@ def build_bare(config: BotConfig) -> Any:
         .connection_pool_size(32)
         .build()
     )
+    app.add_handler(CallbackQueryHandler(on_press))
+    return app
+
+
+MIRROR_CAPTION = (
+    "<b>Bird dog</b>\nEasy · Strengthen · Card {n} of 6\n\n"
+    "1. Kneel on all fours, hands under the shoulders, knees under the hips.\n"
+    "2. Stretch one arm forward and the opposite leg back until both are level.\n"
+    "3. Hold, keeping the back flat and the hips level, then return slowly.\n"
+    "4. Repeat with the other arm and leg.\n\n<b>2 sets × 10 reps, each side</b>\n"
+    "⚠️ Do not let the back sag."
+)
+
+
+def build_mirror(config: BotConfig) -> Any:
+    """A bare bot making Lumbar's Telegram calls per press, without database or logic.
+
+    Per press: answerCallbackQuery, editMessageCaption (the answered card), sendPhoto (the
+    next card, by file id after the first upload). It shows what the Bot API calls alone
+    cost, so the rest of Lumbar's time is its own (database, decisions).
+    """
+    import io
+
+    from PIL import Image
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+    from telegram.ext import (
+        ApplicationBuilder,
+        CallbackQueryHandler,
+        CommandHandler,
+        ContextTypes,
+    )
+
+    picture = io.BytesIO()
+    Image.new("RGB", (800, 600), (240, 236, 228)).save(picture, format="PNG")
+    file_ids: list[str] = []
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("✅ Done", callback_data="c1:0:0:done"),
+                InlineKeyboardButton("⏭ Skip", callback_data="c1:0:0:skip"),
+            ],
+            [InlineKeyboardButton("🤕 It hurts", callback_data="c1:0:0:hurt")],
+        ]
+    )
+
+    async def send_card(context: ContextTypes.DEFAULT_TYPE, chat_id: int, n: int) -> None:
+        photo: Any = file_ids[0] if file_ids else picture.getvalue()
+        message: Message = await context.bot.send_photo(
+            chat_id,
+            photo,
+            caption=MIRROR_CAPTION.format(n=n),
+            parse_mode="HTML",
+            reply_markup=buttons,
+        )
+        if not file_ids and message.photo:
+            file_ids.append(message.photo[-1].file_id)
+
+    async def on_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        chat_id = update.effective_chat.id
+        intro = "<b>Today's session</b>: 6 cards, about 12 minutes."
+        await context.bot.send_message(chat_id, intro, parse_mode="HTML")
+        await send_card(context, chat_id, 1)
+
+    async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and isinstance(query.message, Message)
+        await query.answer()
+        message = query.message
+        await context.bot.edit_message_caption(
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            caption=(message.caption_html or "") + "\n\n<b>✅ Done</b>",
+            parse_mode="HTML",
+            reply_markup=None,
+        )
+        await send_card(context, message.chat_id, 2)
+
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(config.base_url)
+        .base_file_url(_file_base(config.base_url))
+        .concurrent_updates(64)
+        .connection_pool_size(32)
+        .build()
+    )
+    app.add_handler(CommandHandler("today", on_today))
     app.add_handler(CallbackQueryHandler(on_press))
     return app
 
@@ -327,8 +415,8 @@ async def serve(config: BotConfig, started: float) -> None:
     if config.record_sql:
         recorder.install()
     clock = TickingClock(datetime.fromisoformat(config.clock)) if config.clock else TickingClock()
-    if config.mode == "bare":
-        app = build_bare(config)
+    if config.mode in ("bare", "mirror"):
+        app = build_bare(config) if config.mode == "bare" else build_mirror(config)
         runner: Any = polling(app, poll_timeout=10.0)
     else:
         app = build_lumbar(config, clock)

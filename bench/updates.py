@@ -219,25 +219,26 @@ async def run_lumbar(
     return phases
 
 
-async def run_bare(options: Options) -> dict[str, Phase]:
-    """The yardstick: a bare bot that only answers presses, same emulator, same crowd."""
+async def run_yardstick(mode: str, options: Options) -> dict[str, Phase]:
+    """A bare bot on the same emulator with the same crowd: ``bare`` or ``mirror``."""
     phases: dict[str, Phase] = {}
+    bare = mode == "bare"
     async with TimedServer(keep_calls=False) as server:
-        config = BotConfig(base_url=server.base_url, mode="bare")
-        async with BotProcess(config, "updates-bare") as bot:
+        config = BotConfig(base_url=server.base_url, mode=mode, patches=options.patches)
+        async with BotProcess(config, f"updates-{mode}") as bot:
             ids = iter(range(90_000_000, 99_000_000))
-            crowd = Crowd(server, ids, bare=True)
+            crowd = Crowd(server, ids, bare=bare)
             phases["max"] = await measure(
-                f"bare closed loop x{options.concurrency}",
+                f"{mode} closed loop x{options.concurrency}",
                 server,
                 bot,
                 crowd,
                 lambda s: crowd.closed_loop(options.concurrency, s),
                 options,
             )
-            crowd = Crowd(server, ids, bare=True)
+            crowd = Crowd(server, ids, bare=bare)
             phases["rate"] = await measure(
-                f"bare at {options.rate:.0f}/s",
+                f"{mode} at {options.rate:.0f}/s",
                 server,
                 bot,
                 crowd,
@@ -265,9 +266,10 @@ def _row(name: str, phase: Phase, ratio: str = "") -> list[Any]:
 async def main_async(options: Options) -> None:
     """Run every part and print the tables."""
     print_machine()
-    log("bare python-telegram-bot bot")
-    bare = await run_bare(options)
-    results: dict[str, dict[str, Phase]] = {"bare": bare}
+    log("bare python-telegram-bot bots: answer only, and Lumbar's calls without Lumbar")
+    bare = await run_yardstick("bare", options)
+    mirror = await run_yardstick("mirror", options)
+    results: dict[str, dict[str, Phase]] = {"bare": bare, "mirror": mirror}
     for backend in options.backends:
         log(f"Lumbar on {backend}")
         results[backend] = await run_lumbar(
@@ -289,8 +291,15 @@ async def main_async(options: Options) -> None:
         "SQL per update",
         "CPU bot / emulator / postgres",
     ]
-    saturation = [_row("bare PTB", bare["max"], "1.00")]
-    at_rate = [_row("bare PTB", bare["rate"])]
+    mirror_ratio = f"{mirror['max'].per_second / bare['max'].per_second:.2f}"
+    saturation = [
+        _row("bare PTB: answers only", bare["max"], "1.00"),
+        _row("bare PTB: Lumbar's 3 calls per press", mirror["max"], mirror_ratio),
+    ]
+    at_rate = [
+        _row("bare PTB: answers only", bare["rate"]),
+        _row("bare PTB: Lumbar's 3 calls per press", mirror["rate"]),
+    ]
     for backend in options.backends:
         phases = results[backend]
         ratio = phases["max"].per_second / bare["max"].per_second

@@ -130,6 +130,7 @@ async def seed_profile(
     from bot.coach.nudges import default_prefs
     from bot.handlers.reminders import reschedule
 
+    lumbar.server.private_chat(user)  # as if they had written to the bot
     now = lumbar.clock()
     prefs = default_prefs()
     async with lumbar.services.transaction() as uow:

@@ -85,3 +85,23 @@ async def test_time_zone_from_typed_city_and_local_time(lumbar: Lumbar) -> None:
     assert "couldn't find" in (out[0].text or "")
     out = await lumbar.send(eve, "tokyo")
     assert "Asia/Tokyo" in (out[0].text or "")
+
+
+async def test_shared_location_sets_the_time_zone_offline(lumbar: Lumbar) -> None:
+    fay = lumbar.user(6006, name="Fay")
+    await lumbar.send(fay, "/start")
+    await lumbar.press(fay, "Yes, let's start")
+    for _ in range(10):
+        await lumbar.press(fay, "No")
+    await lumbar.press(fay, "1")
+    await lumbar.press(fay, "A few days")
+    await lumbar.press(fay, "I'm new")
+    await lumbar.press(fay, "none of these")
+    assert lumbar.server.reply_keyboard(fay) is not None  # the location button is offered
+    lumbar.server.send_location(fay, -33.87, 151.21)  # Sydney
+    await lumbar.server.settle(quiet=0.3)
+    texts = [m.text or "" for m in lumbar.server.new_bot_messages(fay)]
+    assert any("Australia/Sydney" in t for t in texts)
+    async with lumbar.services.transaction() as uow:
+        user = await uow.users.get(fay.id)
+    assert user is not None and user.time_zone == "Australia/Sydney"
