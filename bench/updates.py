@@ -42,6 +42,7 @@ from bench.server import TimedServer
 
 # Paid-broadcast level: the interactive benchmark measures the bot, not Telegram's cap.
 UNCAPPED_RATE = 1000.0
+ENVIRONMENT_PATCHES = frozenset({"sniffio"})
 
 
 @dataclass
@@ -224,7 +225,9 @@ async def run_yardstick(mode: str, options: Options) -> dict[str, Phase]:
     phases: dict[str, Phase] = {}
     bare = mode == "bare"
     async with TimedServer(keep_calls=False) as server:
-        config = BotConfig(base_url=server.base_url, mode=mode, patches=options.patches)
+        # Only patches to the environment apply to the yardsticks; Lumbar's own do not.
+        shared = [name for name in options.patches if name in ENVIRONMENT_PATCHES]
+        config = BotConfig(base_url=server.base_url, mode=mode, patches=shared)
         async with BotProcess(config, f"updates-{mode}") as bot:
             ids = iter(range(90_000_000, 99_000_000))
             crowd = Crowd(server, ids, bare=bare)
@@ -245,6 +248,17 @@ async def run_yardstick(mode: str, options: Options) -> dict[str, Phase]:
                 lambda s: crowd.open_loop(options.rate, s),
                 options,
             )
+            if options.profile:
+                crowd = Crowd(server, ids, bare=bare)
+                await measure(
+                    f"{mode} profiled closed loop",
+                    server,
+                    bot,
+                    crowd,
+                    lambda s: crowd.closed_loop(options.concurrency, s),
+                    options,
+                    profile_to=str(ARTIFACTS / "profiles" / f"updates-{mode}"),
+                )
     return phases
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 from urllib.parse import urlsplit
@@ -116,11 +118,39 @@ async def build_services(settings: Settings, clock: Clock) -> Services:
     return services
 
 
-@contextlib.asynccontextmanager
-async def running(app: LumbarApp, *, poll_timeout: float = 10.0) -> AsyncIterator[LumbarApp]:
-    """Run the bot with long polling inside a block, as `run_polling` would, hooks included.
+@dataclass(frozen=True)
+class Webhook:
+    """Where to serve Telegram's webhook calls, and the secret they must carry."""
 
-    The tests and the playground use this to run the real bot inside their own event loop.
+    listen: str
+    port: int
+    url: str
+    secret: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Webhook | None:
+        """The webhook to serve, or None for long polling."""
+        if not settings.webhook_url:
+            return None
+        if settings.webhook_secret is None:  # Settings refuses this; never serve without it
+            raise StartupError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return cls(
+            settings.webhook_listen,
+            settings.webhook_port,
+            settings.webhook_url,
+            settings.webhook_secret.get_secret_value(),
+        )
+
+
+@contextlib.asynccontextmanager
+async def running(
+    app: LumbarApp, *, poll_timeout: float = 10.0, webhook: Webhook | None = None
+) -> AsyncIterator[LumbarApp]:
+    """Run the bot inside a block, as `run_polling` / `run_webhook` would, hooks included.
+
+    On leaving the block, updates in flight finish, the nudge job stops and the database
+    closes (PTB's `Application.stop`, then our `post_stop` and `post_shutdown`). The tests
+    and the playground use this to run the real bot inside their own event loop.
     """
     await app.initialize()
     try:
@@ -128,11 +158,22 @@ async def running(app: LumbarApp, *, poll_timeout: float = 10.0) -> AsyncIterato
             await app.post_init(app)
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0,
-            timeout=timedelta(seconds=poll_timeout),
-            allowed_updates=Update.ALL_TYPES,
-        )
+        if webhook is None:
+            await app.updater.start_polling(
+                poll_interval=0,
+                timeout=timedelta(seconds=poll_timeout),
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            # Requests without Telegram's X-Telegram-Bot-Api-Secret-Token header get 403.
+            await app.updater.start_webhook(
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=urlsplit(webhook.url).path.strip("/"),
+                webhook_url=webhook.url,
+                secret_token=webhook.secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
         yield app
     finally:
         if app.updater is not None and app.updater.running:
@@ -147,19 +188,22 @@ async def running(app: LumbarApp, *, poll_timeout: float = 10.0) -> AsyncIterato
 
 
 def run(settings: Settings, *, clock: Clock = system_clock) -> None:
-    """Run until stopped: long polling, or a webhook when one is configured."""
+    """Run until SIGINT or SIGTERM: long polling, or a webhook when one is configured.
+
+    Start-up problems raise (`InvalidToken`, `StartupError`...) for `__main__` to turn
+    into one line and an exit code; nothing else is printed for them.
+    """
+    webhook = Webhook.from_settings(settings)
     app = build_application(settings, clock=clock)
-    if settings.webhook_url:
-        if settings.webhook_secret is None:  # Settings refuses this; never serve without it
-            raise StartupError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
-        # Requests without Telegram's X-Telegram-Bot-Api-Secret-Token header get 403.
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.strip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=timedelta(seconds=20))
+    asyncio.run(_serve(app, webhook))
+
+
+async def _serve(app: LumbarApp, webhook: Webhook | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running(app, poll_timeout=20.0, webhook=webhook):
+        log.info("running: %s", "webhook" if webhook else "long polling")
+        await stop.wait()
+        log.info("stop signal: finishing updates in flight")

@@ -86,7 +86,10 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return frozenset(int(part) for part in re.split(r"[,\s]+", value.strip()) if part)
+            parts = [part for part in re.split(r"[,\s]+", value.strip()) if part]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError("must be Telegram user ids (digits) separated by commas")
+            return frozenset(int(part) for part in parts)
         return value
 
     @property
@@ -108,8 +111,8 @@ def describe_errors(error: Exception) -> str:
         return str(error)
     parts = []
     for item in error.errors():
-        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
         message = "is required" if item["type"] == "missing" else item["msg"]
         message = message.removeprefix("Value error, ")
-        parts.append(f"{name} {message}")
+        # A check across settings (no single field) already names its variables.
+        parts.append(f"{str(item['loc'][0]).upper()} {message}" if item["loc"] else message)
     return "; ".join(parts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from pathlib import Path
 
 from telegram.error import TelegramError
 
@@ -63,28 +64,40 @@ def describe_error(error: BaseException) -> str:
     """Where an error came from, for the log: types and code locations, never its message.
 
     An exception's message can quote what the user typed (``int("my text")``), so the
-    error handler logs this instead of the usual traceback. Telegram's own error
-    descriptions are kept: they are Telegram's words, never the user's.
+    error handler logs this instead of the usual traceback: our own frames, innermost
+    first, then where the error was raised. Telegram's error descriptions are kept:
+    they are Telegram's words, never the user's.
     """
     parts: list[str] = []
     seen: set[int] = set()
     current: BaseException | None = error
-    while current is not None and id(current) not in seen and len(parts) < 5:
+    while current is not None and id(current) not in seen and len(parts) < 4:
         seen.add(id(current))
         name = type(current).__name__
         if isinstance(current, TelegramError):
             name += f" ({current.message})"
-        frames = traceback.extract_tb(current.__traceback__)[-6:]
+        frames = traceback.extract_tb(current.__traceback__)
+        ours = [frame for frame in frames if _is_ours(frame.filename)][-4:]
+        shown = [*ours, frames[-1]] if frames and (not ours or ours[-1] is not frames[-1]) else ours
         where = " < ".join(
-            f"{_short(frame.filename)}:{frame.lineno} {frame.name}" for frame in reversed(frames)
+            f"{_short(frame.filename)}:{frame.lineno} {frame.name}" for frame in reversed(shown)
         )
         parts.append(f"{name} at {where}" if where else name)
         current = current.__cause__ or current.__context__
     return "; caused by ".join(parts)
 
 
+_ROOT = str(Path(__file__).resolve().parents[1])
+
+
+def _is_ours(path: str) -> bool:
+    return path.startswith(_ROOT) and "site-packages" not in path
+
+
 def _short(path: str) -> str:
-    for marker in ("/bot/", "/db/", "/content/", "/telegram/", "/sqlalchemy/"):
+    if _is_ours(path):
+        return path[len(_ROOT) :].lstrip("/")
+    for marker in ("/telegram/", "/sqlalchemy/", "/asyncpg/", "/aiosqlite/", "/httpx/"):
         if marker in path:
             return marker.strip("/") + "/" + path.split(marker, 1)[1]
     return path.rsplit("/", 1)[-1]

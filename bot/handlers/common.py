@@ -77,3 +77,11 @@ def answers_from_profile(profile: Profile) -> TriageAnswers:
         equipment=frozenset(Equipment(item) for item in profile.equipment),
         cleared=profile.cleared_at is not None,
     )
+
+
+async def close_press(update: Update, context: LumbarContext, text: str | None = None) -> None:
+    """Acknowledge a button press and take the buttons off its message, so it is answered once."""
+    await answer_query(update, text)
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await remove_buttons(context, query.message.chat.id, query.message.message_id)

@@ -9,7 +9,7 @@ import logging
 from telegram import InputFile, Update
 
 from bot.callbacks import Menu
-from bot.handlers.common import answer_query, remove_buttons, say
+from bot.handlers.common import close_press, say
 from bot.keyboards import button, rows
 from bot.services import LumbarContext
 
@@ -37,8 +37,7 @@ async def on_forget_answer(update: Update, context: LumbarContext, arg: str) -> 
     assert query is not None and update.effective_chat is not None
     chat_id = update.effective_chat.id
     lib = context.services.library
-    await answer_query(update)
-    await remove_buttons(context, chat_id, query.message.message_id if query.message else None)
+    await close_press(update, context)
     if arg != "yes":
         await say(context, chat_id, lib.text("forget_kept"))
         return
@@ -55,7 +54,7 @@ async def cmd_export(update: Update, context: LumbarContext) -> None:
     async with context.services.transaction() as uow:
         data = await uow.users.export(chat_id)
     lib = context.services.library
-    if not data:
+    if data.get("user") is None:  # never wrote, or erased: nothing to hand over
         await say(context, chat_id, lib.text("export_nothing"))
         return
     payload = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()

@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 
 from bot.callbacks import Menu, NudgeAction
 from bot.coach import timezones
-from bot.handlers.common import answer_query, remove_buttons, say, zone
+from bot.handlers.common import answer_query, close_press, say, zone
 from bot.keyboards import button, rows
 from bot.scheduler import next_due, prefs_from_settings
 from bot.services import LumbarContext
@@ -256,15 +256,12 @@ def _window(text: str) -> tuple[time, time] | None:
 
 async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAction) -> None:
     """Start the stretch, snooze an hour, or log a glass of water."""
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
+    assert update.effective_user is not None
     user_id = update.effective_user.id
     lib = context.services.library
     now = context.services.clock()
-    message_id = query.message.message_id if query.message else None
     if data.action == "stretch":
-        await answer_query(update)
-        await remove_buttons(context, user_id, message_id)
+        await close_press(update, context)
         from bot.handlers.session import start_session
 
         await start_session(context, user_id, "stretch")
@@ -273,15 +270,12 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
         async with context.services.transaction() as uow:
             await uow.users.seen(user_id, None, now)
             await uow.nudges.schedule(user_id, "stretch", now + timedelta(hours=1))
-        await answer_query(update, lib.text("snoozed"))
-        await remove_buttons(context, user_id, message_id)
-        await say(context, user_id, lib.text("snoozed"))
-        return
-    async with context.services.transaction() as uow:
-        user = await uow.users.seen(user_id, None, now)
-        today = now.astimezone(zone(user.time_zone)).date()
-        await uow.water.log_glass(user_id, now, today)
-        count = await uow.water.count_on(user_id, today)
-    await answer_query(update, lib.text("water_logged", count=count))
-    await remove_buttons(context, user_id, message_id)
-    await say(context, user_id, lib.text("water_logged", count=count))
+        reply = lib.text("snoozed")
+    else:
+        async with context.services.transaction() as uow:
+            user = await uow.users.seen(user_id, None, now)
+            today = now.astimezone(zone(user.time_zone)).date()
+            await uow.water.log_glass(user_id, now, today)
+            reply = lib.text("water_logged", count=await uow.water.count_on(user_id, today))
+    await close_press(update, context, reply)
+    await say(context, user_id, reply)

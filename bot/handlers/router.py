@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot import callbacks
 from bot.handlers import privacy, reminders, session, settings, triage
-from bot.handlers.common import answer_query, remove_buttons, say
+from bot.handlers.common import close_press, say
 from bot.services import LumbarContext
 
 
@@ -33,17 +33,13 @@ async def on_button(update: Update, context: LumbarContext) -> None:
         case callbacks.Menu(screen="set", arg=arg):
             await settings.on_settings_button(update, context, arg)
         case callbacks.Menu(screen="go", arg=arg) if arg in ("today", "stretch", "triage"):
-            await answer_query(update)
-            message_id = query.message.message_id if query.message else None
-            await remove_buttons(context, update.effective_user.id, message_id)
+            await close_press(update, context)
             if arg == "triage":
                 await triage.cmd_triage(update, context)
             else:
                 await session.start_session(context, update.effective_user.id, arg)
         case _:
-            await answer_query(update, context.services.library.text("stale_button"))
-            message_id = query.message.message_id if query.message else None
-            await remove_buttons(context, update.effective_user.id, message_id)
+            await close_press(update, context, context.services.library.text("stale_button"))
 
 
 async def on_text(update: Update, context: LumbarContext) -> None:

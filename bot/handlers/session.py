@@ -30,7 +30,14 @@ from bot.coach.progression import Feeling as FeelingValue
 from bot.coach.progression import SessionFeedback, decide, describe, resting_ids
 from bot.coach.streak import StreakState, count_day, current_streak
 from bot.coach.triage import Phase, allowed_exercises, exercise_blocked
-from bot.handlers.common import answer_query, answers_from_profile, remove_buttons, say, zone
+from bot.handlers.common import (
+    answer_query,
+    answers_from_profile,
+    close_press,
+    remove_buttons,
+    say,
+    zone,
+)
 from bot.keyboards import button, card_buttons, rows
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
@@ -546,8 +553,7 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
             stale = not await uow.workouts.set_feeling(workout.id, data.value)
         if not stale and workout is not None:
             lines = await _progress_after(uow, context, user_id, workout.local_on, now)
-    await answer_query(update, lib.text("stale_button") if stale else None)
-    await remove_buttons(context, user_id, query.message.message_id if query.message else None)
+    await close_press(update, context, lib.text("stale_button") if stale else None)
     if stale:
         return
     text = lib.text(f"feeling_thanks_{data.value}")

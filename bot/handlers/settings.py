@@ -7,7 +7,7 @@ import html
 from telegram import Update
 
 from bot.callbacks import Menu
-from bot.handlers.common import answer_query, remove_buttons, say
+from bot.handlers.common import close_press, say
 from bot.handlers.triage import cmd_triage, start_zone_change
 from bot.keyboards import button, rows
 from bot.services import LumbarContext
@@ -42,10 +42,7 @@ async def on_settings_button(update: Update, context: LumbarContext, arg: str) -
     """Change the time zone (reminders follow it) or redo the whole check."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    await answer_query(update)
-    await remove_buttons(
-        context, update.effective_user.id, query.message.message_id if query.message else None
-    )
+    await close_press(update, context)
     if arg == "zone":
         await start_zone_change(context, update.effective_user.id)
     elif arg == "triage":

@@ -40,7 +40,7 @@ from bot.coach.triage_flow import (
     record,
 )
 from bot.geo import zone_at
-from bot.handlers.common import answer_query, first_name, remove_buttons, say, zone
+from bot.handlers.common import answer_query, close_press, first_name, remove_buttons, say, zone
 from bot.keyboards import button, grid, rows
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
@@ -696,8 +696,7 @@ async def on_clearance(update: Update, context: LumbarContext, arg: str) -> None
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
     lib = context.services.library
-    await answer_query(update)
-    await remove_buttons(context, user_id, query.message.message_id if query.message else None)
+    await close_press(update, context)
     if arg == "ask":
         await say(
             context,

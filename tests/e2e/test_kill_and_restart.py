@@ -1,0 +1,198 @@
+"""SIGKILL in the middle of triage, a session and a nudge run; SIGTERM for a graceful stop.
+
+The emulator stalls one Bot API call so that the process is provably mid-update (or
+mid-dispatch) when the signal arrives; then a new process starts on the same database.
+"""
+
+from __future__ import annotations
+
+import signal
+from datetime import timedelta
+
+import pytest
+
+from bot.emulator import FakeUser
+from tests.e2e.process import Deployment
+
+pytestmark = [pytest.mark.e2e]
+
+STALL = 30.0  # far longer than the test needs: the call never finishes before the kill
+
+
+async def _red_flag_answers(deploy: Deployment, user: FakeUser) -> int:
+    async with deploy.transaction() as uow:
+        state = await uow.triage.get_state(user.id)
+    assert state is not None
+    return len(state.answers.get("red_flags", []))
+
+
+def _callback_text(deploy: Deployment, query_id: str) -> str:
+    answer = deploy.server.callback_answers.get(query_id)
+    return (answer.text or "") if answer else ""
+
+
+async def test_killed_during_triage_the_user_continues_and_no_answer_is_lost(
+    deployment: Deployment,
+) -> None:
+    deploy = deployment
+    ann = deploy.server.user(1001, first_name="Ann")
+    first = await deploy.start()
+    await deploy.send(ann, "/start")
+    await deploy.press(ann, "Yes, let's start")
+    await deploy.press(ann, "No")  # safety question 1
+    assert await _red_flag_answers(deploy, ann) == 1
+
+    # Killed before the answer is stored: the question stays open and takes the answer later.
+    deploy.server.stall("answerCallbackQuery", STALL)
+    message, data = deploy.find_button(ann, "No")
+    deploy.server.press(ann, message.message_id, data)
+    await deploy.stalled("answerCallbackQuery")
+    await first.kill()
+    deploy.server.clear_faults()
+    second = await deploy.start()
+    assert await _red_flag_answers(deploy, ann) == 1
+    out = await deploy.press(ann, "No")  # the same button, pressed again
+    assert "Safety check 3 of" in (out[-1].text or "")
+    assert await _red_flag_answers(deploy, ann) == 2
+
+    # Killed after the answer is stored, before the next question went out.
+    deploy.server.stall("editMessageReplyMarkup", STALL)
+    message, data = deploy.find_button(ann, "No")
+    deploy.server.press(ann, message.message_id, data)
+    await deploy.stalled("editMessageReplyMarkup")
+    await second.kill()
+    deploy.server.clear_faults()
+    third = await deploy.start()
+    assert await _red_flag_answers(deploy, ann) == 3
+    query_id = deploy.server.press(ann, message.message_id, data, force=True)
+    await deploy.server.settle(quiet=0.3)
+    assert "passed" in _callback_text(deploy, query_id)
+    assert "Safety check 4 of" in (deploy.server.last_bot_message(ann).text or "")
+    await deploy.press(ann, "No")
+    assert await _red_flag_answers(deploy, ann) == 4  # nothing lost, nothing twice
+    assert await third.stop() == 0
+
+
+async def test_killed_during_a_session_it_resumes_and_the_day_counts_once(
+    deployment: Deployment,
+) -> None:
+    deploy = deployment
+    ann = deploy.server.user(1001, first_name="Ann")
+    await deploy.migrate()
+    await deploy.seed_user(ann)
+    first = await deploy.start()
+    out = await deploy.send(ann, "/today")
+    total = int((out[-1].caption or "").split("Card 1 of ")[1].split()[0])
+    await deploy.press(ann, "Done")
+
+    # Card 2 answered and stored; the process dies before card 3 goes out.
+    deploy.server.stall("editMessageCaption", STALL)
+    message, data = deploy.find_button(ann, "Done")
+    deploy.server.press(ann, message.message_id, data)
+    await deploy.stalled("editMessageCaption")
+    await first.kill()
+    deploy.server.clear_faults()
+    second = await deploy.start()
+    await deploy.server.settle(quiet=0.3)
+    out = await deploy.send(ann, "/today")
+    assert f"continue where you left off (card 3 of {total})" in (out[0].text or "")
+    for _ in range(3, total):
+        out = await deploy.press(ann, "Done")
+
+    # The last card: the session is finished and the day counted, then the process dies.
+    deploy.server.stall("editMessageCaption", STALL)
+    message, data = deploy.find_button(ann, "Done")
+    deploy.server.press(ann, message.message_id, data)
+    await deploy.stalled("editMessageCaption")
+    await second.kill()
+    deploy.server.clear_faults()
+    third = await deploy.start()
+    deploy.server.press(ann, message.message_id, data, force=True)  # pressed again
+    await deploy.server.settle(quiet=0.3)
+    out = await deploy.send(ann, "/today")
+    assert "already finished" in (out[0].text or "")
+    async with deploy.transaction() as uow:
+        streak = await uow.streaks.get(ann.id)
+        days = await uow.streaks.days_between(ann.id, streak.last_on, streak.last_on)  # type: ignore[union-attr]
+        workouts = await uow.workouts.recent(ann.id, streak.last_on)  # type: ignore[union-attr]
+    assert streak is not None and streak.current == 1 and streak.best == 1
+    assert len(days) == 1
+    (workout,) = workouts
+    assert workout.finished_at is not None
+    assert [r.outcome for r in workout.results] == ["done"] * total  # every answer, once
+    assert await third.stop() == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="after a crash mid-send, bot/scheduler.py sends the claimed nudges again once "
+    "their lease runs out; the lead applies the fix described in the faults report",
+)
+async def test_killed_during_a_nudge_run_no_nudge_goes_out_twice(deployment: Deployment) -> None:
+    deploy = deployment
+    users = [deploy.server.user(2000 + n, first_name=f"U{n}") for n in range(3)]
+    await deploy.migrate()
+    for user in users:
+        await deploy.seed_user(user, nudge_due_in=timedelta(seconds=-5))
+    deploy.server.stall("sendMessage", STALL, chat_id=users[1].id)
+    first = await deploy.start(NUDGE_INTERVAL_SECONDS="0.3")
+    await deploy.stalled("sendMessage")
+    await deploy.server.wait_for(
+        lambda: all(deploy.server.bot_messages(u) for u in (users[0], users[2])),
+        what="the other two nudges",
+    )
+    await first.kill()
+    deploy.server.clear_faults()
+
+    def nudges() -> list[int]:
+        return [len(deploy.server.bot_messages(u)) for u in users]
+
+    before = nudges()
+    second = await deploy.start(NUDGE_INTERVAL_SECONDS="0.3")
+    await deploy.server.settle(quiet=1.0)
+    assert nudges() == before  # within the lease nothing is touched
+    assert await second.stop() == 0
+    await deploy.expire_leases()
+    third = await deploy.start(NUDGE_INTERVAL_SECONDS="0.3")
+    await deploy.server.settle(quiet=1.0)
+    assert await third.stop() == 0
+    assert nudges() == before  # a nudge that may have gone out is never sent again
+    async with deploy.transaction() as uow:
+        for user in users:
+            rows = {n.kind: n for n in await uow.nudges.for_user(user.id)}
+            assert rows["stretch"].due_at is not None  # the next one is planned as usual
+
+
+async def test_sigterm_finishes_updates_in_flight_then_closes_everything(
+    deployment: Deployment,
+) -> None:
+    deploy = deployment
+    ann = deploy.server.user(1001, first_name="Ann")
+    await deploy.migrate()
+    await deploy.seed_user(ann)
+    run = await deploy.start()
+    await deploy.send(ann, "/today")
+    assert deploy.db_path.with_name("lumbar.sqlite3-wal").exists()
+
+    deploy.server.stall("editMessageCaption", 2.0)
+    message, data = deploy.find_button(ann, "Done")
+    deploy.server.press(ann, message.message_id, data)
+    await deploy.stalled("editMessageCaption")
+    deploy.server.send_text(ann, "/help")  # fetched, waiting behind the press in ann's chat
+    await deploy.server.wait_for(lambda: not deploy.server.pending, what="/help fetched")
+    run.proc.send_signal(signal.SIGTERM)
+
+    assert await run.wait(30) == 0
+    texts = [m.text_or_caption for m in deploy.server.new_bot_messages(ann)]
+    assert any("Card 2 of" in t for t in texts)  # the press in flight was finished
+    assert any("/today" in t for t in texts)  # and so was the /help behind it
+    order = [
+        "stop signal: finishing updates in flight",
+        "stopped: updates in flight finished, nudge scheduler stopped",
+        "database closed",
+    ]
+    found = [next(i for i, line in enumerate(run.lines) if want in line) for want in order]
+    assert found == sorted(found)
+    # SQLite checkpoints and removes its write-ahead log only when the last connection closes.
+    assert not deploy.db_path.with_name("lumbar.sqlite3-wal").exists()
+    assert "Traceback" not in run.output
