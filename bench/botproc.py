@@ -208,6 +208,8 @@ class SqlRecorder:
     def _record(
         self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> None:
+        if statement.startswith("EXPLAIN"):
+            return
         entry = self.seen.get(statement)
         if entry is None:
             self.seen[statement] = [1, params]
@@ -222,7 +224,7 @@ class SqlRecorder:
         """EXPLAIN each statement the bot sent (SQLite: EXPLAIN QUERY PLAN)."""
         sqlite = engine.dialect.name == "sqlite"
         out = []
-        for statement, (count, params) in self.seen.items():
+        for statement, (count, params) in list(self.seen.items()):
             head = statement.lstrip().split(None, 1)[0].upper()
             if head not in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
                 continue

@@ -22,9 +22,7 @@ ARTIFACTS = REPO / "test-artifacts" / "bench"
 TOKEN = "123456789:AAE-lumbar-bench-token_0123456789abcdef"  # fake, only the local emulator
 # A Monday morning; Europe/Berlin users are at 10:00 local, awake and before their 11:00 stretch.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-PG_ADMIN_URL = os.environ.get(
-    "BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -63,7 +61,7 @@ class Table:
 
     title: str
     header: Sequence[str]
-    rows: list[Sequence[Any]]
+    rows: Sequence[Sequence[Any]]
 
     def render(self) -> str:
         """Markdown with a bold title line."""
@@ -74,7 +72,13 @@ class Table:
 
 
 def emit(tables: Iterable[Table], name: str, extra: dict[str, Any] | None = None) -> None:
-    """Print the tables and keep them (with raw figures) under test-artifacts/bench/."""
+    """Print the tables and keep them (with raw figures) under test-artifacts/bench/.
+
+    ``BENCH_TAG=x`` in the environment names the copies ``<name>-x`` (e.g. for a run with
+    patches), so they do not replace the plain run's.
+    """
+    if os.environ.get("BENCH_TAG"):
+        name = f"{name}-{os.environ['BENCH_TAG']}"
     rendered = [table.render() for table in tables]
     text = "\n\n".join(rendered)
     print("\n" + text + "\n", flush=True)
@@ -99,7 +103,17 @@ def postgres_version() -> str:
     """The server's version string, or why it is unknown."""
     try:
         out = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc", "SHOW server_version"],
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "test",
+                "-tAc",
+                "SHOW server_version",
+            ],
             capture_output=True,
             text=True,
             timeout=10,

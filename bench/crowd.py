@@ -62,7 +62,9 @@ class Crowd:
         self.ready: deque[Agent] = deque()
         self.figures = CrowdFigures()
         self.immediate = False
-        self.concurrency = 0
+        self.command = "/today"
+        self.spawn_limit: int | None = None
+        self.spawned = 0
         server.on_keyboard = self._on_keyboard
         server.on_answer = self._on_answer
 
@@ -119,8 +121,14 @@ class Crowd:
             self.ready.append(agent)
 
     # --- acting ---------------------------------------------------------------------------
-    def _spawn(self) -> Agent:
-        chat_id = next(self.user_ids)
+    def _spawn(self) -> Agent | None:
+        if self.spawn_limit is not None and self.spawned >= self.spawn_limit:
+            return None
+        chat_id = next(self.user_ids, None)
+        if chat_id is None:  # every filled user had a turn
+            self.spawn_limit = self.spawned
+            return None
+        self.spawned += 1
         agent = Agent(chat_id)
         self.agents[chat_id] = agent
         if self.bare:
@@ -145,13 +153,13 @@ class Crowd:
         if agent.data:
             self.server.press(agent.chat_id, agent.message_id, agent.data)
         else:
-            self.server.send_text(agent.chat_id, "/today")
+            self.server.send_text(agent.chat_id, self.command)
 
     async def closed_loop(self, concurrency: int, seconds: float) -> None:
         """Keep ``concurrency`` users acting as fast as the bot lets them."""
         self.immediate = True
-        while len(self.agents) < concurrency:
-            self._spawn()
+        while len(self.agents) < concurrency and self._spawn() is not None:
+            pass
         await asyncio.sleep(seconds)
 
     async def open_loop(self, rate: float, seconds: float, max_users: int = 5000) -> None:
@@ -171,8 +179,10 @@ class Crowd:
             tick += 1
             if self.ready:
                 self._act(self.ready.popleft())
-            elif len(self.agents) < max_users:
-                self._act(self._spawn())
+                continue
+            agent = self._spawn() if len(self.agents) < max_users else None
+            if agent is not None:
+                self._act(agent)
             else:
                 self.figures.missed_ticks += 1
 

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 
 from bench.common import DATA, PG_ADMIN_URL, T0, log
 from db.migrate import upgrade_to_head
@@ -52,13 +52,15 @@ class FillSpec:
     cards_per_workout: int = 5  # answers (exercise_result rows) per past session
     reminder_every: int = 0  # every n-th user has reminders: 2 nudge rows spread over 24 h
     due_now: bool = False  # one nudge per user, all due within the minute before T0
+    both_kinds: bool = False  # with due_now: stretch and water both due (same chat twice)
 
     @property
     def key(self) -> str:
         """Cache name: changes with the spec, the fill code and the schema."""
         return (
             f"{self.name}_u{self.users}_w{self.workouts_per_user}_c{self.cards_per_workout}"
-            f"_r{self.reminder_every}_d{int(self.due_now)}_v{FILL_VERSION}_{alembic_head()}"
+            f"_r{self.reminder_every}_d{int(self.due_now)}{'b' if self.both_kinds else ''}"
+            f"_v{FILL_VERSION}_{alembic_head()}"
         ).lower()
 
     @property
@@ -100,13 +102,11 @@ def history_plan() -> str:
         cleared=False,
     )
     allowed = allowed_exercises(answers, Phase.BUILDING, library.exercises)
-    plan = build_today(
-        allowed, day=T0.date(), levels={}, resting=frozenset(), phase=Phase.BUILDING
-    )
+    plan = build_today(allowed, day=T0.date(), levels={}, resting=frozenset(), phase=Phase.BUILDING)
     cards = [card.to_json() for card in plan.cards]
     by_id = {card["exercise_id"]: card for card in cards}
     chosen = [by_id.get(eid, {**cards[0], "exercise_id": eid}) for eid in HISTORY_EXERCISES]
-    return json.dumps(chosen[: 5])
+    return json.dumps(chosen[:5])
 
 
 def _case(expr: str, values: tuple[str, ...]) -> str:
@@ -154,20 +154,21 @@ def _fill_sqlite_tables(conn: sqlite3.Connection, spec: FillSpec) -> None:
                 "nudge_settings",
                 "INSERT INTO nudge_settings (user_id, enabled, stretch_enabled, stretch_times,"
                 " stretch_days, water_enabled, water_interval_minutes, wake_start, wake_end,"
-                " updated_at) SELECT id, 1, 1, '[\"11:00\", \"15:30\"]', 31, 1, 120,"
+                ' updated_at) SELECT id, 1, 1, \'["11:00", "15:30"]\', 31, 1, 120,'
                 f" '08:00:00.000000', '21:00:00.000000', created_at FROM user"
                 f" WHERE (id - {USER_BASE}) % {every} = 0",
             )
         )
     if spec.due_now:
-        steps.append(
-            (
-                "nudge",
-                "INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT id,"
-                f" {_case('id', ('stretch', 'water'))}, {_sqlite_ts('-1 - (id % 60)')}, 0"
-                " FROM user ORDER BY id",
+        kinds = ["'stretch'", "'water'"] if spec.both_kinds else [_case("id", ("stretch", "water"))]
+        for kind in kinds:
+            steps.append(
+                (
+                    f"nudge {kind}",
+                    f"INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT id, {kind},"
+                    f" {_sqlite_ts('-1 - (id % 60)')}, 0 FROM user ORDER BY id",
+                )
             )
-        )
     elif spec.reminder_every:
         for kind, mult, shift in (("stretch", 7919, 0), ("water", 104729, 43200)):
             due = _sqlite_ts(f"((user_id * {mult}) + {shift}) % 86400")
@@ -285,20 +286,21 @@ def _pg_steps(spec: FillSpec) -> list[tuple[str, str]]:
                 "nudge_settings",
                 "INSERT INTO nudge_settings (user_id, enabled, stretch_enabled, stretch_times,"
                 " stretch_days, water_enabled, water_interval_minutes, wake_start, wake_end,"
-                " updated_at) SELECT id, true, true, '[\"11:00\", \"15:30\"]', 31, true, 120,"
+                ' updated_at) SELECT id, true, true, \'["11:00", "15:30"]\', 31, true, 120,'
                 f" TIME '08:00', TIME '21:00', created_at FROM \"user\""
                 f" WHERE (id - {USER_BASE}) % {every} = 0",
             )
         )
     if spec.due_now:
-        steps.append(
-            (
-                "nudge",
-                "INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT id,"
-                f" {_case('id', ('stretch', 'water'))}, {_pg_ts('-1 - (id % 60)')}, 0"
-                ' FROM "user" ORDER BY id',
+        kinds = ["'stretch'", "'water'"] if spec.both_kinds else [_case("id", ("stretch", "water"))]
+        for kind in kinds:
+            steps.append(
+                (
+                    f"nudge {kind}",
+                    f"INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT id, {kind},"
+                    f' {_pg_ts("-1 - (id % 60)")}, 0 FROM "user" ORDER BY id',
+                )
             )
-        )
     elif spec.reminder_every:
         for kind, mult, shift in (("stretch", 7919, 0), ("water", 104729, 43200)):
             due = _pg_ts(f"((user_id * {mult}::bigint) + {shift}) % 86400")
@@ -318,7 +320,8 @@ def _pg_steps(spec: FillSpec) -> list[tuple[str, str]]:
                 "INSERT INTO workout (id, user_id, kind, local_on, started_at, finished_at,"
                 " ended_early, plan, position, hurts, feeling)"
                 f" SELECT i + 1, {USER_BASE} + i / {w_per}, 'today', {day},"
-                f" ({day} + TIME '08:00') AT TIME ZONE 'UTC', ({day} + TIME '08:12') AT TIME ZONE 'UTC',"
+                f" ({day} + TIME '08:00') AT TIME ZONE 'UTC',"
+                f" ({day} + TIME '08:12') AT TIME ZONE 'UTC',"
                 f" false, '{plan}'::json, {cards}, 0,"
                 " CASE i % 4 WHEN 0 THEN NULL WHEN 3 THEN 'same' ELSE 'better' END"
                 f" FROM generate_series(0::bigint, {n * w_per - 1}) AS i",
@@ -330,7 +333,8 @@ def _pg_steps(spec: FillSpec) -> list[tuple[str, str]]:
                 f" SELECT i + 1, i / {cards} + 1, {USER_BASE} + i / {cards * w_per},"
                 f" i % {cards}, {_case(f'i % {cards}', HISTORY_EXERCISES)},"
                 " CASE WHEN i % 17 = 0 THEN 'skipped' ELSE 'done' END,"
-                f" (({t0_day} - (1 + 2 * ((i / {cards}) % {w_per}) + (i / {cards * w_per}) % 3)::int)"
+                f" (({t0_day} - (1 + 2 * ((i / {cards}) % {w_per})"
+                f" + (i / {cards * w_per}) % 3)::int)"
                 f" + TIME '08:00') AT TIME ZONE 'UTC' + (i % {cards}) * INTERVAL '1 minute'"
                 f" FROM generate_series(0::bigint, {n * w_per * cards - 1}) AS i",
             ),
@@ -348,8 +352,8 @@ def _pg_steps(spec: FillSpec) -> list[tuple[str, str]]:
             (
                 "exercise_progress",
                 "INSERT INTO exercise_progress (user_id, exercise_id, level, updated_at)"
-                ' SELECT id, \'bird_dog\', 1, created_at FROM "user" UNION ALL'
-                ' SELECT id, \'glute_bridge\', 0, created_at FROM "user"',
+                " SELECT id, 'bird_dog', 1, created_at FROM \"user\" UNION ALL"
+                " SELECT id, 'glute_bridge', 0, created_at FROM \"user\"",
             ),
         ]
     return steps
@@ -457,7 +461,7 @@ class WorkingCopy:
         """Remove the copy (the cached fill stays)."""
         if self._path is not None:
             for suffix in ("", "-wal", "-shm"):
-                Path(str(self._path) + suffix).unlink(missing_ok=True)
+                await asyncio.to_thread(Path(str(self._path) + suffix).unlink, missing_ok=True)
         if self._database is not None:
             await drop_pg(self._database)
 
@@ -470,11 +474,14 @@ async def working_copy(spec: FillSpec, backend: str, tag: str) -> WorkingCopy:
         filled = time.perf_counter() - started
         target = DATA / f"run-{tag}.sqlite3"
         for suffix in ("-wal", "-shm"):
-            Path(str(target) + suffix).unlink(missing_ok=True)
+            await asyncio.to_thread(Path(str(target) + suffix).unlink, missing_ok=True)
         started = time.perf_counter()
         await asyncio.to_thread(shutil.copyfile, source, target)
         return WorkingCopy(
-            backend, f"sqlite+aiosqlite:///{target}", filled, time.perf_counter() - started,
+            backend,
+            f"sqlite+aiosqlite:///{target}",
+            filled,
+            time.perf_counter() - started,
             _path=target,
         )
     source_db = await cached_pg(spec)

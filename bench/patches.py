@@ -13,6 +13,13 @@ in the bot, its patch goes.
   the press handler never reads the answers it loads (one SELECT less per press).
 * ``aiohttp_request``: python-telegram-bot's HTTP transport on aiohttp (already a
   dependency) instead of httpx; aiohttp's C parser is cheaper per request.
+* ``smooth_limiter``: the overall limiter as 1 request per 1/rate seconds instead of
+  rate requests per second. aiolimiter's bucket holds ``rate`` requests, so after a pause
+  (such as the one a 429 forces) a whole second's worth goes out at once, on top of the
+  steady rate: more than 30 in one second, another 429, another pause.
+* ``job_unbounded``: the dispatcher job keeps claiming while batches come back full
+  (up to 50 s a tick) instead of stopping after 20 batches, which caps it at
+  20 x NUDGE_BATCH_SIZE per NUDGE_INTERVAL_SECONDS (800 a second by default).
 """
 
 from __future__ import annotations
@@ -77,7 +84,48 @@ def _aiohttp_request() -> None:
 
     from bench.aiohttp_request import AiohttpRequest
 
-    _applicationbuilder.HTTPXRequest = AiohttpRequest  # type: ignore[attr-defined,misc]
+    vars(_applicationbuilder)["HTTPXRequest"] = AiohttpRequest
+
+
+def _smooth_limiter() -> None:
+    from telegram.ext import AIORateLimiter
+
+    original = AIORateLimiter.__init__
+
+    def init(
+        self: AIORateLimiter,
+        overall_max_rate: float = 30,
+        overall_time_period: float = 1,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        if overall_max_rate > 1 and overall_time_period == 1:
+            overall_max_rate, overall_time_period = 1, 1 / overall_max_rate
+        original(self, overall_max_rate, overall_time_period, *args, **kwargs)
+
+    AIORateLimiter.__init__ = init  # type: ignore[method-assign]
+
+
+def _job_unbounded() -> None:
+    import time
+
+    from bot import scheduler
+
+    async def dispatch_nudges(context: Any) -> None:
+        services = context.services
+        dispatcher = scheduler.NudgeDispatcher(
+            services, context.bot, batch_size=services.settings.nudge_batch_size
+        )
+        deadline = time.monotonic() + 50.0
+        while time.monotonic() < deadline:
+            try:
+                report = await dispatcher.run_once()
+            except Exception:  # as the job does: the next tick retries
+                return
+            if report.claimed < dispatcher.batch_size:
+                return
+
+    scheduler.dispatch_nudges = dispatch_nudges
 
 
 PATCHES: dict[str, Callable[[], None]] = {
@@ -85,6 +133,8 @@ PATCHES: dict[str, Callable[[], None]] = {
     "file_id_memo": _file_id_memo,
     "workout_get_lean": _workout_get_lean,
     "aiohttp_request": _aiohttp_request,
+    "smooth_limiter": _smooth_limiter,
+    "job_unbounded": _job_unbounded,
 }
 
 

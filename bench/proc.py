@@ -32,7 +32,8 @@ class BotProcess:
         """Start it and wait until it polls; return its ready line (start-up seconds, RSS)."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         log_path = ARTIFACTS / f"bot-{self.name}.log"
-        with Path(log_path).open("wb") as stderr:
+        stderr = await asyncio.to_thread(Path(log_path).open, "wb")
+        with stderr:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",

@@ -9,6 +9,7 @@ after a hand-over belongs to that update.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -44,16 +45,22 @@ class Stopwatch:
     samples: list[Sample] = field(default_factory=list)
     waiting: dict[int, tuple[str, float]] = field(default_factory=dict)
     methods: Counter[str] = field(default_factory=Counter)
+    keyboards: Counter[str] = field(default_factory=Counter)  # by callback prefix ("n1": nudges)
     upload_bytes: int = 0
     uploads: int = 0
     refused_429: int = 0
+    reuploads: int = 0  # the same bytes uploaded again
+    reupload_bytes: int = 0
     sends: deque[tuple[float, int | None]] = field(default_factory=deque)
+    digests: set[str] = field(default_factory=set)  # kept across reset()
 
     def reset(self) -> None:
         """Forget everything measured so far (between warm-up and measurement)."""
         self.samples.clear()
         self.methods.clear()
+        self.keyboards.clear()
         self.upload_bytes = self.uploads = self.refused_429 = 0
+        self.reuploads = self.reupload_bytes = 0
         self.sends.clear()
 
 
@@ -79,6 +86,9 @@ class TimedApi(BotApi):
 
     async def m_get_updates(self, params: Params) -> list[dict[str, Any]]:
         """Hand updates over, noting when each is first handed over."""
+        if not self.server.polled.is_set():
+            self.server.first_poll_at = time.perf_counter()
+            self.server.polled.set()
         updates = await super().m_get_updates(params)
         now = time.perf_counter()
         watch = self.server.watch
@@ -117,13 +127,20 @@ class TimedApi(BotApi):
         for upload in params.files.values():
             watch.uploads += 1
             watch.upload_bytes += len(upload.data)
+            digest = hashlib.sha256(upload.data).hexdigest()
+            if digest in watch.digests:
+                watch.reuploads += 1
+                watch.reupload_bytes += len(upload.data)
+            watch.digests.add(digest)
         result = await super().call(method, params)
         server = self.server
-        if isinstance(result, dict) and server.on_keyboard is not None:
-            markup = result.get("reply_markup") or {}
-            rows = markup.get("inline_keyboard")
-            if rows:
-                buttons = [[(str(b["text"]), b.get("callback_data")) for b in row] for row in rows]
+        markup = (result.get("reply_markup") or {}) if isinstance(result, dict) else {}
+        rows = markup.get("inline_keyboard")
+        if rows:
+            buttons = [[(str(b["text"]), b.get("callback_data")) for b in row] for row in rows]
+            first = next((data for row in buttons for _, data in row if data), "")
+            watch.keyboards[first.split(":", 1)[0]] += 1
+            if server.on_keyboard is not None:
                 server.on_keyboard(int(result["chat"]["id"]), int(result["message_id"]), buttons)
         if name == "answercallbackquery" and chat is not None and server.on_answer is not None:
             server.on_answer(chat)
@@ -140,6 +157,8 @@ class TimedServer(BotApiServer):
         self.keep_calls = keep_calls
         self.on_keyboard: KeyboardHook | None = None
         self.on_answer: ChatHook | None = None
+        self.polled = asyncio.Event()
+        self.first_poll_at = 0.0
 
     def add_chats(self, user_ids: range | list[int]) -> None:
         """Open private chats for users who never wrote (nudge targets) in one go."""

@@ -286,9 +286,7 @@ async def main_async(options: Options) -> None:
     results: dict[str, dict[str, Phase]] = {"bare": bare, "mirror": mirror}
     for backend in options.backends:
         log(f"Lumbar on {backend}")
-        results[backend] = await run_lumbar(
-            backend, options, rate_limit=UNCAPPED_RATE, tag=backend
-        )
+        results[backend] = await run_lumbar(backend, options, rate_limit=UNCAPPED_RATE, tag=backend)
     if options.limiter_check:
         log("Lumbar with the default 25/s rate limiter, 20 presses a second")
         results["limited"] = await run_lumbar(

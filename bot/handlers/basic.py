@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import traceback
 
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
@@ -119,6 +120,11 @@ def classify_error(error: BaseException) -> str:
         return "database"
     if isinstance(error, (NetworkError, RetryAfter)) and not isinstance(error, BadRequest):
         return "telegram"
-    if isinstance(error, (OSError, TimeoutError)):  # a driver failing to connect at all
-        return "database"
+    if isinstance(error, (OSError, TimeoutError)) and _raised_by_database_driver(error):
+        return "database"  # asyncpg lets connection errors through unwrapped
     return "bug"
+
+
+def _raised_by_database_driver(error: BaseException) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return any(part in frame.filename for frame in frames for part in ("/sqlalchemy/", "/asyncpg/"))

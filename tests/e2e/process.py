@@ -99,14 +99,19 @@ class BotProcess:
                 await self.wait(10)
 
 
-async def ready(server: BotApiServer, since: int, timeout: float = START_TIMEOUT) -> None:  # noqa: ASYNC109
-    """Wait until a freshly started bot set its commands and polls for updates."""
+async def ready(
+    server: BotApiServer,
+    since: int,
+    receiving: str = "getUpdates",
+    timeout: float = START_TIMEOUT,  # noqa: ASYNC109
+) -> None:
+    """Wait until a freshly started bot set its commands and receives updates."""
 
-    def polling() -> bool:
+    def started() -> bool:
         methods = [c.method for c in server.calls[since:]]
-        return "setMyCommands" in methods and "getUpdates" in methods
+        return "setMyCommands" in methods and receiving in methods
 
-    await server.wait_for(polling, timeout, what="the bot process polling")
+    await server.wait_for(started, timeout, what="the bot process receiving updates")
 
 
 @dataclass
@@ -128,22 +133,22 @@ class Deployment:
         return f"sqlite+aiosqlite:///{self.db_path}"
 
     def env(self, **extra: str) -> dict[str, str]:
-        return base_env(
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_BASE_URL=self.server.base_url,
-            DATABASE_URL=self.db_url,
-            CACHE_DIR=str(self.cache_dir),
-            NUDGE_INTERVAL_SECONDS="3600",
-            **{**self.extra_env, **extra},
-        )
+        settings = {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": self.server.base_url,
+            "DATABASE_URL": self.db_url,
+            "CACHE_DIR": str(self.cache_dir),
+            "NUDGE_INTERVAL_SECONDS": "3600",
+        }
+        return base_env(**{**settings, **self.extra_env, **extra})
 
-    async def start(self, **extra: str) -> BotProcess:
-        """Start `python -m bot` and wait until it polls."""
+    async def start(self, receiving: str = "getUpdates", **extra: str) -> BotProcess:
+        """Start `python -m bot` and wait until it polls (or set its webhook)."""
         mark = len(self.server.calls)
         run = await BotProcess.start(self.env(**extra), self.workdir)
         self.runs.append(run)
         try:
-            await ready(self.server, mark)
+            await ready(self.server, mark, receiving)
         except BaseException:
             await run.ensure_gone()
             raise AssertionError(f"the bot did not start:\n{run.output}") from None
@@ -174,6 +179,18 @@ class Deployment:
             lambda: any(c.method == method and c.fault == "stall" for c in self.server.calls),
             timeout,
             what=f"a stalled {method}",
+        )
+
+    async def kill_during_stall(self, run: BotProcess) -> None:
+        """SIGKILL the process, then let the emulator finish the call it was holding.
+
+        Like Telegram, the emulator completes a stalled call even though nobody waits
+        for the answer any more; the next process starts once that has happened.
+        """
+        await run.kill()
+        self.server.clear_faults()
+        await self.server.wait_for(
+            lambda: self.server.activity.inflight == 0, 30, what="the stalled call to end"
         )
 
     # --- the database, read and written beside the bot

@@ -28,3 +28,14 @@ async def lumbar(db_url: str, card_cache: Path, clock: FakeClock) -> AsyncIterat
     """The real bot on each database backend, with a short Bot API read timeout."""
     async with lumbar_running(db_url, card_cache, clock, read_timeout=READ_TIMEOUT) as bot:
         yield bot
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report how many updates the fuzz test pushed through the bot."""
+    from tests.faults.test_fuzz import FUZZED
+
+    if FUZZED["sequences"]:
+        terminalreporter.write_line(
+            f"fuzz: {FUZZED['sequences']} sequences, {FUZZED['steps']} steps, "
+            f"{FUZZED['updates']} updates through the bot"
+        )

@@ -8,7 +8,7 @@ directly, so assertions see what is stored, not what the bot says it stored.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,23 +101,38 @@ def labels(lumbar: Lumbar, message: StoredMessage) -> list[str]:
     return [label for row in lumbar.server.buttons(message) for label, _ in row]
 
 
-# Longer than any retry pause (0.5 s, 1 s, 2 s, or a 429's retry_after of 1 s).
-SLOW_QUIET = 2.2
+Expectation = Callable[[list[StoredMessage]], bool]
 
 
-async def press_slow(lumbar: Lumbar, user: FakeUser, label: str) -> list[StoredMessage]:
-    """Press a button and wait out retries before reading what came back."""
+async def _until(lumbar: Lumbar, user: FakeUser, expected: Expectation) -> list[StoredMessage]:
+    """Wait (through retries) until the new messages meet the expectation, then settle."""
+    await lumbar.server.wait_for(
+        lambda: expected(lumbar.server.new_bot_messages(user)), 20, what="the expected answer"
+    )
+    await lumbar.server.settle(quiet=0.3, timeout=20)
+    return lumbar.server.new_bot_messages(user)
+
+
+async def press_until(
+    lumbar: Lumbar, user: FakeUser, label: str, expected: Expectation
+) -> list[StoredMessage]:
+    """Press a button; wait out retries until what comes back meets the expectation."""
     message, data = lumbar.find_button(user, label)
     lumbar.server.press(user, message.message_id, data)
-    await lumbar.server.settle(quiet=SLOW_QUIET, timeout=20)
-    return lumbar.server.new_bot_messages(user)
+    return await _until(lumbar, user, expected)
 
 
-async def send_slow(lumbar: Lumbar, user: FakeUser, text: str) -> list[StoredMessage]:
-    """Send a text and wait out retries before reading what came back."""
+async def send_until(
+    lumbar: Lumbar, user: FakeUser, text: str, expected: Expectation
+) -> list[StoredMessage]:
+    """Send a text; wait out retries until what comes back meets the expectation."""
     lumbar.server.send_text(user, text)
-    await lumbar.server.settle(quiet=SLOW_QUIET, timeout=20)
-    return lumbar.server.new_bot_messages(user)
+    return await _until(lumbar, user, expected)
+
+
+def saying(words: str) -> Expectation:
+    """An expectation: some new message says these words."""
+    return lambda messages: any(words in m.text_or_caption for m in messages)
 
 
 async def seed_profile(

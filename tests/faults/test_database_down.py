@@ -139,11 +139,15 @@ async def test_the_nudge_job_survives_the_outage(lumbar: Lumbar, proxy: TcpProxy
     assert lumbar.app.job_queue is not None
     (job,) = lumbar.app.job_queue.jobs()
     context = lumbar.app.context_types.context.from_job(job, lumbar.app)
+
+    def stretch_nudges() -> int:
+        return sum("Stretch now" in str(m.buttons) for m in lumbar.server.bot_messages(ann))
+
     proxy.cut()
     await dispatch_nudges(context)  # the tick fails quietly; the next one tries again
+    await lumbar.server.settle(quiet=0.3)
+    assert stretch_nudges() == 0
     proxy.restore()
     await dispatch_nudges(context)
     await lumbar.server.settle(quiet=0.3)
-    assert any(
-        "Stretch now" in str(lumbar.server.buttons(m)) for m in lumbar.server.bot_messages(ann)
-    )
+    assert stretch_nudges() == 1

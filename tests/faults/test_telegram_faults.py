@@ -15,9 +15,10 @@ from bot.emulator import errors
 from tests.faults.harness import (
     Lumbar,
     labels,
-    press_slow,
+    press_until,
+    saying,
     seed_profile,
-    send_slow,
+    send_until,
     start_session,
     texts,
 )
@@ -42,7 +43,7 @@ async def test_429_during_triage_is_waited_out_and_the_question_comes_once(
     await lumbar.send(ann, "/start")
     lumbar.server.fail("sendMessage", 429, retry_after=1)
     mark = len(lumbar.server.calls)
-    out = await press_slow(lumbar, ann, "Yes, let's start")
+    out = await press_until(lumbar, ann, "Yes, let's start", saying("Safety check 1 of"))
     assert statuses(lumbar, "sendMessage", mark) == [429, 200]
     assert [m.text_or_caption.count("Safety check 1 of") for m in out] == [1]
     assert APOLOGY not in texts(out)
@@ -53,7 +54,7 @@ async def test_5xx_on_a_card_is_retried_and_the_card_arrives_once(lumbar: Lumbar
     await start_session(lumbar, ann)
     lumbar.server.fail("sendPhoto", 502, times=2)
     mark = len(lumbar.server.calls)
-    out = await press_slow(lumbar, ann, "Done")
+    out = await press_until(lumbar, ann, "Done", saying("Card 2 of"))
     assert statuses(lumbar, "sendPhoto", mark) == [502, 502, 200]
     cards = [m for m in out if m.kind == "photo"]
     assert len(cards) == 1 and "Card 2 of" in (cards[0].caption or "")
@@ -64,7 +65,7 @@ async def test_a_dropped_connection_is_retried(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
     await lumbar.send(ann, "/start")
     lumbar.server.drop("sendMessage")
-    out = await press_slow(lumbar, ann, "Yes, let's start")
+    out = await press_until(lumbar, ann, "Yes, let's start", saying("Safety check 1 of"))
     assert [c.fault for c in lumbar.server.calls_to("sendMessage")][-2:] == ["drop", None]
     assert sum("Safety check 1 of" in m.text_or_caption for m in out) == 1
 
@@ -73,8 +74,9 @@ async def test_a_send_that_keeps_failing_is_told_and_nothing_is_lost(lumbar: Lum
     ann = lumbar.user(name="Ann")
     await start_session(lumbar, ann)
     lumbar.server.fail("sendPhoto", 500, times=10)
-    out = await press_slow(lumbar, ann, "Done")
-    assert APOLOGY in texts(out)  # the user is told; the card itself could not be sent
+    out = await press_until(
+        lumbar, ann, "Done", saying(APOLOGY)
+    )  # the user is told; the card itself could not be sent
     assert not [m for m in out if m.kind == "photo"]
     lumbar.server.clear_faults()
     out = await lumbar.send(ann, "/today")
@@ -100,7 +102,7 @@ async def test_a_timed_out_edit_is_retried(lumbar: Lumbar) -> None:
     await start_session(lumbar, ann)
     first_card = lumbar.server.last_bot_message(ann)
     lumbar.server.stall("editMessageCaption", 3)
-    out = await press_slow(lumbar, ann, "Done")
+    out = await press_until(lumbar, ann, "Done", saying("Card 2 of"))
     assert len(lumbar.server.calls_to("editMessageCaption")) == 2  # stalled, then retried
     assert APOLOGY not in texts(out)
     assert "Card 2 of" in (out[-1].caption or "")
@@ -111,7 +113,7 @@ async def test_a_timed_out_send_is_not_repeated_and_the_user_is_told(lumbar: Lum
     ann = lumbar.user(name="Ann")
     await seed_profile(lumbar, ann)
     lumbar.server.stall("sendMessage", 3)
-    out = await send_slow(lumbar, ann, "/today")
+    out = await send_until(lumbar, ann, "/today", saying(APOLOGY))
     intros = [m for m in out if "Today's session" in m.text_or_caption]
     assert len(intros) == 1  # Telegram took it late; sending again would show it twice
     assert APOLOGY in texts(out)
@@ -138,7 +140,8 @@ async def test_a_fault_during_a_button_press_still_answers_the_press(lumbar: Lum
     lumbar.server.fail("sendPhoto", 500, times=10)
     message, data = lumbar.find_button(ann, "Done")
     query_id = lumbar.server.press(ann, message.message_id, data)
-    await lumbar.server.settle(quiet=2.2, timeout=20)
+    await lumbar.server.wait_for(lambda: APOLOGY in texts(lumbar.server.new_bot_messages(ann)), 20)
+    await lumbar.server.settle(quiet=0.3, timeout=20)
     assert query_id in lumbar.server.callback_answers  # no endless spinner on the button
 
 
@@ -192,3 +195,16 @@ async def test_a_timed_out_nudge_is_not_sent_twice(lumbar: Lumbar) -> None:
     lumbar.clock.advance(minutes=5)
     await lumbar.dispatch()
     assert stretch_nudges(lumbar, user_id) == 1
+
+
+async def test_a_user_who_blocked_the_bot_mid_session_gets_no_apology(
+    lumbar: Lumbar, caplog: pytest.LogCaptureFixture
+) -> None:
+    ann = lumbar.user(name="Ann")
+    await start_session(lumbar, ann)
+    lumbar.server.fail("sendPhoto", 403, description=errors.BLOCKED)
+    mark = len(lumbar.server.calls)
+    out = await lumbar.press(ann, "Done")
+    assert not [m for m in out if m.kind != "photo" and "Sorry" in m.text_or_caption]
+    assert not [c for c in lumbar.server.calls[mark:] if c.method == "sendMessage"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
