@@ -89,6 +89,7 @@ class DispatchReport:
     retried: int = 0
     deferred: int = 0
     failed: int = 0
+    unsure: int = 0  # maybe sent (a timeout, or a dispatcher died mid-send): never repeated
     errors: list[str] = field(default_factory=list)
 
 
@@ -132,6 +133,9 @@ class NudgeDispatcher:
         for nudge in claimed:
             if nudge.blocked_at is not None:
                 immediate.append(_Result(nudge, "blocked"))
+            elif nudge.interrupted:
+                # A dispatcher died while sending it: it may have gone out. Never twice.
+                immediate.append(_Result(nudge, "unsure"))
             elif is_stale(nudge.due_at, now):
                 immediate.append(_Result(nudge, "stale"))
             elif nudge.kind == "stretch" and _finished_today(
@@ -153,6 +157,8 @@ class NudgeDispatcher:
         index = pick_text(len(texts), nudge.last_text_index, seed)
         try:
             async with gate:
+                async with self.services.transaction() as uow:
+                    await uow.nudges.mark_sending(nudge.id, self.services.clock())
                 await self.bot.send_message(
                     nudge.user_id, texts[index], reply_markup=self._buttons(nudge.kind)
                 )
@@ -169,7 +175,11 @@ class NudgeDispatcher:
                 return _Result(nudge, "blocked")
             log.warning("nudge %s refused: %s", nudge.id, type(error).__name__)
             return _Result(nudge, "give_up")
-        except (TimedOut, NetworkError) as error:
+        except TimedOut:
+            # Telegram may have delivered it and answered late: sending again could double it.
+            log.warning("nudge %s timed out; not sent again", nudge.id)
+            return _Result(nudge, "unsure")
+        except NetworkError as error:
             log.warning("nudge %s not sent: %s", nudge.id, type(error).__name__)
             if nudge.attempts + 1 >= MAX_ATTEMPTS:
                 return _Result(nudge, "give_up")
@@ -215,6 +225,7 @@ class NudgeDispatcher:
                     report.skipped_stale += result.action == "stale"
                     report.skipped_done += result.action == "done"
                     report.failed += result.action == "give_up"
+                    report.unsure += result.action == "unsure"
 
 
 def _finished_today(nudge: ClaimedNudge, last_on: Any, now: datetime) -> bool:

@@ -9,6 +9,7 @@ which answers stop exercise; this module only asks, stores and renders.
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -549,7 +550,9 @@ def _current_step(state: TriageState, answers: dict[str, Any], lib: Library) -> 
 
 
 def _slug(name: str) -> str:
-    return "".join(ch for ch in name if ch.isalnum())[:30]
+    # Callback data is ASCII: "São Paulo" becomes "SaoPaulo".
+    plain = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in plain if ch.isascii() and ch.isalnum())[:30]
 
 
 def _city_zone(lib: Library, slug: str) -> str | None:

@@ -54,6 +54,9 @@ class ClaimedNudge:
     blocked_at: datetime | None
     # None when the user never saved reminder settings.
     prefs: NudgePrefs | None
+    # A send of this occurrence began under a lease that ran out without a result: the
+    # dispatcher died mid-send, and the nudge may have gone out.
+    interrupted: bool = False
 
 
 _PREF_COLUMNS = (
@@ -89,6 +92,8 @@ def claim_statement(now: datetime, limit: int) -> Select[*tuple[Any, ...]]:
             Nudge.due_at,
             Nudge.last_text_index,
             Nudge.attempts,
+            Nudge.claimed_until,
+            Nudge.last_sent_at,
             User.time_zone,
             User.blocked_at,
             NudgeSettings.user_id.label("prefs_user_id"),
@@ -219,6 +224,12 @@ class NudgeRepository:
             )
         )
 
+    async def mark_sending(self, nudge_id: int, now: datetime) -> None:
+        """A send is about to start: after a crash, this occurrence counts as maybe sent."""
+        await self._session.execute(
+            update(Nudge).where(Nudge.id == nudge_id).values(last_sent_at=now)
+        )
+
     async def skip(self, nudge_id: int, next_due_at: datetime | None) -> None:
         """This occurrence is not sent (stale, already active today, gave up): move on."""
         await self._session.execute(
@@ -267,4 +278,7 @@ def _claimed(row: Any) -> ClaimedNudge:
         time_zone=row.time_zone,
         blocked_at=row.blocked_at,
         prefs=prefs,
+        interrupted=row.claimed_until is not None
+        and row.last_sent_at is not None
+        and row.last_sent_at >= row.due_at,
     )

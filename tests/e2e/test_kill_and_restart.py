@@ -121,11 +121,6 @@ async def test_killed_during_a_session_it_resumes_and_the_day_counts_once(
     assert await third.stop() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after a crash mid-send, bot/scheduler.py sends the claimed nudges again once "
-    "their lease runs out; the lead applies the fix described in the faults report",
-)
 async def test_killed_during_a_nudge_run_no_nudge_goes_out_twice(deployment: Deployment) -> None:
     deploy = deployment
     users = [deploy.server.user(2000 + n, first_name=f"U{n}") for n in range(3)]

@@ -299,11 +299,6 @@ async def _check_rows(lumbar: Lumbar, db_url: str, user: FakeUser) -> None:
     assert broken == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by the fuzz: bot/handlers/triage.py _slug keeps non-ASCII letters (São "
-    "Paulo, Bogotá), which the callback codec refuses; the lead applies the fix",
-)
 async def test_found_by_fuzzing_latin_american_cities_can_be_picked(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
     await seed_profile(lumbar, ann)

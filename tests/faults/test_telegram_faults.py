@@ -181,11 +181,6 @@ async def test_a_nudge_that_cannot_be_sent_now_is_sent_later_once(lumbar: Lumbar
     assert stretch_nudges(lumbar, user_id) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/scheduler.py retries a timed-out nudge, which Telegram may already have "
-    "delivered; the lead applies the fix described in the faults report",
-)
 async def test_a_timed_out_nudge_is_not_sent_twice(lumbar: Lumbar) -> None:
     user_id = await _due_stretch(lumbar)
     lumbar.server.stall("sendMessage", 3, chat_id=user_id)
