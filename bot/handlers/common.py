@@ -50,7 +50,8 @@ async def remove_buttons(context: LumbarContext, chat_id: int, message_id: int |
     try:
         await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
     except BadRequest as error:
-        if "not modified" not in error.message and "not found" not in error.message:
+        message = error.message.lower()
+        if not any(known in message for known in ("not modified", "not found", "can't be edited")):
             raise
 
 

@@ -54,6 +54,10 @@ class Lumbar:
     async def send(self, user: FakeUser, text: str) -> list[StoredMessage]:
         self.server.send_text(user, text)
         await self.server.settle(quiet=QUIET)
+        if not self.server.new_bot_messages(user):
+            # Every text gets an answer: a slow first transaction must not end the wait early.
+            await self.server.wait_for(lambda: self.server.new_bot_messages(user), timeout=10)
+            await self.server.settle(quiet=QUIET)
         return self.server.new_bot_messages(user)
 
     def find_button(self, user: FakeUser, label: str) -> tuple[StoredMessage, str]:
@@ -67,14 +71,20 @@ class Lumbar:
 
     async def press(self, user: FakeUser, label: str) -> list[StoredMessage]:
         message, data = self.find_button(user, label)
-        self.server.press(user, message.message_id, data)
+        return await self._press(user, message.message_id, data, force=False)
+
+    async def _press(
+        self, user: FakeUser, message_id: int, data: str, *, force: bool
+    ) -> list[StoredMessage]:
+        query_id = self.server.press(user, message_id, data, force=force)
+        await self.server.settle(quiet=QUIET)
+        # Every press is answered (answerCallbackQuery): wait for that before reading on.
+        await self.server.wait_for(lambda: query_id in self.server.callback_answers, timeout=10)
         await self.server.settle(quiet=QUIET)
         return self.server.new_bot_messages(user)
 
     async def press_data(self, user: FakeUser, message_id: int, data: str) -> list[StoredMessage]:
-        self.server.press(user, message_id, data, force=True)
-        await self.server.settle(quiet=QUIET)
-        return self.server.new_bot_messages(user)
+        return await self._press(user, message_id, data, force=True)
 
     def describe(self, user: FakeUser) -> list[str]:
         return [(m.text or m.caption or f"<{m.kind}>") for m in self.server.bot_messages(user)]
