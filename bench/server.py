@@ -49,6 +49,7 @@ class Stopwatch:
     upload_bytes: int = 0
     uploads: int = 0
     refused_429: int = 0
+    refused_same_chat: int = 0  # of those, the chat had a message less than a second before
     reuploads: int = 0  # the same bytes uploaded again
     reupload_bytes: int = 0
     sends: deque[tuple[float, int | None]] = field(default_factory=deque)
@@ -59,7 +60,7 @@ class Stopwatch:
         self.samples.clear()
         self.methods.clear()
         self.keyboards.clear()
-        self.upload_bytes = self.uploads = self.refused_429 = 0
+        self.upload_bytes = self.uploads = self.refused_429 = self.refused_same_chat = 0
         self.reuploads = self.reupload_bytes = 0
         self.sends.clear()
 
@@ -158,6 +159,7 @@ class TimedServer(BotApiServer):
         self.on_keyboard: KeyboardHook | None = None
         self.on_answer: ChatHook | None = None
         self.polled = asyncio.Event()
+        self._last_send: dict[int, float] = {}
         self.first_poll_at = 0.0
 
     def add_chats(self, user_ids: range | list[int]) -> None:
@@ -173,9 +175,17 @@ class TimedServer(BotApiServer):
             super()._check_flood(method, params)
         except ApiError:
             self.watch.refused_429 += 1
+            chat = self._chat_of(params)
+            last = self._last_send.get(chat) if chat is not None else None
+            if last is not None and self.now() - last < 1.0:
+                self.watch.refused_same_chat += 1
             raise
         if counts_against_flood(method):
-            self.watch.sends.append((self.now(), self._chat_of(params)))
+            chat = self._chat_of(params)
+            now = self.now()
+            self.watch.sends.append((now, chat))
+            if chat is not None and self.flood is not None:
+                self._last_send[chat] = now
         if not self.keep_calls and len(self.calls) > 5000:
             del self.calls[:-100]
 

@@ -78,10 +78,17 @@ class Lumbar:
     ) -> list[StoredMessage]:
         query_id = self.server.press(user, message_id, data, force=force)
         await self.server.settle(quiet=QUIET)
-        # Every press is answered (answerCallbackQuery): wait for that before reading on.
-        await self.server.wait_for(lambda: query_id in self.server.callback_answers, timeout=10)
+        # Every press is answered (answerCallbackQuery, even if Telegram refuses the answer):
+        # wait for that call before reading on.
+        await self.server.wait_for(lambda: self._answered(query_id), timeout=10)
         await self.server.settle(quiet=QUIET)
         return self.server.new_bot_messages(user)
+
+    def _answered(self, query_id: str) -> bool:
+        return any(
+            str(call.params.get("callback_query_id")) == query_id
+            for call in self.server.calls_to("answerCallbackQuery")
+        )
 
     async def press_data(self, user: FakeUser, message_id: int, data: str) -> list[StoredMessage]:
         return await self._press(user, message_id, data, force=True)
