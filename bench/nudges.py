@@ -184,6 +184,7 @@ async def limited(backend: str, options: Options) -> dict[str, Any]:
         "expected": expected,
         "delivered": len(sends),
         "refused_429": server.watch.refused_429,
+        "refused_same_chat": server.watch.refused_same_chat,
         "max_per_second": max_in_window(stamps),
         "max_per_chat_second": max((max_in_window(t) for t in per_chat.values()), default=0),
         "min_gap_same_chat": min(gaps, default=float("nan")),
@@ -251,7 +252,7 @@ async def main_async(options: Options) -> None:
             str(c["max_per_second"]),
             str(c["max_per_chat_second"]),
             f"{c['min_gap_same_chat']:.1f} s",
-            str(c["refused_429"]),
+            f"{c['refused_429']} ({c['refused_same_chat']} for the same chat)",
         ]
         for c in checks
     ]

@@ -16,7 +16,10 @@ in the bot, its patch goes.
 * ``smooth_limiter``: the overall limiter as 1 request per 1/rate seconds instead of
   rate requests per second. aiolimiter's bucket holds ``rate`` requests, so after a pause
   (such as the one a 429 forces) a whole second's worth goes out at once, on top of the
-  steady rate: more than 30 in one second, another 429, another pause.
+  steady rate: more than 30 in one second, another 429, another pause. It also waits
+  out a ``retry_after`` before taking a token: python-telegram-bot's AIORateLimiter waits
+  for it after taking one, so every request that took a token during the pause goes out
+  at once when it ends (a burst, and the next 429).
 * ``job_unbounded``: the dispatcher job keeps claiming while batches come back full
   (up to 50 s a tick) instead of stopping after 20 batches, which caps it at
   20 x NUDGE_BATCH_SIZE per NUDGE_INTERVAL_SECONDS (800 a second by default).
@@ -26,6 +29,10 @@ in the bot, its patch goes.
 * ``sqlite_one_connection``: on SQLite, a pool of one connection, so transactions queue
   in the bot instead of colliding in SQLite, whose busy handler then sleeps for 1 to
   100 ms at a time (the long tail of the press latency).
+* ``mark_batch``: mark a claimed batch "sending" with one UPDATE before sending it,
+  instead of one write transaction per nudge (``NudgeRepository.mark_sending`` in
+  ``NudgeDispatcher._send_one``). A crash then counts the whole batch as maybe sent
+  (not repeated), as it now does for the nudges in flight.
 """
 
 from __future__ import annotations
@@ -110,6 +117,13 @@ def _smooth_limiter() -> None:
         original(self, overall_max_rate, overall_time_period, *args, **kwargs)
 
     AIORateLimiter.__init__ = init  # type: ignore[method-assign]
+    run_request = AIORateLimiter._run_request
+
+    async def run_after_pause(self: AIORateLimiter, *args: Any, **kwargs: Any) -> Any:
+        await self._retry_after_event.wait()
+        return await run_request(self, *args, **kwargs)
+
+    AIORateLimiter._run_request = run_after_pause  # type: ignore[method-assign]
 
 
 def _job_unbounded() -> None:
@@ -191,6 +205,36 @@ def _sqlite_one_connection() -> None:
     bot.app.create_engine = create_engine  # type: ignore[attr-defined]
 
 
+def _mark_batch() -> None:
+    from sqlalchemy import update
+
+    from bot import scheduler
+    from bot.coach.nudges import is_stale
+    from db.models import Nudge
+    from db.repositories.nudges import NudgeRepository
+
+    original = scheduler.NudgeDispatcher._send_all
+
+    async def mark_sending(self: NudgeRepository, nudge_id: int, now: Any) -> None:
+        return None
+
+    async def send_all(self: Any, claimed: Any, finished: Any, now: Any) -> Any:
+        ids = [
+            n.id
+            for n in claimed
+            if n.blocked_at is None and not n.interrupted and not is_stale(n.due_at, now)
+        ]
+        if ids:
+            async with self.services.transaction() as uow:
+                await uow.session.execute(
+                    update(Nudge).where(Nudge.id.in_(ids)).values(last_sent_at=now)
+                )
+        return await original(self, claimed, finished, now)
+
+    NudgeRepository.mark_sending = mark_sending  # type: ignore[method-assign]
+    scheduler.NudgeDispatcher._send_all = send_all  # type: ignore[method-assign]
+
+
 PATCHES: dict[str, Callable[[], None]] = {
     "sniffio": _sniffio,
     "file_id_memo": _file_id_memo,
@@ -200,6 +244,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "job_unbounded": _job_unbounded,
     "bulk_record": _bulk_record,
     "sqlite_one_connection": _sqlite_one_connection,
+    "mark_batch": _mark_batch,
 }
 
 

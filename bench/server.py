@@ -159,7 +159,6 @@ class TimedServer(BotApiServer):
         self.on_keyboard: KeyboardHook | None = None
         self.on_answer: ChatHook | None = None
         self.polled = asyncio.Event()
-        self._last_send: dict[int, float] = {}
         self.first_poll_at = 0.0
 
     def add_chats(self, user_ids: range | list[int]) -> None:
@@ -176,16 +175,13 @@ class TimedServer(BotApiServer):
         except ApiError:
             self.watch.refused_429 += 1
             chat = self._chat_of(params)
-            last = self._last_send.get(chat) if chat is not None else None
-            if last is not None and self.now() - last < 1.0:
+            flood = self.flood
+            stamps = flood._chats.get(chat) if flood is not None and chat is not None else None
+            if stamps and flood is not None and stamps[-1] > self.now() - flood.window:
                 self.watch.refused_same_chat += 1
             raise
         if counts_against_flood(method):
-            chat = self._chat_of(params)
-            now = self.now()
-            self.watch.sends.append((now, chat))
-            if chat is not None and self.flood is not None:
-                self._last_send[chat] = now
+            self.watch.sends.append((self.now(), self._chat_of(params)))
         if not self.keep_calls and len(self.calls) > 5000:
             del self.calls[:-100]
 
