@@ -117,11 +117,26 @@ def _smooth_limiter() -> None:
         original(self, overall_max_rate, overall_time_period, *args, **kwargs)
 
     AIORateLimiter.__init__ = init  # type: ignore[method-assign]
-    run_request = AIORateLimiter._run_request
 
-    async def run_after_pause(self: AIORateLimiter, *args: Any, **kwargs: Any) -> Any:
-        await self._retry_after_event.wait()
-        return await run_request(self, *args, **kwargs)
+    async def run_after_pause(
+        self: AIORateLimiter,
+        chat: bool,
+        group: str | int | bool,
+        allow_paid_broadcast: bool,
+        callback: Callable[..., Any],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        # Take a token only while no 429 pause is on; a token taken during a pause is
+        # given up and taken again after it, so a pause never ends in a burst.
+        base = self._base_limiter if chat and self._base_limiter else None
+        while True:
+            await self._retry_after_event.wait()
+            if base is None or allow_paid_broadcast:
+                return await callback(*args, **kwargs)
+            async with base:
+                if self._retry_after_event.is_set():
+                    return await callback(*args, **kwargs)
 
     AIORateLimiter._run_request = run_after_pause  # type: ignore[method-assign]
 
