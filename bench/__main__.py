@@ -23,6 +23,9 @@ ORDER = {
 def main(argv: list[str] | None = None) -> None:
     """Run the named benchmarks (default: all) and say how long each took."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if {"-h", "--help"} & set(args):
+        print(__doc__)
+        return
     quick = "--quick" in args
     names = [a for a in args if a != "--quick"] or list(ORDER)
     unknown = [n for n in names if n not in ORDER]

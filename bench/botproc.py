@@ -288,7 +288,7 @@ async def fanout(app: Any, batch: int, max_seconds: float) -> dict[str, Any]:
     dispatcher = NudgeDispatcher(services, app.bot, batch_size=batch)
     figures = Fanout()
     phases = figures.phases
-    dispatcher._send_all = _timed(phases, "send", dispatcher._send_all)  # type: ignore[method-assign]
+    dispatcher._send_batch = _timed(phases, "send", dispatcher._send_batch)  # type: ignore[method-assign]
     dispatcher._record = _timed(phases, "record", dispatcher._record)  # type: ignore[method-assign]
     started, cpu = time.perf_counter(), time.process_time()
     while time.perf_counter() - started < max_seconds:

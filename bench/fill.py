@@ -17,6 +17,7 @@ import json
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +115,111 @@ def _case(expr: str, values: tuple[str, ...]) -> str:
     return f"CASE ({expr}) % {len(values)} {arms} END"
 
 
+Steps = list[tuple[str, str]]
+
+
+# --- the steps, shared by both backends -----------------------------------------------------
+@dataclass(frozen=True)
+class _Dialect:
+    """What SQLite and PostgreSQL spell differently; the fill's steps are otherwise one SQL."""
+
+    name: str  # as the progress log names the backend
+    user: str  # the user table ("user" is reserved on PostgreSQL)
+    true: str
+    wake: str  # wake_start and wake_end, 08:00 and 21:00, as stored
+    bigint: str  # the cast that keeps id products from overflowing
+    ts: Callable[[str], str]  # T0 plus an expression of seconds, as stored
+    series: Callable[[int], tuple[str, str]]  # (prefix, FROM source) of rows i = 0 .. n - 1
+    history: Callable[[FillSpec, str], Steps]  # workout and exercise_result from a plan
+
+
+def _user_steps(spec: FillSpec, sql: _Dialect) -> Steps:
+    """Users with profiles, reminder settings and queued nudges."""
+    created = sql.ts("-86400 * 30")
+    prefix, source = sql.series(spec.users)
+    steps: Steps = [
+        (
+            "user",
+            f"{prefix}INSERT INTO {sql.user} (id, language, time_zone, created_at, updated_at,"
+            f" consent_at) SELECT {USER_BASE} + i, 'en', {_case('i', ZONES)}, {created},"
+            f" {created}, {created} FROM {source}",
+        ),
+        (
+            "profile",
+            "INSERT INTO profile (user_id, red_flag, red_flag_ids, contraindication_ids,"
+            " pain_now, pain_duration, experience, equipment, phase, completed_at)"
+            f" SELECT id, 'none', '[]', '[]', 2, 'weeks', 'some', '[\"mat\"]',"
+            f" {_case('id', PHASES)}, created_at FROM {sql.user}",
+        ),
+    ]
+    if spec.reminder_every or spec.due_now:
+        every = 1 if spec.due_now else spec.reminder_every
+        on = sql.true
+        steps.append(
+            (
+                "nudge_settings",
+                "INSERT INTO nudge_settings (user_id, enabled, stretch_enabled, stretch_times,"
+                " stretch_days, water_enabled, water_interval_minutes, wake_start, wake_end,"
+                f' updated_at) SELECT id, {on}, {on}, \'["11:00", "15:30"]\', 31, {on}, 120,'
+                f" {sql.wake}, created_at FROM {sql.user}"
+                f" WHERE (id - {USER_BASE}) % {every} = 0",
+            )
+        )
+    if spec.due_now:
+        kinds = ["'stretch'", "'water'"] if spec.both_kinds else [_case("id", ("stretch", "water"))]
+        for kind in kinds:
+            steps.append(
+                (
+                    f"nudge {kind}",
+                    f"INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT id, {kind},"
+                    f" {sql.ts('-1 - (id % 60)')}, 0 FROM {sql.user} ORDER BY id",
+                )
+            )
+    elif spec.reminder_every:
+        for kind, mult, shift in (("stretch", 7919, 0), ("water", 104729, 43200)):
+            due = sql.ts(f"((user_id * {mult}{sql.bigint}) + {shift}) % 86400")
+            steps.append(
+                (
+                    f"nudge {kind}",
+                    f"INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT user_id,"
+                    f" '{kind}', {due}, 0 FROM nudge_settings ORDER BY user_id",
+                )
+            )
+    return steps
+
+
+def _streak_steps(spec: FillSpec, sql: _Dialect) -> Steps:
+    """Streaks and exercise levels that follow from the workouts just inserted."""
+    return [
+        (
+            "streak_day",
+            "INSERT INTO streak_day (user_id, day_on, sessions)"
+            " SELECT user_id, local_on, 1 FROM workout ORDER BY id",
+        ),
+        (
+            "streak",
+            "INSERT INTO streak (user_id, current, best, last_on, updated_at)"
+            f" SELECT user_id, 1, {spec.workouts_per_user}, max(local_on), max(finished_at)"
+            " FROM workout GROUP BY user_id",
+        ),
+        (
+            "exercise_progress",
+            "INSERT INTO exercise_progress (user_id, exercise_id, level, updated_at)"
+            f" SELECT id, 'bird_dog', 1, created_at FROM {sql.user} UNION ALL"
+            f" SELECT id, 'glute_bridge', 0, created_at FROM {sql.user}",
+        ),
+    ]
+
+
+def _steps(spec: FillSpec, sql: _Dialect) -> Steps:
+    """Every step of the fill, in order, as (label, SQL)."""
+    steps = _user_steps(spec, sql)
+    if spec.workouts_per_user:
+        plan = history_plan().replace("'", "''")
+        steps += sql.history(spec, plan) + _streak_steps(spec, sql)
+    return steps
+
+
 # --- SQLite ---------------------------------------------------------------------------------
 def _sqlite_ts(seconds_expr: str) -> str:
     """A UTCDateTime literal as SQLAlchemy stores it on SQLite, T0 + seconds."""
@@ -128,101 +234,49 @@ def _seq(name: str, count: int) -> str:
     )
 
 
-def _fill_sqlite_tables(conn: sqlite3.Connection, spec: FillSpec) -> None:
+def _sqlite_history(spec: FillSpec, plan: str) -> Steps:
     n, w_per, cards = spec.users, spec.workouts_per_user, spec.cards_per_workout
-    created = _sqlite_ts("-86400 * 30")
     t0_day = T0.date().isoformat()
-    steps: list[tuple[str, str]] = [
+    day = f"date('{t0_day}', '-' || (1 + 2 * (i % {w_per}) + (i / {w_per}) % 3) || ' days')"
+    started = f"(({day}) || ' 08:00:00.000000')"
+    finished = f"(({day}) || ' 08:12:00.000000')"
+    return [
         (
-            "user",
-            f"{_seq('s', n)} INSERT INTO user (id, language, time_zone, created_at, updated_at,"
-            f" consent_at) SELECT {USER_BASE} + i, 'en', {_case('i', ZONES)}, {created},"
-            f" {created}, {created} FROM s",
+            "workout",
+            f"{_seq('s', n * w_per)} INSERT INTO workout (id, user_id, kind, local_on,"
+            " started_at, finished_at, ended_early, plan, position, hurts, feeling)"
+            f" SELECT i + 1, {USER_BASE} + i / {w_per}, 'today', {day}, {started},"
+            f" {finished}, 0, '{plan}', {cards}, 0,"
+            " CASE i % 4 WHEN 0 THEN NULL WHEN 3 THEN 'same' ELSE 'better' END FROM s",
         ),
         (
-            "profile",
-            "INSERT INTO profile (user_id, red_flag, red_flag_ids, contraindication_ids,"
-            " pain_now, pain_duration, experience, equipment, phase, completed_at)"
-            f" SELECT id, 'none', '[]', '[]', 2, 'weeks', 'some', '[\"mat\"]',"
-            f" {_case('id', PHASES)}, created_at FROM user",
+            "exercise_result",
+            f"{_seq('s', n * w_per * cards)} INSERT INTO exercise_result (id, workout_id,"
+            " user_id, position, exercise_id, outcome, answered_at)"
+            f" SELECT i + 1, i / {cards} + 1, {USER_BASE} + i / {cards * w_per}, i % {cards},"
+            f" {_case(f'i % {cards}', HISTORY_EXERCISES)},"
+            " CASE WHEN i % 17 = 0 THEN 'skipped' ELSE 'done' END,"
+            f" (date('{t0_day}', '-' || (1 + 2 * ((i / {cards}) % {w_per})"
+            f" + (i / {cards * w_per}) % 3) || ' days') || ' 08:0' || (i % {cards})"
+            " || ':00.000000') FROM s",
         ),
     ]
-    if spec.reminder_every or spec.due_now:
-        every = 1 if spec.due_now else spec.reminder_every
-        steps.append(
-            (
-                "nudge_settings",
-                "INSERT INTO nudge_settings (user_id, enabled, stretch_enabled, stretch_times,"
-                " stretch_days, water_enabled, water_interval_minutes, wake_start, wake_end,"
-                ' updated_at) SELECT id, 1, 1, \'["11:00", "15:30"]\', 31, 1, 120,'
-                f" '08:00:00.000000', '21:00:00.000000', created_at FROM user"
-                f" WHERE (id - {USER_BASE}) % {every} = 0",
-            )
-        )
-    if spec.due_now:
-        kinds = ["'stretch'", "'water'"] if spec.both_kinds else [_case("id", ("stretch", "water"))]
-        for kind in kinds:
-            steps.append(
-                (
-                    f"nudge {kind}",
-                    f"INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT id, {kind},"
-                    f" {_sqlite_ts('-1 - (id % 60)')}, 0 FROM user ORDER BY id",
-                )
-            )
-    elif spec.reminder_every:
-        for kind, mult, shift in (("stretch", 7919, 0), ("water", 104729, 43200)):
-            due = _sqlite_ts(f"((user_id * {mult}) + {shift}) % 86400")
-            steps.append(
-                (
-                    f"nudge {kind}",
-                    f"INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT user_id,"
-                    f" '{kind}', {due}, 0 FROM nudge_settings ORDER BY user_id",
-                )
-            )
-    if w_per:
-        plan = history_plan().replace("'", "''")
-        day = f"date('{t0_day}', '-' || (1 + 2 * (i % {w_per}) + (i / {w_per}) % 3) || ' days')"
-        started = f"(({day}) || ' 08:00:00.000000')"
-        finished = f"(({day}) || ' 08:12:00.000000')"
-        steps += [
-            (
-                "workout",
-                f"{_seq('s', n * w_per)} INSERT INTO workout (id, user_id, kind, local_on,"
-                " started_at, finished_at, ended_early, plan, position, hurts, feeling)"
-                f" SELECT i + 1, {USER_BASE} + i / {w_per}, 'today', {day}, {started},"
-                f" {finished}, 0, '{plan}', {cards}, 0,"
-                " CASE i % 4 WHEN 0 THEN NULL WHEN 3 THEN 'same' ELSE 'better' END FROM s",
-            ),
-            (
-                "exercise_result",
-                f"{_seq('s', n * w_per * cards)} INSERT INTO exercise_result (id, workout_id,"
-                " user_id, position, exercise_id, outcome, answered_at)"
-                f" SELECT i + 1, i / {cards} + 1, {USER_BASE} + i / {cards * w_per}, i % {cards},"
-                f" {_case(f'i % {cards}', HISTORY_EXERCISES)},"
-                " CASE WHEN i % 17 = 0 THEN 'skipped' ELSE 'done' END,"
-                f" (date('{t0_day}', '-' || (1 + 2 * ((i / {cards}) % {w_per})"
-                f" + (i / {cards * w_per}) % 3) || ' days') || ' 08:0' || (i % {cards})"
-                " || ':00.000000') FROM s",
-            ),
-            (
-                "streak_day",
-                "INSERT INTO streak_day (user_id, day_on, sessions)"
-                " SELECT user_id, local_on, 1 FROM workout ORDER BY id",
-            ),
-            (
-                "streak",
-                "INSERT INTO streak (user_id, current, best, last_on, updated_at)"
-                f" SELECT user_id, 1, {w_per}, max(local_on), max(finished_at) FROM workout"
-                " GROUP BY user_id",
-            ),
-            (
-                "exercise_progress",
-                "INSERT INTO exercise_progress (user_id, exercise_id, level, updated_at)"
-                " SELECT id, 'bird_dog', 1, created_at FROM user UNION ALL"
-                " SELECT id, 'glute_bridge', 0, created_at FROM user",
-            ),
-        ]
-    for label, sql in steps:
+
+
+SQLITE = _Dialect(
+    name="sqlite",
+    user="user",
+    true="1",
+    wake="'08:00:00.000000', '21:00:00.000000'",
+    bigint="",
+    ts=_sqlite_ts,
+    series=lambda n: (f"{_seq('s', n)} ", "s"),
+    history=_sqlite_history,
+)
+
+
+def _fill_sqlite_tables(conn: sqlite3.Connection, spec: FillSpec) -> None:
+    for label, sql in _steps(spec, SQLITE):
         started_at = time.perf_counter()
         conn.execute(sql)
         log(f"  sqlite {label}: {time.perf_counter() - started_at:.1f} s")
@@ -260,103 +314,51 @@ def _pg_ts(seconds_expr: str) -> str:
     return f"(TIMESTAMPTZ '{T0.isoformat()}' + ({seconds_expr}) * INTERVAL '1 second')"
 
 
-def _pg_steps(spec: FillSpec) -> list[tuple[str, str]]:
+def _pg_history(spec: FillSpec, plan: str) -> Steps:
     n, w_per, cards = spec.users, spec.workouts_per_user, spec.cards_per_workout
-    created = _pg_ts("-86400 * 30")
     t0_day = f"DATE '{T0.date().isoformat()}'"
-    steps: list[tuple[str, str]] = [
+    day = f"({t0_day} - (1 + 2 * (i % {w_per}) + (i / {w_per}) % 3)::int)"
+    return [
         (
-            "user",
-            'INSERT INTO "user" (id, language, time_zone, created_at, updated_at, consent_at)'
-            f" SELECT {USER_BASE} + i, 'en', {_case('i', ZONES)}, {created}, {created},"
-            f" {created} FROM generate_series(0, {n - 1}) AS i",
+            "workout",
+            "INSERT INTO workout (id, user_id, kind, local_on, started_at, finished_at,"
+            " ended_early, plan, position, hurts, feeling)"
+            f" SELECT i + 1, {USER_BASE} + i / {w_per}, 'today', {day},"
+            f" ({day} + TIME '08:00') AT TIME ZONE 'UTC',"
+            f" ({day} + TIME '08:12') AT TIME ZONE 'UTC',"
+            f" false, '{plan}'::json, {cards}, 0,"
+            " CASE i % 4 WHEN 0 THEN NULL WHEN 3 THEN 'same' ELSE 'better' END"
+            f" FROM generate_series(0::bigint, {n * w_per - 1}) AS i",
         ),
         (
-            "profile",
-            "INSERT INTO profile (user_id, red_flag, red_flag_ids, contraindication_ids,"
-            " pain_now, pain_duration, experience, equipment, phase, completed_at)"
-            " SELECT id, 'none', '[]', '[]', 2, 'weeks', 'some', '[\"mat\"]',"
-            f' {_case("id", PHASES)}, created_at FROM "user"',
+            "exercise_result",
+            "INSERT INTO exercise_result (id, workout_id, user_id, position, exercise_id,"
+            " outcome, answered_at)"
+            f" SELECT i + 1, i / {cards} + 1, {USER_BASE} + i / {cards * w_per},"
+            f" i % {cards}, {_case(f'i % {cards}', HISTORY_EXERCISES)},"
+            " CASE WHEN i % 17 = 0 THEN 'skipped' ELSE 'done' END,"
+            f" (({t0_day} - (1 + 2 * ((i / {cards}) % {w_per})"
+            f" + (i / {cards * w_per}) % 3)::int)"
+            f" + TIME '08:00') AT TIME ZONE 'UTC' + (i % {cards}) * INTERVAL '1 minute'"
+            f" FROM generate_series(0::bigint, {n * w_per * cards - 1}) AS i",
         ),
     ]
-    if spec.reminder_every or spec.due_now:
-        every = 1 if spec.due_now else spec.reminder_every
-        steps.append(
-            (
-                "nudge_settings",
-                "INSERT INTO nudge_settings (user_id, enabled, stretch_enabled, stretch_times,"
-                " stretch_days, water_enabled, water_interval_minutes, wake_start, wake_end,"
-                ' updated_at) SELECT id, true, true, \'["11:00", "15:30"]\', 31, true, 120,'
-                f" TIME '08:00', TIME '21:00', created_at FROM \"user\""
-                f" WHERE (id - {USER_BASE}) % {every} = 0",
-            )
-        )
-    if spec.due_now:
-        kinds = ["'stretch'", "'water'"] if spec.both_kinds else [_case("id", ("stretch", "water"))]
-        for kind in kinds:
-            steps.append(
-                (
-                    f"nudge {kind}",
-                    f"INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT id, {kind},"
-                    f' {_pg_ts("-1 - (id % 60)")}, 0 FROM "user" ORDER BY id',
-                )
-            )
-    elif spec.reminder_every:
-        for kind, mult, shift in (("stretch", 7919, 0), ("water", 104729, 43200)):
-            due = _pg_ts(f"((user_id * {mult}::bigint) + {shift}) % 86400")
-            steps.append(
-                (
-                    f"nudge {kind}",
-                    f"INSERT INTO nudge (user_id, kind, due_at, attempts) SELECT user_id,"
-                    f" '{kind}', {due}, 0 FROM nudge_settings ORDER BY user_id",
-                )
-            )
-    if w_per:
-        plan = history_plan().replace("'", "''")
-        day = f"({t0_day} - (1 + 2 * (i % {w_per}) + (i / {w_per}) % 3)::int)"
-        steps += [
-            (
-                "workout",
-                "INSERT INTO workout (id, user_id, kind, local_on, started_at, finished_at,"
-                " ended_early, plan, position, hurts, feeling)"
-                f" SELECT i + 1, {USER_BASE} + i / {w_per}, 'today', {day},"
-                f" ({day} + TIME '08:00') AT TIME ZONE 'UTC',"
-                f" ({day} + TIME '08:12') AT TIME ZONE 'UTC',"
-                f" false, '{plan}'::json, {cards}, 0,"
-                " CASE i % 4 WHEN 0 THEN NULL WHEN 3 THEN 'same' ELSE 'better' END"
-                f" FROM generate_series(0::bigint, {n * w_per - 1}) AS i",
-            ),
-            (
-                "exercise_result",
-                "INSERT INTO exercise_result (id, workout_id, user_id, position, exercise_id,"
-                " outcome, answered_at)"
-                f" SELECT i + 1, i / {cards} + 1, {USER_BASE} + i / {cards * w_per},"
-                f" i % {cards}, {_case(f'i % {cards}', HISTORY_EXERCISES)},"
-                " CASE WHEN i % 17 = 0 THEN 'skipped' ELSE 'done' END,"
-                f" (({t0_day} - (1 + 2 * ((i / {cards}) % {w_per})"
-                f" + (i / {cards * w_per}) % 3)::int)"
-                f" + TIME '08:00') AT TIME ZONE 'UTC' + (i % {cards}) * INTERVAL '1 minute'"
-                f" FROM generate_series(0::bigint, {n * w_per * cards - 1}) AS i",
-            ),
-            (
-                "streak_day",
-                "INSERT INTO streak_day (user_id, day_on, sessions)"
-                " SELECT user_id, local_on, 1 FROM workout ORDER BY id",
-            ),
-            (
-                "streak",
-                "INSERT INTO streak (user_id, current, best, last_on, updated_at)"
-                f" SELECT user_id, 1, {w_per}, max(local_on), max(finished_at) FROM workout"
-                " GROUP BY user_id",
-            ),
-            (
-                "exercise_progress",
-                "INSERT INTO exercise_progress (user_id, exercise_id, level, updated_at)"
-                " SELECT id, 'bird_dog', 1, created_at FROM \"user\" UNION ALL"
-                " SELECT id, 'glute_bridge', 0, created_at FROM \"user\"",
-            ),
-        ]
-    return steps
+
+
+POSTGRESQL = _Dialect(
+    name="postgresql",
+    user='"user"',
+    true="true",
+    wake="TIME '08:00', TIME '21:00'",
+    bigint="::bigint",
+    ts=_pg_ts,
+    series=lambda n: ("", f"generate_series(0, {n - 1}) AS i"),
+    history=_pg_history,
+)
+
+
+def _pg_steps(spec: FillSpec) -> Steps:
+    return _steps(spec, POSTGRESQL)
 
 
 async def _fill_pg(url: str, spec: FillSpec) -> None:

@@ -155,6 +155,51 @@ def users_from(first: int, last: int) -> Iterator[int]:
     return iter(user_id(i) for i in range(first, last))
 
 
+@dataclass
+class Stretches:
+    """One bot on one emulator, measured stretch after stretch, each with a fresh crowd."""
+
+    server: TimedServer
+    bot: BotProcess
+    options: Options
+    new_crowd: Callable[[], Crowd]
+
+    async def closed_loop(self, label: str, *, profile_to: str | None = None) -> Phase:
+        """Saturation: each user presses again as soon as answered."""
+        crowd = self.new_crowd()
+        concurrency = self.options.concurrency
+        return await measure(
+            label,
+            self.server,
+            self.bot,
+            crowd,
+            lambda s: crowd.closed_loop(concurrency, s),
+            self.options,
+            profile_to=profile_to,
+        )
+
+    async def open_loop(self, label: str, rate: float) -> Phase:
+        """A fixed rate of presses, answered or not."""
+        crowd = self.new_crowd()
+        return await measure(
+            label, self.server, self.bot, crowd, lambda s: crowd.open_loop(rate, s), self.options
+        )
+
+    async def standard(self, tag: str) -> dict[str, Phase]:
+        """Saturation and the fixed rate; with --profile, a profiled saturation after them."""
+        options = self.options
+        phases = {
+            "max": await self.closed_loop(f"{tag} closed loop x{options.concurrency}"),
+            "rate": await self.open_loop(f"{tag} at {options.rate:.0f}/s", options.rate),
+        }
+        if options.profile:
+            await self.closed_loop(
+                f"{tag} profiled closed loop",
+                profile_to=str(ARTIFACTS / "profiles" / f"updates-{tag}"),
+            )
+        return phases
+
+
 async def run_lumbar(
     backend: str, options: Options, *, rate_limit: float | None, tag: str
 ) -> dict[str, Phase]:
@@ -175,45 +220,12 @@ async def run_lumbar(
             )
             async with BotProcess(config, f"updates-{tag}") as bot:
                 ids = users_from(0, options.users)
+                stretches = Stretches(server, bot, options, lambda: Crowd(server, ids))
                 if rate_limit == UNCAPPED_RATE:
-                    crowd = Crowd(server, ids)
-                    phases["max"] = await measure(
-                        f"{tag} closed loop x{options.concurrency}",
-                        server,
-                        bot,
-                        crowd,
-                        lambda s: crowd.closed_loop(options.concurrency, s),
-                        options,
-                    )
-                    crowd = Crowd(server, ids)
-                    phases["rate"] = await measure(
-                        f"{tag} at {options.rate:.0f}/s",
-                        server,
-                        bot,
-                        crowd,
-                        lambda s: crowd.open_loop(options.rate, s),
-                        options,
-                    )
-                    if options.profile:
-                        crowd = Crowd(server, ids)
-                        await measure(
-                            f"{tag} profiled closed loop",
-                            server,
-                            bot,
-                            crowd,
-                            lambda s: crowd.closed_loop(options.concurrency, s),
-                            options,
-                            profile_to=str(ARTIFACTS / "profiles" / f"updates-{tag}"),
-                        )
+                    phases = await stretches.standard(tag)
                 else:
-                    crowd = Crowd(server, ids)
-                    phases["limited"] = await measure(
-                        f"{tag} at 20/s, default limiter",
-                        server,
-                        bot,
-                        crowd,
-                        lambda s: crowd.open_loop(20.0, s),
-                        options,
+                    phases["limited"] = await stretches.open_loop(
+                        f"{tag} at 20/s, default limiter", 20.0
                     )
     finally:
         await copy.drop()
@@ -222,7 +234,6 @@ async def run_lumbar(
 
 async def run_yardstick(mode: str, options: Options) -> dict[str, Phase]:
     """A bare bot on the same emulator with the same crowd: ``bare`` or ``mirror``."""
-    phases: dict[str, Phase] = {}
     bare = mode == "bare"
     async with TimedServer(keep_calls=False) as server:
         # Only patches to the environment apply to the yardsticks; Lumbar's own do not.
@@ -230,36 +241,8 @@ async def run_yardstick(mode: str, options: Options) -> dict[str, Phase]:
         config = BotConfig(base_url=server.base_url, mode=mode, patches=shared)
         async with BotProcess(config, f"updates-{mode}") as bot:
             ids = iter(range(90_000_000, 99_000_000))
-            crowd = Crowd(server, ids, bare=bare)
-            phases["max"] = await measure(
-                f"{mode} closed loop x{options.concurrency}",
-                server,
-                bot,
-                crowd,
-                lambda s: crowd.closed_loop(options.concurrency, s),
-                options,
-            )
-            crowd = Crowd(server, ids, bare=bare)
-            phases["rate"] = await measure(
-                f"{mode} at {options.rate:.0f}/s",
-                server,
-                bot,
-                crowd,
-                lambda s: crowd.open_loop(options.rate, s),
-                options,
-            )
-            if options.profile:
-                crowd = Crowd(server, ids, bare=bare)
-                await measure(
-                    f"{mode} profiled closed loop",
-                    server,
-                    bot,
-                    crowd,
-                    lambda s: crowd.closed_loop(options.concurrency, s),
-                    options,
-                    profile_to=str(ARTIFACTS / "profiles" / f"updates-{mode}"),
-                )
-    return phases
+            stretches = Stretches(server, bot, options, lambda: Crowd(server, ids, bare=bare))
+            return await stretches.standard(mode)
 
 
 def _row(name: str, phase: Phase, ratio: str = "") -> list[Any]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import html
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -18,6 +21,8 @@ from content.schema import Dosage, Exercise, Library
 log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
+# How many pictures drawn per request (/progress) are remembered by content hash.
+DRAWN_MEMO = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +77,27 @@ FileIdStore = Callable[[str, str], Awaitable[None]]
 
 
 class CardPictures:
-    """Sends card pictures, uploading each rendered picture once and reusing its file id."""
+    """Sends card pictures, uploading each rendered picture once and reusing its file id.
+
+    File ids are remembered in the process as well as in the database: a dozen entries,
+    keyed by picture rather than by user, so a card costs no database round trip once
+    any user has seen it. Pictures are drawn on first use, not at start: a first start
+    stays quick and light, and the first send of each card waits for it once.
+    """
 
     def __init__(self, renderer: CardRenderer) -> None:
         self.renderer = renderer
+        self._keys: dict[str, str] = {}
+        self._file_ids: dict[str, str] = {}
+        self._drawn: OrderedDict[str, str] = OrderedDict()
 
     def cache_key(self, exercise_id: str) -> str:
         """The file-cache key: changes whenever the picture would change."""
-        return f"card:{exercise_id}:{self.renderer.key(exercise_id)}"[:128]
+        key = self._keys.get(exercise_id)
+        if key is None:
+            key = f"card:{exercise_id}:{self.renderer.key(exercise_id)}"[:128]
+            self._keys[exercise_id] = key
+        return key
 
     async def send(
         self,
@@ -94,20 +112,65 @@ class CardPictures:
     ) -> Message:
         """Send the card photo, by file id when Telegram already has it."""
         key = self.cache_key(exercise_id)
-        file_id = await lookup(key)
+        file_id = self._file_ids.get(key) or await lookup(key)
         if file_id is not None:
-            try:
-                return await bot.send_photo(
-                    chat_id, file_id, caption=caption, parse_mode="HTML", reply_markup=markup
-                )
-            except BadRequest as error:
-                if "file" not in error.message.lower():
-                    raise
-                log.warning("cached file id for %s was refused; uploading again", exercise_id)
-        data = self.renderer.path(exercise_id).read_bytes()
+            self._file_ids[key] = file_id
+            sent = await _send_by_id(bot, chat_id, file_id, caption, markup)
+            if sent is not None:
+                return sent
+            self._file_ids.pop(key, None)
+        data = await asyncio.to_thread(self._picture, exercise_id)
         message = await bot.send_photo(
             chat_id, data, caption=caption, parse_mode="HTML", reply_markup=markup
         )
         if message.photo:
+            self._file_ids[key] = message.photo[-1].file_id
             await store(key, message.photo[-1].file_id)
         return message
+
+    async def send_drawn(
+        self, bot: ExtBot[None], chat_id: int, png: bytes, caption: str
+    ) -> Message:
+        """Send a picture drawn for this request (the /progress calendar).
+
+        Users with the same calendar get byte-identical pictures, so a recent upload of
+        the same bytes is reused by file id. Only the last ``DRAWN_MEMO`` are kept, in
+        memory: they change daily and are not worth a table.
+        """
+        digest = hashlib.sha256(png).hexdigest()
+        file_id = self._drawn.get(digest)
+        if file_id is not None:
+            self._drawn.move_to_end(digest)
+            sent = await _send_by_id(bot, chat_id, file_id, caption, None)
+            if sent is not None:
+                return sent
+            del self._drawn[digest]
+        message = await bot.send_photo(chat_id, png, caption=caption, parse_mode="HTML")
+        if message.photo:
+            self._drawn[digest] = message.photo[-1].file_id
+            if len(self._drawn) > DRAWN_MEMO:
+                self._drawn.popitem(last=False)
+        return message
+
+    def _picture(self, exercise_id: str) -> bytes:
+        """The card's PNG, drawn now if it is not on disk yet (in a thread: ~170 ms)."""
+        return self.renderer.path(exercise_id).read_bytes()
+
+
+async def _send_by_id(
+    bot: ExtBot[None],
+    chat_id: int,
+    file_id: str,
+    caption: str,
+    markup: InlineKeyboardMarkup | None,
+) -> Message | None:
+    """Send a photo by file id; None when Telegram no longer knows the id (upload again)."""
+    try:
+        return await bot.send_photo(
+            chat_id, file_id, caption=caption, parse_mode="HTML", reply_markup=markup
+        )
+    except BadRequest as error:
+        if "file" not in error.message.lower():
+            raise
+        log.warning("a cached file id was refused; uploading again")
+        return None

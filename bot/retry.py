@@ -17,6 +17,7 @@ Bad requests (400), refusals (403) and the rest are never retried here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -58,8 +59,46 @@ class RetryingRateLimiter(AIORateLimiter):
         max_retries: int = 3,
         delays: Sequence[float] = DEFAULT_DELAYS,
     ) -> None:
-        super().__init__(overall_max_rate=overall_max_rate, max_retries=max_retries)
+        # One token every 1/rate seconds, not `rate` tokens a second: aiolimiter's bucket
+        # holds a whole period's worth, so after any pause a second's worth went out at
+        # once on top of the steady rate, more than Telegram's 30 a second, and a 429.
+        super().__init__(
+            overall_max_rate=1, overall_time_period=1 / overall_max_rate, max_retries=max_retries
+        )
         self.delays = tuple(delays)
+
+    async def _run_request(
+        self,
+        chat: bool,
+        group: str | int | bool,
+        allow_paid_broadcast: bool,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> Result:
+        """Take a rate token only while no 429 pause is on, so a pause never ends in a burst.
+
+        PTB's own version waits for the pause after taking the tokens: every request that
+        took one during the pause went out together when it ended, and drew the next 429.
+        Requests that need no overall token (answers, paid broadcasts) keep PTB's path.
+        """
+        base = self._base_limiter
+        if not chat or base is None or allow_paid_broadcast:
+            return await super()._run_request(
+                chat, group, allow_paid_broadcast, callback, args, kwargs
+            )
+        group_context = (
+            self._get_group_limiter(group)
+            if group and self._group_max_rate
+            else contextlib.nullcontext()
+        )
+        async with group_context:
+            while True:
+                await self._retry_after_event.wait()
+                async with base:
+                    if self._retry_after_event.is_set():
+                        return await callback(*args, **kwargs)
+                # A 429 pause began while this request waited for its token: wait it out.
 
     async def process_request(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time as time_module
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from bot.handlers.common import zone
 from bot.keyboards import button, rows
 from bot.services import LumbarApp, LumbarContext, Services
 from db.models import NudgeSettings
+from db.repositories.nudges import NudgeOutcome
 
 if TYPE_CHECKING:
     from telegram.ext import ExtBot
@@ -45,6 +47,8 @@ MAX_ATTEMPTS = 3
 RETRY_DELAY = timedelta(seconds=30)
 SAME_CHAT_GAP = timedelta(seconds=2)
 SEND_CONCURRENCY = 32
+# Seconds one dispatcher tick may keep claiming batches while they come back full.
+DISPATCH_BUDGET_SECONDS = 50.0
 
 
 def prefs_from_settings(settings: NudgeSettings | Any) -> NudgePrefs:
@@ -102,12 +106,18 @@ class _Result:
 
 
 class NudgeDispatcher:
-    """Claims due nudges in batches and sends them through the bot's rate limiter."""
+    """Claims due nudges in batches and sends them through the bot's rate limiter.
+
+    One dispatcher lives as long as the process (it is the job's data), so it remembers
+    which chats it wrote to in the last ``SAME_CHAT_GAP``: a user's stretch and water
+    nudges due together but claimed in two batches still go out a gap apart.
+    """
 
     def __init__(self, services: Services, bot: ExtBot[None], *, batch_size: int = 200) -> None:
         self.services = services
         self.bot = bot
         self.batch_size = batch_size
+        self._recent_chats: dict[int, datetime] = {}
 
     async def run_once(self) -> DispatchReport:
         """Claim, send and record one batch; never raises for a single nudge's failure."""
@@ -115,40 +125,50 @@ class NudgeDispatcher:
         now = self.services.clock()
         async with self.services.transaction() as uow:
             claimed = await uow.nudges.claim_due(now, self.batch_size, LEASE)
+            if not claimed:
+                return report
             finished = await uow.streaks.last_days([n.user_id for n in claimed])
+            to_send, decided = self._plan(claimed, finished, now)
+            # In the claim's transaction: a crash from here on counts these as maybe sent.
+            await uow.nudges.mark_sending([n.id for n in to_send], now)
         report.claimed = len(claimed)
-        if not claimed:
-            return report
-        results = await self._send_all(claimed, finished, now)
-        await self._record(results, now, report)
+        sent = await self._send_batch(to_send)
+        await self._record([*decided, *sent], now, report)
         return report
 
-    async def _send_all(
-        self, claimed: Sequence[ClaimedNudge], finished: dict[int, Any], now: datetime
-    ) -> list[_Result]:
-        seen_chats: set[int] = set()
+    async def _send_batch(self, to_send: Sequence[ClaimedNudge]) -> list[_Result]:
+        """Send outside any transaction, a bounded number at a time."""
         gate = asyncio.Semaphore(SEND_CONCURRENCY)
-        tasks = []
-        immediate: list[_Result] = []
+        return list(await asyncio.gather(*(self._send_one(nudge, gate) for nudge in to_send)))
+
+    def _plan(
+        self, claimed: Sequence[ClaimedNudge], finished: dict[int, Any], now: datetime
+    ) -> tuple[list[ClaimedNudge], list[_Result]]:
+        """Split a batch into nudges to send now and those decided without sending."""
+        recent = {chat: at for chat, at in self._recent_chats.items() if now - at < SAME_CHAT_GAP}
+        to_send: list[ClaimedNudge] = []
+        decided: list[_Result] = []
         for nudge in claimed:
             if nudge.blocked_at is not None:
-                immediate.append(_Result(nudge, "blocked"))
+                decided.append(_Result(nudge, "blocked"))
             elif nudge.interrupted:
                 # A dispatcher died while sending it: it may have gone out. Never twice.
-                immediate.append(_Result(nudge, "unsure"))
+                decided.append(_Result(nudge, "unsure"))
             elif is_stale(nudge.due_at, now):
-                immediate.append(_Result(nudge, "stale"))
+                decided.append(_Result(nudge, "stale"))
             elif nudge.kind == "stretch" and _finished_today(
                 nudge, finished.get(nudge.user_id), now
             ):
-                immediate.append(_Result(nudge, "done"))
-            elif nudge.user_id in seen_chats:
+                decided.append(_Result(nudge, "done"))
+            elif nudge.user_id in recent:
                 # Telegram allows about one message a second per chat: send this one a bit later.
-                immediate.append(_Result(nudge, "defer", retry_at=now + SAME_CHAT_GAP))
+                later = recent[nudge.user_id] + SAME_CHAT_GAP
+                decided.append(_Result(nudge, "defer", retry_at=later))
             else:
-                seen_chats.add(nudge.user_id)
-                tasks.append(self._send_one(nudge, gate))
-        return immediate + list(await asyncio.gather(*tasks))
+                recent[nudge.user_id] = now
+                to_send.append(nudge)
+        self._recent_chats = recent
+        return to_send, decided
 
     async def _send_one(self, nudge: ClaimedNudge, gate: asyncio.Semaphore) -> _Result:
         lib = self.services.library
@@ -157,8 +177,6 @@ class NudgeDispatcher:
         index = pick_text(len(texts), nudge.last_text_index, seed)
         try:
             async with gate:
-                async with self.services.transaction() as uow:
-                    await uow.nudges.mark_sending(nudge.id, self.services.clock())
                 await self.bot.send_message(
                     nudge.user_id, texts[index], reply_markup=self._buttons(nudge.kind)
                 )
@@ -196,36 +214,40 @@ class NudgeDispatcher:
         return rows([button(lib.text("btn_nudge_water"), NudgeAction("water"))])
 
     async def _record(self, results: list[_Result], now: datetime, report: DispatchReport) -> None:
-        async with self.services.transaction() as uow:
-            blocked_users: set[int] = set()
-            for result in results:
-                nudge = result.nudge
-                if result.action == "blocked":
-                    if nudge.user_id not in blocked_users:
-                        blocked_users.add(nudge.user_id)
-                        if nudge.blocked_at is None:
-                            await uow.users.mark_blocked(nudge.user_id, now)
-                        else:
-                            await uow.nudges.unschedule_all(nudge.user_id)
-                    report.blocked += 1
-                    continue
-                if result.action in ("retry", "defer") and result.retry_at is not None:
-                    attempts = nudge.attempts + (1 if result.action == "retry" else 0)
-                    await uow.nudges.retry_later(nudge.id, result.retry_at, attempts)
-                    report.retried += result.action == "retry"
-                    report.deferred += result.action == "defer"
-                    continue
+        """Write the batch back in one transaction: a bulk UPDATE, plus one per blocked user."""
+        outcomes: list[NudgeOutcome] = []
+        blocked: dict[int, bool] = {}  # user -> already marked blocked before this batch
+        for result in results:
+            nudge = result.nudge
+            if result.action == "blocked":
+                blocked.setdefault(nudge.user_id, nudge.blocked_at is not None)
+                report.blocked += 1
+            elif result.action in ("retry", "defer"):
+                attempts = nudge.attempts + (1 if result.action == "retry" else 0)
+                outcomes.append(NudgeOutcome(nudge.id, result.retry_at, attempts))
+                report.retried += result.action == "retry"
+                report.deferred += result.action == "defer"
+            else:
                 prefs = prefs_from_settings(nudge.prefs) if nudge.prefs else default_prefs()
                 upcoming = next_due(nudge.kind, prefs, nudge.time_zone, max(now, nudge.due_at))
                 if result.action == "sent":
-                    await uow.nudges.complete(nudge.id, now, upcoming, result.text_index)
+                    outcomes.append(
+                        NudgeOutcome(nudge.id, upcoming, sent_at=now, text_index=result.text_index)
+                    )
                     report.sent += 1
                 else:
-                    await uow.nudges.skip(nudge.id, upcoming)
+                    outcomes.append(NudgeOutcome(nudge.id, upcoming))
                     report.skipped_stale += result.action == "stale"
                     report.skipped_done += result.action == "done"
                     report.failed += result.action == "give_up"
                     report.unsure += result.action == "unsure"
+        async with self.services.transaction() as uow:
+            await uow.nudges.release(outcomes)
+            for user_id, known in blocked.items():
+                if known:
+                    await uow.nudges.unschedule_all(user_id)
+                else:
+                    await uow.users.mark_blocked(user_id, now)
 
 
 def _finished_today(nudge: ClaimedNudge, last_on: Any, now: datetime) -> bool:
@@ -233,12 +255,21 @@ def _finished_today(nudge: ClaimedNudge, last_on: Any, now: datetime) -> bool:
 
 
 async def dispatch_nudges(context: LumbarContext) -> None:
-    """The repeating job: run batches until nothing is due (bounded per tick)."""
+    """The repeating job: run batches until one comes back short, for at most a time budget.
+
+    A fixed number of batches per tick capped the fan-out (20 x 200 every 5 s is 800 a
+    second); a time budget does not, and ``max_instances=1`` keeps ticks from overlapping.
+    The loop also ends when the application stops, so shutdown never waits for a backlog.
+    """
     services = context.services
-    dispatcher = NudgeDispatcher(
-        services, context.bot, batch_size=services.settings.nudge_batch_size
-    )
-    for _ in range(20):
+    job = context.job
+    dispatcher = job.data if job is not None else None
+    if not isinstance(dispatcher, NudgeDispatcher):
+        dispatcher = NudgeDispatcher(
+            services, context.bot, batch_size=services.settings.nudge_batch_size
+        )
+    deadline = time_module.monotonic() + DISPATCH_BUDGET_SECONDS
+    while True:
         try:
             report = await dispatcher.run_once()
         except Exception as error:  # the job must survive a database hiccup; next tick retries
@@ -246,15 +277,19 @@ async def dispatch_nudges(context: LumbarContext) -> None:
             return
         if report.claimed < dispatcher.batch_size:
             return
+        if not context.application.running or time_module.monotonic() >= deadline:
+            return
 
 
 def schedule_dispatcher(app: LumbarApp, settings: Any) -> None:
     """Register the one repeating dispatcher job in PTB's JobQueue (APScheduler 3)."""
     assert app.job_queue is not None
+    services = app.bot_data.services
     app.job_queue.run_repeating(
         dispatch_nudges,
         interval=settings.nudge_interval_seconds,
         first=settings.nudge_interval_seconds,
         name="nudge-dispatcher",
+        data=NudgeDispatcher(services, app.bot, batch_size=settings.nudge_batch_size),
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
     )

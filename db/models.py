@@ -105,11 +105,13 @@ class Workout(Base):
     feeling: Mapped[str | None] = mapped_column(String(16))  # better|same|worse
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
+    # Loaded only where asked for (selectinload); a lazy load would be hidden I/O in async code.
     results: Mapped[list[ExerciseResult]] = relationship(
         back_populates="workout",
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="ExerciseResult.position",
+        lazy="raise_on_sql",
     )
 
 

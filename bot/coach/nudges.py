@@ -144,8 +144,15 @@ def _acceptable(at: datetime, prefs: NudgePrefs, zone: ZoneInfo, after: datetime
 def _first(
     walls: Iterator[datetime], prefs: NudgePrefs, zone: ZoneInfo, after: datetime
 ) -> datetime | None:
-    """The first acceptable instant among wall times given in increasing order."""
+    """The first acceptable instant among wall times given in increasing order.
+
+    A wall time inside quiet hours is never used, even when a DST gap moves its instant
+    out of them: otherwise a time the user can never get elsewhere would go out once a
+    year, on the day the clocks change (found by the zone-change property test).
+    """
     for wall in walls:
+        if in_quiet_hours(wall.time(), prefs.quiet_start, prefs.quiet_end):
+            continue
         at = resolve_local(wall, zone)
         if _acceptable(at, prefs, zone, after):
             return at

@@ -42,4 +42,4 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
         await say(context, user_id, text + "\n\n" + lib.text("progress_empty"))
         return
     picture = await asyncio.to_thread(render_heatmap, days, today, WEEKS, lib.text("heatmap_title"))
-    await context.bot.send_photo(user_id, picture, caption=text, parse_mode="HTML")
+    await context.services.pictures.send_drawn(context.bot, user_id, picture, text)

@@ -181,14 +181,7 @@ async def pause_session(context: LumbarContext, user_id: int) -> bool:
 
 
 async def _finished_today(uow: UnitOfWork, user_id: int, today: date) -> bool:
-    for workout in await uow.workouts.recent(user_id, today):
-        if (
-            workout.kind == "today"
-            and workout.finished_at is not None
-            and workout.local_on == today
-        ):
-            return True
-    return False
+    return await uow.workouts.finished_count_between(user_id, today, today, kind="today") > 0
 
 
 async def _plan(
@@ -392,7 +385,6 @@ async def _apply_answer(
     if not await uow.workouts.advance(workout.id, position, position + 1, hurts=hurt):
         outcome.stale = True
         return
-    workout.position, workout.hurts = position + 1, hurts
     if data.action == "hurt":
         await uow.progress.mark_hurt(workout.user_id, card.exercise_id, today, now)
         exercise = lib.exercise(card.exercise_id)
@@ -570,7 +562,7 @@ async def _progress_after(
     for workout in await uow.workouts.recent(user_id, today - timedelta(days=30)):
         if workout.finished_at is None:
             continue
-        results = await uow.workouts.results(workout.id)
+        results = workout.results  # loaded by recent()
         history.append(
             SessionFeedback(
                 day=workout.local_on,

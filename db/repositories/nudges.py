@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import Enum
@@ -57,6 +58,21 @@ class ClaimedNudge:
     # A send of this occurrence began under a lease that ran out without a result: the
     # dispatcher died mid-send, and the nudge may have gone out.
     interrupted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeOutcome:
+    """What a dispatcher run decided for one claimed nudge, to be written back in bulk.
+
+    ``sent_at`` is set only when the nudge went out; ``due_at`` is the next occurrence
+    (or the retry time), None when nothing more is due.
+    """
+
+    id: int
+    due_at: datetime | None
+    attempts: int = 0
+    sent_at: datetime | None = None
+    text_index: int | None = None
 
 
 _PREF_COLUMNS = (
@@ -204,47 +220,44 @@ class NudgeRepository:
         )
         return [_claimed(row) for row in rows]
 
-    async def complete(
-        self,
-        nudge_id: int,
-        sent_at: datetime,
-        next_due_at: datetime | None,
-        text_index: int | None,
-    ) -> None:
-        """The nudge was sent: record it, release the lease and set the next due time."""
-        await self._session.execute(
-            update(Nudge)
-            .where(Nudge.id == nudge_id)
-            .values(
-                last_sent_at=sent_at,
-                due_at=next_due_at,
-                last_text_index=text_index,
-                claimed_until=None,
-                attempts=0,
+    async def mark_sending(self, nudge_ids: Sequence[int], now: datetime) -> None:
+        """Sends are about to start: after a crash, these occurrences count as maybe sent.
+
+        One UPDATE for the whole batch, in the claim's transaction: a write per nudge
+        held SQLite's only writer once per send and cut the fan-out by more than half.
+        """
+        if nudge_ids:
+            await self._session.execute(
+                update(Nudge)
+                .where(Nudge.id.in_(list(nudge_ids)))
+                .values(last_sent_at=now)
+                .execution_options(synchronize_session=False)
             )
-        )
 
-    async def mark_sending(self, nudge_id: int, now: datetime) -> None:
-        """A send is about to start: after a crash, this occurrence counts as maybe sent."""
-        await self._session.execute(
-            update(Nudge).where(Nudge.id == nudge_id).values(last_sent_at=now)
-        )
+    async def release(self, outcomes: Sequence[NudgeOutcome]) -> None:
+        """Write back a batch's outcomes and drop their leases, with one bulk UPDATE by id.
 
-    async def skip(self, nudge_id: int, next_due_at: datetime | None) -> None:
-        """This occurrence is not sent (stale, already active today, gave up): move on."""
-        await self._session.execute(
-            update(Nudge)
-            .where(Nudge.id == nudge_id)
-            .values(due_at=next_due_at, claimed_until=None, attempts=0)
-        )
-
-    async def retry_later(self, nudge_id: int, due_at: datetime | None, attempts: int) -> None:
-        """Sending failed for a passing reason: release the lease and try again at ``due_at``."""
-        await self._session.execute(
-            update(Nudge)
-            .where(Nudge.id == nudge_id)
-            .values(due_at=due_at, attempts=attempts, claimed_until=None)
-        )
+        SQLAlchemy groups the rows by the columns they set, so a batch costs one
+        executemany per kind of outcome (sent, or not) instead of one statement per nudge.
+        """
+        sent: list[dict[str, Any]] = []
+        other: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            row: dict[str, Any] = {
+                "id": outcome.id,
+                "due_at": outcome.due_at,
+                "attempts": outcome.attempts,
+                "claimed_until": None,
+            }
+            if outcome.sent_at is not None:
+                row["last_sent_at"] = outcome.sent_at
+                row["last_text_index"] = outcome.text_index
+                sent.append(row)
+            else:
+                other.append(row)
+        for rows in (sent, other):
+            if rows:
+                await self._session.execute(update(Nudge), rows)
 
     async def due_rows_count(self, now: datetime) -> int:
         """How many nudges are due and unclaimed (the dispatcher's backlog)."""

@@ -20,7 +20,10 @@ class WorkoutRepository:
         self._session = session
 
     async def open_for_day(self, user_id: int, kind: str, local_on: date) -> Workout | None:
-        """The newest unfinished workout of this kind on this local day, to resume it."""
+        """The newest unfinished workout of this kind on this local day, to resume it.
+
+        Answers are not loaded (nothing on this path reads them); ``results`` has them.
+        """
         stmt = (
             select(Workout)
             .where(
@@ -29,7 +32,6 @@ class WorkoutRepository:
                 Workout.local_on == local_on,
                 Workout.finished_at.is_(None),
             )
-            .options(selectinload(Workout.results))
             .order_by(Workout.started_at.desc(), Workout.id.desc())
             .limit(1)
         )
@@ -60,11 +62,14 @@ class WorkoutRepository:
         return workout
 
     async def get(self, workout_id: int, user_id: int | None = None) -> Workout | None:
-        """The workout with its answers; pass ``user_id`` to refuse someone else's."""
+        """The workout, without its answers; pass ``user_id`` to refuse someone else's.
+
+        A button press loads it and never reads the answers: loading them cost a SELECT
+        per press. ``results`` fetches them when needed.
+        """
         stmt = (
             select(Workout)
             .where(Workout.id == workout_id)
-            .options(selectinload(Workout.results))
             .execution_options(populate_existing=True)
         )
         if user_id is not None:
@@ -159,11 +164,16 @@ class WorkoutRepository:
         )
         return list(await self._session.scalars(stmt))
 
-    async def finished_count_between(self, user_id: int, start_on: date, end_on: date) -> int:
-        """How many workouts were finished on local days ``start_on``..``end_on`` inclusive."""
+    async def finished_count_between(
+        self, user_id: int, start_on: date, end_on: date, kind: str | None = None
+    ) -> int:
+        """How many workouts (of ``kind``, if given) were finished on local days
+        ``start_on``..``end_on`` inclusive."""
         stmt = select(func.count()).where(
             Workout.user_id == user_id,
             Workout.local_on.between(start_on, end_on),
             Workout.finished_at.is_not(None),
         )
+        if kind is not None:
+            stmt = stmt.where(Workout.kind == kind)
         return int((await self._session.execute(stmt)).scalar_one())

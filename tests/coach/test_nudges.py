@@ -183,6 +183,18 @@ class TestWater:
             datetime(2025, 6, 3, 0, 0),
         ]
 
+    def test_a_time_in_quiet_hours_stays_quiet_on_the_day_the_clocks_change(self) -> None:
+        # Lord Howe skips 02:00-02:30 on 2025-10-05: the chosen 02:00 (inside quiet hours
+        # 00:00-02:05) would land at 02:30, outside them, once a year. It must not.
+        lord_howe = ZoneInfo("Australia/Lord_Howe")
+        prefs = NudgePrefs(
+            stretch_times=(time(2, 0),),
+            stretch_days=days_mask([6]),
+            quiet_start=time(0, 0),
+            quiet_end=time(2, 5),
+        )
+        assert next_stretch_at(prefs, lord_howe, utc(2025, 10, 4, 8, 0)) is None
+
     def test_off_means_none(self) -> None:
         for prefs in (
             replace(default_prefs(), water_enabled=False),

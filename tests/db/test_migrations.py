@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from db.base import Base
@@ -62,6 +62,26 @@ async def test_upgrade_twice_is_harmless(empty_db_url: str) -> None:
     await upgrade_to_head(empty_db_url)
     await upgrade_to_head(empty_db_url)
     assert await _diff(empty_db_url) == []
+
+
+async def test_sqlite_checks_foreign_keys_only_when_a_migration_ran(tmp_path: Path) -> None:
+    """The check reads the whole file: a start with nothing to migrate must not pay for it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'lumbar.sqlite3'}"
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        await upgrade_to_head(url)
+        first = sum("foreign_key_check" in s for s in statements)
+        statements.clear()
+        await upgrade_to_head(url)
+        second = sum("foreign_key_check" in s for s in statements)
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    assert (first, second) == (1, 0)
 
 
 async def test_downgrade_removes_everything_and_upgrade_rebuilds_it(empty_db_url: str) -> None:

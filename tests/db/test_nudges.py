@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories import NudgeRepository, UserRepository
+from db.repositories.nudges import NudgeOutcome
 from tests.db.conftest import make_user
 
 LEASE = timedelta(minutes=2)
@@ -132,7 +133,7 @@ async def test_complete_releases_and_sets_the_next_time(
     [claimed] = await repo.claim_due(now, 10, LEASE)
 
     next_due = now + timedelta(hours=2)
-    await repo.complete(claimed.id, now, next_due, text_index=3)
+    await repo.release([NudgeOutcome(claimed.id, next_due, sent_at=now, text_index=3)])
     [row] = await repo.for_user(1)
     assert (row.due_at, row.last_sent_at, row.last_text_index) == (next_due, now, 3)
     assert row.claimed_until is None and row.attempts == 0
@@ -150,7 +151,7 @@ async def test_retry_later_keeps_the_attempt_count_and_frees_the_row(
     [claimed] = await repo.claim_due(now, 10, LEASE)
 
     retry_at = now + timedelta(seconds=30)
-    await repo.retry_later(claimed.id, retry_at, claimed.attempts + 1)
+    await repo.release([NudgeOutcome(claimed.id, retry_at, attempts=claimed.attempts + 1)])
     [again] = await repo.claim_due(retry_at, 10, LEASE)
     assert again.attempts == 1
 
@@ -158,6 +159,46 @@ async def test_retry_later_keeps_the_attempt_count_and_frees_the_row(
     await repo.schedule(1, "water", retry_at)
     [fresh] = await repo.claim_due(retry_at, 10, LEASE)
     assert fresh.attempts == 0
+
+
+async def test_release_writes_a_mixed_batch_in_one_call(
+    session: AsyncSession, now: datetime
+) -> None:
+    for user_id in (1, 2, 3):
+        await make_user(session, user_id, now)
+    repo = NudgeRepository(session)
+    for user_id in (1, 2, 3):
+        await repo.schedule(user_id, "water", now)
+    claimed = {n.user_id: n for n in await repo.claim_due(now, 10, LEASE)}
+    later = now + timedelta(hours=2)
+    await repo.release(
+        [
+            NudgeOutcome(claimed[1].id, later, sent_at=now, text_index=2),  # sent
+            NudgeOutcome(claimed[2].id, later),  # skipped (stale, or active today)
+            NudgeOutcome(claimed[3].id, now + timedelta(seconds=30), attempts=1),  # retry
+        ]
+    )
+    rows = {r.user_id: r for u in (1, 2, 3) for r in await repo.for_user(u)}
+    assert (rows[1].due_at, rows[1].last_sent_at, rows[1].last_text_index) == (later, now, 2)
+    assert (rows[2].due_at, rows[2].last_sent_at) == (later, None)
+    assert (rows[3].due_at, rows[3].attempts) == (now + timedelta(seconds=30), 1)
+    assert all(r.claimed_until is None for r in rows.values())
+
+
+async def test_a_send_marked_but_never_recorded_comes_back_as_interrupted(
+    session: AsyncSession, now: datetime
+) -> None:
+    for user_id in (1, 2):
+        await make_user(session, user_id, now)
+    repo = NudgeRepository(session)
+    for user_id in (1, 2):
+        await repo.schedule(user_id, "stretch", now)
+    claimed = {n.user_id: n for n in await repo.claim_due(now, 10, LEASE)}
+    await repo.mark_sending([claimed[1].id], now)  # the dispatcher dies here
+    after_lease = now + LEASE + timedelta(seconds=1)
+    again = {n.user_id: n for n in await repo.claim_due(after_lease, 10, LEASE)}
+    assert again[1].interrupted  # maybe sent: the dispatcher must not send it twice
+    assert not again[2].interrupted  # never started: safe to send
 
 
 async def test_claims_survive_a_restart_through_the_database(

@@ -24,6 +24,7 @@ from bot.uow import UnitOfWork
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade_to_head
 from db.models import Nudge
+from tests.seeding import EVERY_DAY, seed_finished_triage
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAE-lumbar-e2e-token_0123456789abcdefXY"
@@ -208,33 +209,14 @@ class Deployment:
             await engine.dispose()
 
     async def seed_user(self, user: FakeUser, *, nudge_due_in: timedelta | None = None) -> None:
-        """A user who finished triage (profile, Berlin, reminders), as the bot stores them."""
-        from bot.coach.nudges import default_prefs
-        from bot.handlers.reminders import reschedule
+        """A user who finished triage (profile, Berlin, reminders), as the bot stores them.
 
+        They stretch every day, so a due nudge does not depend on the weekday of the run.
+        """
         self.server.private_chat(user)
         now = datetime.now(UTC)
-        prefs = default_prefs()
         async with self.transaction() as uow:
-            await uow.users.seen(user.id, "en", now)
-            await uow.users.set_time_zone(user.id, "Europe/Berlin", now)
-            await uow.users.set_consent(user.id, now)
-            await uow.profiles.save(
-                user.id,
-                now=now,
-                pain_now=2,
-                pain_duration="weeks",
-                experience="some",
-                equipment=["mat"],
-                phase="building",
-            )
-            await uow.nudges.save_settings(
-                user.id,
-                now=now,
-                stretch_times=[t.strftime("%H:%M") for t in prefs.stretch_times],
-                stretch_days=0b1111111,
-            )
-            await reschedule(uow, user.id, now)
+            await seed_finished_triage(uow, user, now, stretch_days=EVERY_DAY)
             if nudge_due_in is not None:
                 await uow.nudges.schedule(user.id, "stretch", now + nudge_due_in)
                 await uow.nudges.schedule(user.id, "water", None)

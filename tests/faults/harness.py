@@ -20,7 +20,8 @@ from bot.app import build_application, running
 from bot.emulator import BotApiServer, FakeUser, StoredMessage
 from db.base import Base
 from db.engine import create_engine
-from tests.flows.conftest import TOKEN, FakeClock, Lumbar, make_settings
+from tests.flows.conftest import TOKEN, FakeClock, Lumbar, make_settings, with_cards_drawn
+from tests.seeding import seed_finished_triage
 
 __all__ = ["TOKEN", "FakeClock", "Lumbar", "all_rows", "lumbar_running", "rows_mentioning"]
 
@@ -29,7 +30,7 @@ def shared_card_cache(factory: pytest.TempPathFactory) -> Path:
     """One card folder for every test of the session (and the processes they start)."""
     path = factory.getbasetemp() / "lumbar-cards"
     path.mkdir(exist_ok=True)
-    return path
+    return with_cards_drawn(path)
 
 
 @contextlib.asynccontextmanager
@@ -142,36 +143,10 @@ async def seed_profile(
 
     Pain 2 for some weeks, exercising now and then, with a mat; default reminders.
     """
-    from bot.coach.nudges import default_prefs
-    from bot.handlers.reminders import reschedule
-
     lumbar.server.private_chat(user)  # as if they had written to the bot
     now = lumbar.clock()
-    prefs = default_prefs()
     async with lumbar.services.transaction() as uow:
-        await uow.users.seen(user.id, user.language_code, now)
-        await uow.users.set_time_zone(user.id, zone, now)
-        await uow.users.set_consent(user.id, now)
-        await uow.profiles.save(
-            user.id,
-            now=now,
-            pain_now=2,
-            pain_duration="weeks",
-            experience="some",
-            equipment=["mat"],
-            phase="building",
-        )
-        await uow.nudges.save_settings(
-            user.id,
-            now=now,
-            enabled=reminders,
-            stretch_enabled=reminders,
-            stretch_times=[t.strftime("%H:%M") for t in prefs.stretch_times],
-            stretch_days=prefs.stretch_days,
-            water_enabled=reminders,
-            water_interval_minutes=prefs.water_interval_minutes,
-        )
-        await reschedule(uow, user.id, now)
+        await seed_finished_triage(uow, user, now, zone=zone, reminders=reminders)
 
 
 async def start_session(lumbar: Lumbar, user: FakeUser) -> list[StoredMessage]:

@@ -129,7 +129,9 @@ async def test_a_restart_of_postgresql_gets_an_apology_then_recovers(
     assert "Card 2 of" in (out[-1].caption or "")
     async with lumbar.services.transaction() as uow:
         workout = await uow.workouts.open_for_day(ann.id, "today", lumbar.clock.now.date())
-    assert workout is not None and [r.outcome for r in workout.results] == ["done"]
+        assert workout is not None
+        results = await uow.workouts.results(workout.id)
+    assert [r.outcome for r in results] == ["done"]
 
 
 async def test_the_nudge_job_survives_the_outage(lumbar: Lumbar, proxy: TcpProxy) -> None:

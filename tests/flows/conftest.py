@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from pydantic import SecretStr
@@ -13,8 +14,10 @@ from pydantic import SecretStr
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.emulator import BotApiServer, FakeUser, StoredMessage
+from bot.pictures import CardRenderer
 from bot.scheduler import DispatchReport, NudgeDispatcher
 from bot.services import LumbarApp, Services
+from content.loader import load_library
 
 TOKEN = "123456789:AAE-lumbar-test-token_0123456789abcdef"
 QUIET = 0.3
@@ -109,8 +112,13 @@ class Lumbar:
         region: str = "Europe",
         city: str = "Berlin",
         reminders: bool = True,
+        until: Literal["time_zone"] | None = None,
     ) -> list[StoredMessage]:
-        """Answer the whole triage with buttons; returns the last answer's messages."""
+        """Answer the whole triage with buttons; returns the last answer's messages.
+
+        With ``until="time_zone"`` it stops at the time-zone question, for tests that
+        answer it themselves (typed city, shared location); returns that question.
+        """
         flagged, contra = set(red_flags), set(contraindications)
         await self.send(user, "/start")
         out = await self.press(user, "Yes, let's start")
@@ -125,7 +133,9 @@ class Lumbar:
         await self.press(user, experience)
         for item in equipment:
             await self.press(user, item)
-        await self.press(user, "Done" if equipment else "none of these")
+        out = await self.press(user, "Done" if equipment else "none of these")
+        if until == "time_zone":
+            return out
         await self.press(user, region)
         out = await self.press(user, city)
         return out + await self.press(user, "Yes, remind me" if reminders else "No reminders")
@@ -141,7 +151,17 @@ class Lumbar:
 @pytest.fixture(scope="session")
 def card_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Cards render once per test session, as they do once per deployment."""
-    return tmp_path_factory.mktemp("cards")
+    return with_cards_drawn(tmp_path_factory.mktemp("cards"))
+
+
+def with_cards_drawn(cache: Path) -> Path:
+    """Draw every card into the bot's cache folder ``cache`` ahead of the tests.
+
+    The bot draws a card the first time it sends it; drawing them all once here keeps
+    that one-off wait (a few hundred ms a card on a busy machine) out of every test's timing.
+    """
+    CardRenderer(load_library(), cache / "cards").render_all()
+    return cache
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from telegram.ext import ExtBot
 from bot.app import build_services
 from bot.emulator import BotApiServer
 from bot.retry import DEFAULT_DELAYS
-from bot.scheduler import LEASE, NudgeDispatcher
+from bot.scheduler import LEASE, SAME_CHAT_GAP, NudgeDispatcher, dispatch_nudges
 from bot.services import Services
 from tests.flows.conftest import TOKEN, FakeClock, Lumbar, make_settings
 
@@ -102,6 +102,39 @@ async def test_one_chat_gets_at_most_one_nudge_per_run(lumbar: Lumbar) -> None:
     report = await lumbar.dispatch()
     assert report.sent == 1
     assert len(lumbar.server.calls_to("sendMessage")) == 2
+
+
+async def test_the_gap_per_chat_holds_across_batches(lumbar: Lumbar) -> None:
+    """Two nudges of one user split over two batches still go out a gap apart."""
+    lumbar.clock.set(NOW)
+    lumbar.server.private_chat(1)
+    await seed_due_users(lumbar.services, 1, kinds=("stretch", "water"))
+    dispatcher = NudgeDispatcher(lumbar.services, lumbar.app.bot, batch_size=1)
+    first = await dispatcher.run_once()
+    second = await dispatcher.run_once()  # same instant, the user's other nudge
+    assert (first.sent, second.sent, second.deferred) == (1, 0, 1)
+    await lumbar.server.settle(quiet=0.2)
+    assert len(lumbar.server.calls_to("sendMessage")) == 1
+    lumbar.clock.advance(seconds=SAME_CHAT_GAP.total_seconds())
+    assert (await dispatcher.run_once()).sent == 1
+    assert len(lumbar.server.calls_to("sendMessage")) == 2
+
+
+async def test_the_job_keeps_claiming_past_twenty_batches(lumbar: Lumbar) -> None:
+    """The job runs until a batch comes back short, not a fixed number of batches."""
+    lumbar.clock.set(NOW)
+    for user_id in range(1, 46):
+        lumbar.server.private_chat(user_id)
+    await seed_due_users(lumbar.services, 45, kinds=("stretch",))
+    assert lumbar.app.job_queue is not None
+    (job,) = lumbar.app.job_queue.jobs()
+    assert isinstance(job.data, NudgeDispatcher)
+    job.data.batch_size = 2  # 23 batches: more than the 20 a tick used to stop at
+    context = lumbar.app.context_types.context.from_job(job, lumbar.app)
+    await dispatch_nudges(context)
+    await lumbar.server.settle(quiet=0.3)
+    sends = Counter(int(call.params["chat_id"]) for call in lumbar.server.calls_to("sendMessage"))
+    assert len(sends) == 45 and set(sends.values()) == {1}
 
 
 async def test_server_errors_are_retried_a_bounded_number_of_times(lumbar: Lumbar) -> None:

@@ -138,7 +138,9 @@ async def test_double_press_counts_once(lumbar: Lumbar) -> None:
     assert len(photos) == 2  # card 1 and card 2, not card 3
     async with lumbar.services.transaction() as uow:
         workout = await uow.workouts.open_for_day(ann.id, "today", lumbar.clock.now.date())
-    assert workout is not None and workout.position == 1 and len(workout.results) == 1
+        assert workout is not None
+        results = await uow.workouts.results(workout.id)
+    assert workout.position == 1 and len(results) == 1
 
 
 async def test_hurt_on_the_last_card_offers_finish_and_today_closes_it(lumbar: Lumbar) -> None:

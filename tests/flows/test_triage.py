@@ -73,14 +73,9 @@ async def test_free_text_during_triage_gets_a_re_ask(lumbar: Lumbar) -> None:
 
 async def test_time_zone_from_typed_city_and_local_time(lumbar: Lumbar) -> None:
     eve = lumbar.user(5005, name="Eve")
-    await lumbar.send(eve, "/start")
-    await lumbar.press(eve, "Yes, let's start")
-    for _ in range(10):
-        await lumbar.press(eve, "No")
-    await lumbar.press(eve, "0")
-    await lumbar.press(eve, "Some weeks")
-    await lumbar.press(eve, "Regularly")
-    await lumbar.press(eve, "none of these")
+    await lumbar.triage(
+        eve, pain=0, duration="Some weeks", experience="Regularly", equipment=(), until="time_zone"
+    )
     out = await lumbar.send(eve, "Atlantis")
     assert "couldn't find" in (out[0].text or "")
     out = await lumbar.send(eve, "tokyo")
@@ -89,14 +84,9 @@ async def test_time_zone_from_typed_city_and_local_time(lumbar: Lumbar) -> None:
 
 async def test_shared_location_sets_the_time_zone_offline(lumbar: Lumbar) -> None:
     fay = lumbar.user(6006, name="Fay")
-    await lumbar.send(fay, "/start")
-    await lumbar.press(fay, "Yes, let's start")
-    for _ in range(10):
-        await lumbar.press(fay, "No")
-    await lumbar.press(fay, "1")
-    await lumbar.press(fay, "A few days")
-    await lumbar.press(fay, "I'm new")
-    await lumbar.press(fay, "none of these")
+    await lumbar.triage(
+        fay, pain=1, duration="A few days", experience="I'm new", equipment=(), until="time_zone"
+    )
     assert lumbar.server.reply_keyboard(fay) is not None  # the location button is offered
     lumbar.server.send_location(fay, -33.87, 151.21)  # Sydney
     await lumbar.server.settle(quiet=0.3)

@@ -53,6 +53,9 @@ def test_docker_image_builds() -> None:
         pytest.skip(f"Docker build not tried: {reason}")
     result = subprocess.run(
         ["docker", "build", "-t", "lumbar-test", str(ROOT)],
-        capture_output=True, text=True, check=False, timeout=900,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from bot.playground import PageServer, Playground, PlaygroundClock
+from tests.flows.conftest import with_cards_drawn
 
 # Monday 2 March 2026, 08:00 UTC (09:00 in Berlin): a workday, before the stretch times.
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -45,7 +46,7 @@ class Running:
 @pytest.fixture(scope="session")
 def card_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Cards render once per test session."""
-    return tmp_path_factory.mktemp("playground-cards")
+    return with_cards_drawn(tmp_path_factory.mktemp("playground-cards"))
 
 
 @pytest.fixture
