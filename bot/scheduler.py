@@ -46,6 +46,8 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 3
 RETRY_DELAY = timedelta(seconds=30)
 SAME_CHAT_GAP = timedelta(seconds=2)
+# Real seconds between two sends to one chat (Telegram allows about one a second).
+CHAT_SEND_SPACING = 1.1
 SEND_CONCURRENCY = 32
 # Seconds one dispatcher tick may keep claiming batches while they come back full.
 DISPATCH_BUDGET_SECONDS = 50.0
@@ -118,6 +120,8 @@ class NudgeDispatcher:
         self.bot = bot
         self.batch_size = batch_size
         self._recent_chats: dict[int, datetime] = {}
+        self._sent_at: dict[int, float] = {}  # chat -> when its last send finished (monotonic)
+        self._in_flight: dict[int, asyncio.Event] = {}  # chats with a send under way
 
     async def run_once(self) -> DispatchReport:
         """Claim, send and record one batch; never raises for a single nudge's failure."""
@@ -177,9 +181,16 @@ class NudgeDispatcher:
         index = pick_text(len(texts), nudge.last_text_index, seed)
         try:
             async with gate:
-                await self.bot.send_message(
-                    nudge.user_id, texts[index], reply_markup=self._buttons(nudge.kind)
-                )
+                await self._space_out(nudge.user_id)
+                done = self._in_flight[nudge.user_id] = asyncio.Event()
+                try:
+                    await self.bot.send_message(
+                        nudge.user_id, texts[index], reply_markup=self._buttons(nudge.kind)
+                    )
+                finally:
+                    del self._in_flight[nudge.user_id]
+                    self._sent_at[nudge.user_id] = time_module.monotonic()
+                    done.set()
         except Forbidden:
             return _Result(nudge, "blocked")
         except RetryAfter as error:
@@ -203,6 +214,25 @@ class NudgeDispatcher:
                 return _Result(nudge, "give_up")
             return _Result(nudge, "retry", retry_at=self.services.clock() + RETRY_DELAY)
         return _Result(nudge, "sent", text_index=index)
+
+    async def _space_out(self, chat_id: int) -> None:
+        """Wait until this chat's previous nudge is done and ``CHAT_SEND_SPACING`` behind us.
+
+        Planning defers a chat's second nudge by ``SAME_CHAT_GAP`` of the dispatcher's
+        clock, but under the rate limiter a send may wait a second or more for its turn,
+        so two nudges to one chat could still reach Telegram within a second (a 429).
+        This spacing is real time, counted from when the previous send finished.
+        """
+        while (in_flight := self._in_flight.get(chat_id)) is not None:
+            await in_flight.wait()
+        now = time_module.monotonic()
+        if len(self._sent_at) > 4 * SEND_CONCURRENCY:
+            self._sent_at = {
+                chat: at for chat, at in self._sent_at.items() if now - at < CHAT_SEND_SPACING
+            }
+        previous = self._sent_at.get(chat_id)
+        if previous is not None and now - previous < CHAT_SEND_SPACING:
+            await asyncio.sleep(CHAT_SEND_SPACING - (now - previous))
 
     def _buttons(self, kind: str) -> InlineKeyboardMarkup:
         lib = self.services.library

@@ -216,12 +216,18 @@ class WaterLog(Base):
     """One glass of water logged from a hydration nudge."""
 
     __tablename__ = "water_log"
-    __table_args__ = (Index("ix_water_log_user_id_local_on", "user_id", "local_on"),)
+    __table_args__ = (
+        Index("ix_water_log_user_id_local_on", "user_id", "local_on"),
+        # One glass per nudge message: a double tap on its button counts once.
+        UniqueConstraint("user_id", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(BigInteger, _user_fk())
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
     local_on: Mapped[date] = mapped_column(Date)
+    # The nudge message whose button logged it (None when it came without one).
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class FileCache(Base):

@@ -275,7 +275,10 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
         async with context.services.transaction() as uow:
             user = await uow.users.seen(user_id, None, now)
             today = now.astimezone(zone(user.time_zone)).date()
-            await uow.water.log_glass(user_id, now, today)
-            reply = lib.text("water_logged", count=await uow.water.count_on(user_id, today))
+            query = update.callback_query
+            message_id = query.message.message_id if query and query.message else None
+            logged = await uow.water.log_glass(user_id, now, today, message_id)
+            count = await uow.water.count_on(user_id, today)
+            reply = lib.text("water_logged" if logged else "water_already", count=count)
     await close_press(update, context, reply)
     await say(context, user_id, reply)

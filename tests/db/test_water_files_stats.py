@@ -76,3 +76,16 @@ async def test_stats_count_users_activity_profiles_workouts_and_nudges(
         "workouts_finished": 1,
         "nudges_scheduled": 1,
     }
+
+
+async def test_one_glass_per_nudge_message(session: AsyncSession, now: datetime) -> None:
+    await make_user(session, 1, now)
+    await make_user(session, 2, now)
+    repo = WaterRepository(session)
+    assert await repo.log_glass(1, now, DAY, message_id=7)
+    assert not await repo.log_glass(1, now, DAY, message_id=7)  # the same button again
+    assert await repo.log_glass(2, now, DAY, message_id=7)  # another chat's message 7
+    assert await repo.log_glass(1, now, DAY, message_id=8)
+    assert await repo.log_glass(1, now, DAY)  # no message: never refused
+    assert await repo.log_glass(1, now, DAY)
+    assert await repo.count_on(1, DAY) == 4

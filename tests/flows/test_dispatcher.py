@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 
 import pytest
 from telegram.ext import ExtBot
@@ -13,7 +14,13 @@ from telegram.ext import ExtBot
 from bot.app import build_services
 from bot.emulator import BotApiServer
 from bot.retry import DEFAULT_DELAYS
-from bot.scheduler import LEASE, SAME_CHAT_GAP, NudgeDispatcher, dispatch_nudges
+from bot.scheduler import (
+    CHAT_SEND_SPACING,
+    LEASE,
+    SAME_CHAT_GAP,
+    NudgeDispatcher,
+    dispatch_nudges,
+)
 from bot.services import Services
 from tests.flows.conftest import TOKEN, FakeClock, Lumbar, make_settings
 
@@ -117,6 +124,20 @@ async def test_the_gap_per_chat_holds_across_batches(lumbar: Lumbar) -> None:
     assert len(lumbar.server.calls_to("sendMessage")) == 1
     lumbar.clock.advance(seconds=SAME_CHAT_GAP.total_seconds())
     assert (await dispatcher.run_once()).sent == 1
+    assert len(lumbar.server.calls_to("sendMessage")) == 2
+
+
+async def test_two_sends_to_one_chat_are_a_second_apart_in_real_time(lumbar: Lumbar) -> None:
+    """Even when the clock says the gap has passed, Telegram sees them a second apart."""
+    lumbar.clock.set(NOW)
+    lumbar.server.private_chat(1)
+    await seed_due_users(lumbar.services, 1, kinds=("stretch", "water"))
+    dispatcher = NudgeDispatcher(lumbar.services, lumbar.app.bot, batch_size=1)
+    started = monotonic()
+    assert (await dispatcher.run_once()).sent == 1
+    lumbar.clock.advance(seconds=SAME_CHAT_GAP.total_seconds())  # no real time passes
+    assert (await dispatcher.run_once()).sent == 1
+    assert monotonic() - started >= CHAT_SEND_SPACING
     assert len(lumbar.server.calls_to("sendMessage")) == 2
 
 

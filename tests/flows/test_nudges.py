@@ -35,8 +35,12 @@ async def test_water_button_logs_a_glass_and_snooze_moves_the_stretch(lumbar: Lu
     lumbar.clock.set(datetime(2026, 3, 2, 11, 0, 5, tzinfo=UTC))  # 12:00 in Berlin
     report = await lumbar.dispatch()
     assert report.sent == 1
+    nudge, data = lumbar.find_button(ann, "I drank a glass")
     out = await lumbar.press(ann, "I drank a glass")
     assert "1 glass" in (out[-1].text or "")
+    # A double tap (the second press reaching us before the buttons went) counts once.
+    out = await lumbar.press_data(ann, nudge.message_id, data)
+    assert "already counted" in (out[-1].text or "") and "1 glass" in (out[-1].text or "")
     out = await lumbar.press(ann, "In an hour")
     assert "remind you in an hour" in (out[-1].text or "")
     async with lumbar.services.transaction() as uow:
