@@ -38,6 +38,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 del self._waiting[chat_id]
                 del self._locks[chat_id]
 
+    def busy(self, chat_id: int) -> bool:
+        """Whether an update of this chat is being handled or waits for its turn.
+
+        The only signal that a handler has finished even when its last step was a
+        database write rather than a Bot API call (the test harness waits on it).
+        """
+        return chat_id in self._waiting
+
     async def initialize(self) -> None:
         """Nothing to set up."""
 

@@ -36,3 +36,19 @@ async def test_same_chat_serialised_other_chats_concurrent() -> None:
     assert overlap["same"] == 0
     assert overlap["cross"] > 0
     assert processor._locks == {}  # nothing kept per chat afterwards
+
+
+async def test_a_chat_is_busy_until_its_last_update_is_handled() -> None:
+    processor = PerChatUpdateProcessor(16)
+    release = asyncio.Event()
+
+    async def slow_write() -> None:
+        await release.wait()
+
+    async with processor:
+        task = asyncio.create_task(processor.process_update(update(1, 7), slow_write()))
+        await asyncio.sleep(0.01)
+        assert processor.busy(7) and not processor.busy(8)
+        release.set()
+        await task
+    assert not processor.busy(7)

@@ -17,6 +17,7 @@ from bot.emulator import BotApiServer, FakeUser, StoredMessage
 from bot.pictures import CardRenderer
 from bot.scheduler import DispatchReport, NudgeDispatcher
 from bot.services import LumbarApp, Services
+from bot.updates import PerChatUpdateProcessor
 from content.loader import load_library
 
 TOKEN = "123456789:AAE-lumbar-test-token_0123456789abcdef"
@@ -84,8 +85,16 @@ class Lumbar:
         # Every press is answered (answerCallbackQuery, even if Telegram refuses the answer):
         # wait for that call before reading on.
         await self.server.wait_for(lambda: self._answered(query_id), timeout=10)
+        # The press is answered first; what it shows may follow a slow write: wait for
+        # the handler to finish rather than trusting a quiet spell alone.
+        await self._handled(user)
         await self.server.settle(quiet=QUIET)
         return self.server.new_bot_messages(user)
+
+    async def _handled(self, user: FakeUser) -> None:
+        processor = self.app.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            await self.server.wait_for(lambda: not processor.busy(user.id), timeout=10)
 
     def _answered(self, query_id: str) -> bool:
         return any(
