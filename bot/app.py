@@ -112,7 +112,7 @@ def build_application(
 async def build_services(settings: Settings, clock: Clock) -> Services:
     """Check the database, migrate it and load the content."""
     # hide_parameters: SQL errors then never carry health answers into a log line.
-    engine = create_engine(settings.database_url, hide_parameters=True)
+    engine = create_engine(settings.database_url, hide_parameters=True, one_sqlite_connection=True)
     try:
         await upgrade_to_head(settings.database_url)
     except Exception as error:  # the driver's own errors vary; the line must not

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -57,6 +58,30 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path
             assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() >= 1000
     finally:
         await engine.dispose()
+
+
+async def test_the_bots_sqlite_engine_queues_transactions_on_one_connection(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}", one_sqlite_connection=True)
+    order: list[str] = []
+    try:
+        async with engine.begin() as first:
+            await first.execute(text("CREATE TABLE t (x INTEGER)"))
+
+            async def second() -> None:
+                async with engine.begin() as conn:
+                    order.append("second begins")
+                    await conn.execute(text("INSERT INTO t VALUES (2)"))
+
+            waiting = asyncio.create_task(second())
+            await asyncio.sleep(0.1)
+            order.append("first commits")
+        await waiting
+    finally:
+        await engine.dispose()
+    # The second transaction waited in the process, not in SQLite's busy handler.
+    assert order == ["first commits", "second begins"]
 
 
 async def test_in_memory_sqlite_keeps_one_database_across_connections() -> None:
