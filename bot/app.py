@@ -71,6 +71,15 @@ def build_application(
             await services.engine.dispose()
             log.info("database closed")
 
+    def transport(pool_size: int) -> AiohttpRequest:
+        return AiohttpRequest(
+            connection_pool_size=pool_size,
+            connect_timeout=10,
+            read_timeout=read_timeout,
+            write_timeout=30,
+            pool_timeout=10,
+        )
+
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -82,24 +91,8 @@ def build_application(
             RetryingRateLimiter(overall_max_rate=settings.rate_limit_per_second, max_retries=3)
         )
         # aiohttp instead of PTB's httpx default: a third of the CPU per call (bot/transport.py).
-        .request(
-            AiohttpRequest(
-                connection_pool_size=32,
-                connect_timeout=10,
-                read_timeout=read_timeout,
-                write_timeout=30,
-                pool_timeout=10,
-            )
-        )
-        .get_updates_request(
-            AiohttpRequest(
-                connection_pool_size=1,
-                connect_timeout=10,
-                read_timeout=read_timeout,
-                write_timeout=30,
-                pool_timeout=10,
-            )
-        )
+        .request(transport(32))
+        .get_updates_request(transport(1))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

@@ -291,13 +291,8 @@ async def dispatch_nudges(context: LumbarContext) -> None:
     second); a time budget does not, and ``max_instances=1`` keeps ticks from overlapping.
     The loop also ends when the application stops, so shutdown never waits for a backlog.
     """
-    services = context.services
-    job = context.job
-    dispatcher = job.data if job is not None else None
-    if not isinstance(dispatcher, NudgeDispatcher):
-        dispatcher = NudgeDispatcher(
-            services, context.bot, batch_size=services.settings.nudge_batch_size
-        )
+    assert context.job is not None and isinstance(context.job.data, NudgeDispatcher)
+    dispatcher = context.job.data  # one per process: see schedule_dispatcher
     deadline = time_module.monotonic() + DISPATCH_BUDGET_SECONDS
     while True:
         try:
@@ -314,12 +309,11 @@ async def dispatch_nudges(context: LumbarContext) -> None:
 def schedule_dispatcher(app: LumbarApp, settings: Any) -> None:
     """Register the one repeating dispatcher job in PTB's JobQueue (APScheduler 3)."""
     assert app.job_queue is not None
-    services = app.bot_data.services
     app.job_queue.run_repeating(
         dispatch_nudges,
         interval=settings.nudge_interval_seconds,
         first=settings.nudge_interval_seconds,
         name="nudge-dispatcher",
-        data=NudgeDispatcher(services, app.bot, batch_size=settings.nudge_batch_size),
+        data=NudgeDispatcher(app.bot_data.services, app.bot, batch_size=settings.nudge_batch_size),
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
     )

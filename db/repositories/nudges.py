@@ -240,8 +240,7 @@ class NudgeRepository:
         SQLAlchemy groups the rows by the columns they set, so a batch costs one
         executemany per kind of outcome (sent, or not) instead of one statement per nudge.
         """
-        sent: list[dict[str, Any]] = []
-        other: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
         for outcome in outcomes:
             row: dict[str, Any] = {
                 "id": outcome.id,
@@ -252,12 +251,9 @@ class NudgeRepository:
             if outcome.sent_at is not None:
                 row["last_sent_at"] = outcome.sent_at
                 row["last_text_index"] = outcome.text_index
-                sent.append(row)
-            else:
-                other.append(row)
-        for rows in (sent, other):
-            if rows:
-                await self._session.execute(update(Nudge), rows)
+            rows.append(row)
+        if rows:
+            await self._session.execute(update(Nudge), rows)
 
     async def due_rows_count(self, now: datetime) -> int:
         """How many nudges are due and unclaimed (the dispatcher's backlog)."""
