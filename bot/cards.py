@@ -43,7 +43,11 @@ def render_caption(
     variant_name: str | None = None,
     slow: bool = False,
 ) -> Caption:
-    """Compose the HTML caption: name, difficulty, goal, progress, steps, dosage, caution."""
+    """Compose the HTML caption: name, difficulty, goal, progress, steps, dosage, cautions.
+
+    Every caution is in the caption; when it all does not fit Telegram's 1024
+    characters, the steps move to a message of their own and the cautions stay.
+    """
     name = html.escape(exercise.name, quote=False)
     if variant_name:
         name += f" — {html.escape(variant_name, quote=False)}"
@@ -56,10 +60,13 @@ def render_caption(
         f"{n}. {html.escape(step, quote=False)}" for n, step in enumerate(exercise.steps, 1)
     )
     footer = f"<b>Today: {html.escape(format_dosage(dosage), quote=False)}</b>"
+    if exercise.dosage_note:
+        footer += f"\n<i>{html.escape(exercise.dosage_note, quote=False)}</i>"
     if slow:
         footer += "\n🐢 Slowly and carefully today."
-    if exercise.cautions:
-        footer += f"\n⚠️ {html.escape(exercise.cautions[0], quote=False)}"
+    # Every caution, in the content's order: the safety ones come first there.
+    for caution in exercise.cautions:
+        footer += f"\n⚠️ {html.escape(caution, quote=False)}"
     full = f"{header}\n\n{steps}\n\n{footer}"
     if len(full) <= CAPTION_LIMIT:
         return Caption(full)

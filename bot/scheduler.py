@@ -29,7 +29,14 @@ from bot.coach.nudges import (
     next_water_at,
     pick_text,
 )
-from bot.handlers.common import zone
+from bot.coach.triage import (
+    Access,
+    RedFlagLevel,
+    TriageAnswers,
+    exercise_access,
+    red_flag_level,
+)
+from bot.handlers.common import is_check_step, zone
 from bot.keyboards import button, rows
 from bot.services import LumbarApp, LumbarContext, Services
 from db.models import NudgeSettings
@@ -38,7 +45,8 @@ from db.repositories.nudges import NudgeOutcome
 if TYPE_CHECKING:
     from telegram.ext import ExtBot
 
-    from db.repositories.nudges import ClaimedNudge
+    from content.schema import Rules
+    from db.repositories.nudges import ClaimedNudge, SafetyFacts
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +99,8 @@ class DispatchReport:
     sent: int = 0
     skipped_stale: int = 0
     skipped_done: int = 0
+    held: int = 0  # not safe now (a flag no doctor cleared, or a safety check under way)
+    off: int = 0  # turned off or paused since it was scheduled
     blocked: int = 0
     retried: int = 0
     deferred: int = 0
@@ -102,7 +112,7 @@ class DispatchReport:
 @dataclass(frozen=True, slots=True)
 class _Result:
     nudge: ClaimedNudge
-    action: str  # sent|stale|done|blocked|retry|defer|give_up
+    action: str  # sent|stale|done|held|off|blocked|retry|defer|give_up|unsure
     text_index: int | None = None
     retry_at: datetime | None = None
 
@@ -131,8 +141,10 @@ class NudgeDispatcher:
             claimed = await uow.nudges.claim_due(now, self.batch_size, LEASE)
             if not claimed:
                 return report
-            finished = await uow.streaks.last_days([n.user_id for n in claimed])
-            to_send, decided = self._plan(claimed, finished, now)
+            user_ids = [n.user_id for n in claimed]
+            finished = await uow.streaks.last_days(user_ids)
+            safety = await uow.nudges.safety_of(user_ids)
+            to_send, decided = self._plan(claimed, finished, now, safety)
             # In the claim's transaction: a crash from here on counts these as maybe sent.
             await uow.nudges.mark_sending([n.id for n in to_send], now)
         report.claimed = len(claimed)
@@ -146,9 +158,20 @@ class NudgeDispatcher:
         return list(await asyncio.gather(*(self._send_one(nudge, gate) for nudge in to_send)))
 
     def _plan(
-        self, claimed: Sequence[ClaimedNudge], finished: dict[int, Any], now: datetime
+        self,
+        claimed: Sequence[ClaimedNudge],
+        finished: dict[int, Any],
+        now: datetime,
+        safety: dict[int, SafetyFacts] | None = None,
     ) -> tuple[list[ClaimedNudge], list[_Result]]:
-        """Split a batch into nudges to send now and those decided without sending."""
+        """Split a batch into nudges to send now and those decided without sending.
+
+        Safety and settings are checked here, at send time, from rows read with the
+        claim: a flag reported or a reminder turned off after the nudge was scheduled
+        still stops it. Such a nudge is moved to its next occurrence, never sent.
+        """
+        safety = safety or {}
+        rules = self.services.library.rules
         recent = {chat: at for chat, at in self._recent_chats.items() if now - at < SAME_CHAT_GAP}
         to_send: list[ClaimedNudge] = []
         decided: list[_Result] = []
@@ -158,6 +181,10 @@ class NudgeDispatcher:
             elif nudge.interrupted:
                 # A dispatcher died while sending it: it may have gone out. Never twice.
                 decided.append(_Result(nudge, "unsure"))
+            elif _turned_off(nudge, now):
+                decided.append(_Result(nudge, "off"))
+            elif _held_for_safety(nudge, safety.get(nudge.user_id), rules):
+                decided.append(_Result(nudge, "held"))
             elif is_stale(nudge.due_at, now):
                 decided.append(_Result(nudge, "stale"))
             elif nudge.kind == "stretch" and _finished_today(
@@ -269,6 +296,8 @@ class NudgeDispatcher:
                     outcomes.append(NudgeOutcome(nudge.id, upcoming))
                     report.skipped_stale += result.action == "stale"
                     report.skipped_done += result.action == "done"
+                    report.held += result.action == "held"
+                    report.off += result.action == "off"
                     report.failed += result.action == "give_up"
                     report.unsure += result.action == "unsure"
         async with self.services.transaction() as uow:
@@ -282,6 +311,39 @@ class NudgeDispatcher:
 
 def _finished_today(nudge: ClaimedNudge, last_on: Any, now: datetime) -> bool:
     return last_on is not None and last_on == now.astimezone(zone(nudge.time_zone)).date()
+
+
+def _turned_off(nudge: ClaimedNudge, now: datetime) -> bool:
+    """All reminders or this kind turned off, or paused, since the nudge was scheduled."""
+    prefs = nudge.prefs
+    if prefs is None:  # never saved settings: the defaults, which are on
+        return False
+    kind_on = prefs.stretch_enabled if nudge.kind == "stretch" else prefs.water_enabled
+    paused = prefs.paused_until is not None and prefs.paused_until > now
+    return not (prefs.enabled and kind_on) or paused
+
+
+def _held_for_safety(nudge: ClaimedNudge, facts: SafetyFacts | None, rules: Rules) -> bool:
+    """A stretch nudge waits while exercise is not allowed; a water nudge only in an emergency."""
+    if facts is None:
+        return False
+    open_red_flags = facts.red_flag_ids - facts.cleared_ids
+    if nudge.kind != "stretch":
+        return bool(open_red_flags) and (
+            facts.red_flag == "emergency"
+            or red_flag_level(open_red_flags, rules) is RedFlagLevel.EMERGENCY
+        )
+    answers = (
+        TriageAnswers(
+            red_flags=facts.red_flag_ids,
+            contraindications=facts.contraindication_ids,
+            cleared=facts.cleared_ids,
+        )
+        if facts.has_profile
+        else None
+    )
+    check_open = facts.check_step is not None and is_check_step(facts.check_step)
+    return exercise_access(answers, check_open=check_open) in (Access.BLOCKED, Access.CHECK_OPEN)
 
 
 async def dispatch_nudges(context: LumbarContext) -> None:

@@ -18,11 +18,12 @@ import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from content.models import (
-    ContraindicationModel,
     DosageModel,
+    EmergencyNumbersModel,
     ExerciseModel,
+    FlagModel,
+    GroupModel,
     NudgesModel,
-    RedFlagModel,
     RegionsModel,
     RulesModel,
     TipsModel,
@@ -30,14 +31,15 @@ from content.models import (
 )
 from content.schema import (
     City,
-    Contraindication,
     Dosage,
     Exercise,
+    Flag,
     Library,
     NudgeTexts,
-    RedFlag,
     Region,
     Rules,
+    ScreenGroup,
+    TierText,
     Tip,
     Variant,
 )
@@ -181,6 +183,7 @@ def _exercise(model: ExerciseModel, rel: str) -> Exercise:
         steps=tuple(model.steps),
         dosage=_dosage(model.dosage),
         cautions=tuple(model.cautions),
+        dosage_note=model.dosage_note,
         variants=tuple(_variant(variant) for variant in model.variants),
         aka=tuple(model.aka),
         gentle=model.gentle,
@@ -223,32 +226,73 @@ def _load_exercises(root: Path) -> tuple[Exercise, ...]:
     return tuple(exercises)
 
 
-def _red_flag(model: RedFlagModel) -> RedFlag:
-    """Convert a checked red flag."""
-    return RedFlag(
-        id=model.id, question=model.question, emergency=model.emergency, advice=model.advice
+def _flag(model: FlagModel) -> Flag:
+    """Convert a checked screening item."""
+    return Flag(
+        id=model.id,
+        tier=model.tier,
+        label=model.label,
+        button=model.button,
+        question=model.question,
+        why=model.why,
+        when=model.when,
     )
 
 
-def _contraindication(model: ContraindicationModel) -> Contraindication:
-    """Convert a checked contraindication."""
-    return Contraindication(id=model.id, question=model.question, advice=model.advice)
+def _group(model: GroupModel) -> ScreenGroup:
+    """Convert a checked screen group."""
+    return ScreenGroup(
+        id=model.id,
+        kind=model.kind,
+        intro=model.intro,
+        flags=tuple(_flag(flag) for flag in model.flags),
+    )
 
 
 def _load_rules(root: Path) -> Rules:
-    """Load the safety rules and red-flag screening list."""
+    """Load the safety screen and the article's rules."""
     model = _load(root, "rules.yaml", TypeAdapter(RulesModel))
     return Rules(
-        red_flags=tuple(_red_flag(flag) for flag in model.red_flags),
-        red_flag_source=model.red_flag_source,
-        emergency_advice=model.emergency_advice,
-        see_doctor_advice=model.see_doctor_advice,
-        contraindications=tuple(_contraindication(item) for item in model.contraindications),
+        groups=tuple(_group(group) for group in model.groups),
+        tiers={
+            tier: TierText(headline=text.headline, advice=text.advice)
+            for tier, text in model.tiers.items()
+        },
+        sources=tuple(model.sources),
+        age_question=model.age.question,
+        under_16=model.age.under_16,
         avoid_when_in_pain=tuple(model.avoid_when_in_pain),
         avoid_as_beginner=tuple(model.avoid_as_beginner),
         during_exercise=tuple(model.during_exercise),
         roller_rule=model.roller_rule,
     )
+
+
+def _load_emergency_numbers(root: Path) -> dict[str, str]:
+    """Load the emergency number of each country (optional: missing means none known)."""
+    if not (root / "emergency_numbers.yaml").is_file():
+        return {}
+    return dict(_load(root, "emergency_numbers.yaml", TypeAdapter(EmergencyNumbersModel)).numbers)
+
+
+def _zone_countries() -> dict[str, tuple[str, ...]]:
+    """Which countries each IANA zone covers, from the tz database's own tables.
+
+    ``zone.tab`` names one country per zone (Europe/Copenhagen: DK); ``zone1970.tab``
+    adds the zones shared by several countries (Europe/Berlin: DE, DK, NO, SE, SJ).
+    """
+    import importlib.resources
+
+    folder = importlib.resources.files("tzdata").joinpath("zoneinfo")
+    found: dict[str, tuple[str, ...]] = {}
+    for name in ("zone1970.tab", "zone.tab"):
+        for line in folder.joinpath(name).read_text(encoding="utf-8").splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) >= 3:
+                found[fields[2]] = tuple(fields[0].split(","))
+    return found
 
 
 def _load_tips(root: Path) -> tuple[Tip, ...]:
@@ -311,4 +355,6 @@ def load_library(root: Path | None = None) -> Library:
         nudges=_load_nudges(base),
         regions=_load_regions(base),
         texts=_load_texts(base),
+        emergency_numbers=_load_emergency_numbers(base),
+        zone_countries=_zone_countries(),
     )

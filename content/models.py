@@ -11,7 +11,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from content.schema import Area, Difficulty, Equipment, Goal, Position
+from content.schema import Area, Difficulty, Equipment, Goal, GroupKind, Position, Tier
 
 # Ids travel in callback data (``s1:done:cat_cow``), so keep them short and plain.
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
@@ -101,6 +101,7 @@ class ExerciseModel(Strict):
     steps: Annotated[list[Text], Field(min_length=1, max_length=8)]
     dosage: DosageModel
     cautions: list[Text] = []
+    dosage_note: OneLine | None = None
     variants: list[VariantModel] = []
     gentle: bool = False
     weighted: bool = False
@@ -124,42 +125,81 @@ class ExerciseModel(Strict):
         return self
 
 
-class RedFlagModel(Strict):
-    """One screening question."""
+class FlagModel(Strict):
+    """One screening item."""
 
     id: Id
+    tier: Annotated[Tier, Field(strict=False)]
+    label: OneLine
+    button: Annotated[str, Field(min_length=1, max_length=40)]
     question: Text
-    emergency: bool
+    why: Text
+    when: Literal["age_50_plus"] | None = None
+
+
+class GroupModel(Strict):
+    """One message of the screen."""
+
+    id: Id
+    kind: Annotated[GroupKind, Field(strict=False)]
+    intro: Text
+    flags: Annotated[list[FlagModel], Field(min_length=1, max_length=8)]
+
+    @model_validator(mode="after")
+    def _kind_fits_tiers(self) -> GroupModel:
+        """A stop group holds only stopping flags; a pick group none (they stop at once)."""
+        for flag in self.flags:
+            if flag.tier.stops != (self.kind is GroupKind.STOP):
+                raise ValueError(f"flag {flag.id!r}: tier {flag.tier} in a {self.kind} group")
+        return self
+
+
+class TierTextModel(Strict):
+    """A tier's headline and advice."""
+
+    headline: OneLine
     advice: Text
 
 
-class ContraindicationModel(Strict):
-    """A condition that needs a doctor's go-ahead first."""
+class AgeModel(Strict):
+    """The age question and the answer for people under 16."""
 
-    id: Id
     question: Text
-    advice: Text
+    under_16: Text
 
 
 class RulesModel(Strict):
     """``rules.yaml``."""
 
-    red_flags: Annotated[list[RedFlagModel], Field(min_length=1)]
-    red_flag_source: Text
-    emergency_advice: Text
-    see_doctor_advice: Text
-    contraindications: list[ContraindicationModel]
+    sources: Annotated[list[OneLine], Field(min_length=1)]
+    tiers: dict[Annotated[Tier, Field(strict=False)], TierTextModel]
+    groups: Annotated[list[GroupModel], Field(min_length=1)]
+    age: AgeModel
     avoid_when_in_pain: Annotated[list[Text], Field(min_length=1)]
     avoid_as_beginner: Annotated[list[Text], Field(min_length=1)]
     during_exercise: Annotated[list[Text], Field(min_length=1)]
     roller_rule: Text
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> RulesModel:
-        """Triage answers are stored by id, so ids must not collide."""
-        _no_duplicate_ids("red_flags", [flag.id for flag in self.red_flags])
-        _no_duplicate_ids("contraindications", [item.id for item in self.contraindications])
+    def _complete(self) -> RulesModel:
+        """Answers are stored by id, so ids must not collide; every tier needs its words."""
+        _no_duplicate_ids("groups", [group.id for group in self.groups])
+        _no_duplicate_ids(
+            "groups.flags", [flag.id for group in self.groups for flag in group.flags]
+        )
+        missing = set(Tier) - set(self.tiers)
+        if missing:
+            raise ValueError(f"tiers: missing {', '.join(sorted(missing))}")
         return self
+
+
+class EmergencyNumbersModel(Strict):
+    """``emergency_numbers.yaml``: ISO country code to the number to call."""
+
+    numbers: dict[
+        Annotated[str, Field(pattern=r"^[A-Z]{2}$")],
+        Annotated[str, Field(pattern=r"^[0-9]{2,5}$")],
+    ]
 
 
 class TipModel(Strict):

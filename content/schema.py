@@ -100,6 +100,8 @@ class Exercise:
     cautions: tuple[str, ...]
     variants: tuple[Variant, ...] = ()
     aka: tuple[str, ...] = ()
+    # Where the dosage comes from when the article gives none; a note, never a caution.
+    dosage_note: str | None = None
     # Safe in strong pain when done slowly (stretches and gentle movement).
     gentle: bool = False
     # Loaded with a weight: never for beginners or anyone in pain.
@@ -110,39 +112,97 @@ class Exercise:
     minutes: float = 2.0
     source: str = "seed/lower-back-exercises.txt"
 
+    @property
+    def mobility(self) -> bool:
+        """A gentle pure stretch or loosening, the only work offered in severe pain.
+
+        The article: "If you have pain, you should first stretch, warm up, relax and
+        let yourself be massaged" (the forward bend, cat-cow and the glute roll).
+        """
+        return self.gentle and self.goal is Goal.STRETCH
+
+
+class Tier(StrEnum):
+    """What a Yes to a screening item means for the user, most urgent first."""
+
+    EMERGENCY = "emergency"  # call the emergency number or go to the emergency department now
+    SAME_DAY = "same_day"  # see a doctor today
+    SOON = "soon"  # see a doctor in the next days; exercises wait
+    DOCTOR_FIRST = "doctor_first"  # the article: doctor first, then the gentlest plan
+    ROUTINE = "routine"  # exercise is fine; mention it to a GP
+    ADAPT = "adapt"  # exercise is fine, the plan is adapted (pregnancy)
+
+    @property
+    def stops(self) -> bool:
+        """A Yes stops the check at once (the three red-flag tiers)."""
+        return self in (Tier.EMERGENCY, Tier.SAME_DAY, Tier.SOON)
+
+    @property
+    def blocks(self) -> bool:
+        """A Yes blocks every exercise until a doctor clears it."""
+        return self.stops or self is Tier.DOCTOR_FIRST
+
+
+class GroupKind(StrEnum):
+    """How a screen group is answered."""
+
+    STOP = "stop"  # tap the item that fits (a Yes stops the check) or "None of these"
+    PICK = "pick"  # tap every item that applies, then Done, or "None of these"
+
 
 @dataclass(frozen=True, slots=True)
-class RedFlag:
-    """One screening question; ``emergency`` ones send the user to urgent care now."""
+class Flag:
+    """One screening item: its words, its tier, and why it matters."""
 
     id: str
-    question: str
-    emergency: bool
-    advice: str
+    tier: Tier
+    label: str  # a short noun phrase for summaries: "new bladder or bowel trouble"
+    button: str  # the button's text
+    question: str  # the item as listed in the group's message
+    why: str  # one or two sentences: why this needs a doctor (or what changes)
+    when: str | None = None  # "age_50_plus": shown only to people aged 50 or over
 
 
 @dataclass(frozen=True, slots=True)
-class Contraindication:
-    """A condition after which the article says to see a doctor before exercising."""
+class ScreenGroup:
+    """Several flags asked in one message, each answered explicitly."""
 
     id: str
-    question: str
-    advice: str
+    kind: GroupKind
+    intro: str
+    flags: tuple[Flag, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TierText:
+    """What a tier tells the user: a headline and what to do."""
+
+    headline: str
+    advice: str  # may hold {number}: the emergency number
 
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """The article's safety rules and the clinical screening list, as data."""
+    """The clinical screen and the article's safety rules, as data."""
 
-    red_flags: tuple[RedFlag, ...]
-    red_flag_source: str
-    emergency_advice: str
-    see_doctor_advice: str
-    contraindications: tuple[Contraindication, ...]
+    groups: tuple[ScreenGroup, ...]
+    tiers: dict[Tier, TierText]
+    sources: tuple[str, ...]
+    age_question: str
+    under_16: str
     avoid_when_in_pain: tuple[str, ...]
     avoid_as_beginner: tuple[str, ...]
     during_exercise: tuple[str, ...]  # "skip what hurts", "go slowly when in pain", ...
     roller_rule: str  # the fascia roller only on the buttocks, never on the spine
+
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        """Every screening item, in the order they are asked."""
+        return tuple(flag for group in self.groups for flag in group.flags)
+
+    def flag(self, flag_id: str) -> Flag | None:
+        """The item with this id, or ``None`` for an id this content does not know."""
+        return next((flag for flag in self.flags if flag.id == flag_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +248,9 @@ class Library:
     nudges: NudgeTexts
     regions: tuple[Region, ...]
     texts: dict[str, str] = field(default_factory=dict)
+    # Emergency numbers by ISO country code, and the countries each IANA zone covers.
+    emergency_numbers: dict[str, str] = field(default_factory=dict)
+    zone_countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def exercise(self, exercise_id: str) -> Exercise:
         """Return the exercise with this id, raising ``KeyError`` if unknown."""

@@ -21,6 +21,8 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,8 +61,20 @@ class Profile(Base):
     red_flag: Mapped[str] = mapped_column(String(16), default="none")  # none|soon|emergency
     red_flag_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     contraindication_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # A doctor cleared the user: red flags and contraindications no longer block exercise.
+    # The last time a doctor's clearance was recorded; which flags it covered is cleared_ids.
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Flags (red flags or contraindications) a doctor cleared; any other reported flag blocks.
+    cleared_ids: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    # When the latest flag was reported: an emergency cannot be cleared within the hour.
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    age_band: Mapped[str | None] = mapped_column(String(8))  # under_16|16_49|50_plus
+    pregnant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Routine flags: exercise is fine, mention them to a GP (the inflammatory pattern).
+    note_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # Set by the safety net (worse twice, or pain ended two sessions): stretches only since.
+    stretch_only_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pain_now: Mapped[int] = mapped_column(Integer, default=0)
     pain_duration: Mapped[str] = mapped_column(String(16), default="days")  # days|weeks|months
     experience: Mapped[str] = mapped_column(String(16), default="new")  # new|some|regular

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.coach.nudges import default_prefs
 from bot.emulator import FakeUser
-from bot.handlers.reminders import reschedule
+from bot.nudge_schedule import reschedule
 from bot.uow import UnitOfWork
 
 EVERY_DAY = 0b1111111  # stretch_days: Monday is bit 0

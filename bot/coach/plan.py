@@ -15,6 +15,16 @@ minutes when the allowed set permits. Exercises that hurt recently
 `/stretch` (``build_stretch``): the stretch-routine exercises (the roller only
 with a roller), standing first and cat-cow last, one set each, trimmed to
 about 5 minutes.
+
+Severe pain (``build_mobility``, when ``bot.coach.selection.mobility_only``):
+`/today` is about 5 minutes (4 to 5) of mobility only, in the same order and
+way as `/stretch`: the forward bend, cat-cow, and the glute roll with a roller.
+
+After "It hurts" (``gentler_option``): a *different* gentle exercise, never the
+one that hurt nor an easier variant of it (an easier form of it is what the
+next sessions bring: progression lowers its level, and it rests for a week).
+One set of it: first one not in today's plan (for the same body area when there
+is one, else any gentle one), else one planned later (the caller moves it up).
 """
 
 from __future__ import annotations
@@ -38,6 +48,8 @@ TODAY_MIN_MINUTES = 10.0
 TODAY_MAX_MINUTES = 20.0
 STRETCH_MIN_MINUTES = 3.0
 STRETCH_MAX_MINUTES = 5.0
+MOBILITY_MIN_MINUTES = 4.0
+MOBILITY_MAX_MINUTES = 5.0
 MIN_LEVEL = -2
 MAX_LEVEL = 3
 REP_STEP = 2
@@ -280,45 +292,81 @@ def build_stretch(
 ) -> SessionPlan:
     """A 3–5 minute stretch routine; empty when nothing is allowed."""
     chosen = [e for e in stretch_routine(allowed_stretch) if required_equipment(e) <= equipment]
-    chosen.sort(key=lambda e: (e.id == CONCLUSION_ID, _position_rank(e), e.id))
-    full = {e.id: apply_level(e.dosage, levels.get(e.id, 0)) for e in chosen}
-    slots = [_Slot(e, replace(full[e.id], sets=1)) for e in chosen]
-    while _total(slots) < STRETCH_MIN_MINUTES:
+    return _short_routine(
+        SessionKind.STRETCH, chosen, levels, STRETCH_MIN_MINUTES, STRETCH_MAX_MINUTES
+    )
+
+
+def build_mobility(
+    allowed: Iterable[Exercise],
+    *,
+    equipment: frozenset[Equipment],
+    levels: Mapping[str, int],
+    resting: frozenset[str] = frozenset(),
+) -> SessionPlan:
+    """Severe pain: `/today` as 4–5 minutes of mobility only; empty when nothing is allowed."""
+    chosen = [
+        e
+        for e in allowed
+        if e.mobility and e.id not in resting and required_equipment(e) <= equipment
+    ]
+    return _short_routine(
+        SessionKind.TODAY, chosen, levels, MOBILITY_MIN_MINUTES, MOBILITY_MAX_MINUTES
+    )
+
+
+def _short_routine(
+    kind: SessionKind,
+    chosen: Sequence[Exercise],
+    levels: Mapping[str, int],
+    min_minutes: float,
+    max_minutes: float,
+) -> SessionPlan:
+    """Standing first, cat-cow last, one set each, grown towards and trimmed to the limits."""
+    ordered = sorted(chosen, key=lambda e: (e.id == CONCLUSION_ID, _position_rank(e), e.id))
+    full = {e.id: apply_level(e.dosage, levels.get(e.id, 0)) for e in ordered}
+    slots = [_Slot(e, replace(full[e.id], sets=1)) for e in ordered]
+    while _total(slots) < min_minutes:
         growable = [s for s in slots if s.dosage.sets < full[s.exercise.id].sets]
         if not growable:
             break
         grow = min(growable, key=lambda s: s.dosage.sets)
         grow.dosage = replace(grow.dosage, sets=grow.dosage.sets + 1)
     total = _total(slots)
-    if total > STRETCH_MAX_MINUTES:
-        factor = STRETCH_MAX_MINUTES / total
+    if total > max_minutes:
+        factor = max_minutes / total
         cards = tuple(PlannedCard(s.exercise.id, None, _trim(s.dosage, factor)) for s in slots)
-        return SessionPlan(SessionKind.STRETCH, cards, math.ceil(STRETCH_MAX_MINUTES))
-    return _plan(SessionKind.STRETCH, slots)
+        return SessionPlan(kind, cards, math.ceil(max_minutes))
+    return _plan(kind, slots)
 
 
 def gentler_option(
-    card: PlannedCard,
-    exercise: Exercise,
+    hurt: Exercise,
     allowed: Iterable[Exercise],
-    used_ids: Iterable[str],
+    *,
+    shown_ids: Iterable[str],
+    later_ids: Iterable[str] = (),
 ) -> PlannedCard | None:
-    """An easier variant of this card, else a gentle exercise for the same area not yet used."""
-    if card.variant_id is None:
-        easier = next((v for v in exercise.variants if v.kind == "easier"), None)
-        if easier is not None:
-            return PlannedCard(exercise.id, easier.id, easier.dosage or card.dosage)
-    used = {*used_ids, exercise.id}
-    areas = set(exercise.areas)
-    options = [e for e in allowed if e.gentle and e.id not in used and areas & set(e.areas)]
+    """A different gentle exercise to try after ``hurt`` hurt (rule in the module docstring).
+
+    ``shown_ids`` are the session's cards so far (never offered again); ``later_ids``
+    the cards still to come (offered only when nothing else fits: the caller moves
+    that card up). Never ``hurt`` itself, never a variant of it.
+    """
+    shown = {*shown_ids, hurt.id}
+    later = set(later_ids)
+    areas = set(hurt.areas)
+    options = [e for e in allowed if e.gentle and e.id not in shown]
     if not options:
         return None
     best = min(
         options,
         key=lambda e: (
-            e.position is not exercise.position,
+            e.id in later,
+            not areas & set(e.areas),
+            e.position is not hurt.position,
             DIFFICULTY_ORDER.index(e.difficulty),
             e.id,
         ),
     )
-    return PlannedCard(best.id, None, best.dosage)
+    return PlannedCard(best.id, None, replace(best.dosage, sets=1))

@@ -4,7 +4,10 @@ Rules, applied by ``decide`` to the newest session of the history (levels run
 from ``MIN_LEVEL`` -2 to ``MAX_LEVEL`` 3, 0 is the article's dosage):
 
 * an exercise that hurt goes one level down at once, and rests for a week
-  (``resting_ids``): the plan leaves it out until then;
+  (``resting_ids``): the plan leaves it out until then, and brings it back at
+  the lower level. This is the easier form of what hurt: during the session
+  the user is offered a different gentle exercise instead
+  (``bot.coach.plan.gentler_option``), never an easier variant of the same one;
 * a session rated "worse" takes every exercise in it one level down (an
   exercise that also hurt still goes down only once);
 * an exercise goes one level up after three consecutive `/today` sessions that

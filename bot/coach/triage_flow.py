@@ -1,64 +1,84 @@
-"""The triage conversation as a pure state machine, so handlers only render and store.
+"""The safety check as a pure state machine, so handlers only render and store.
 
 A handler loads the stored ``TriageState`` (``from_json``), asks ``next_step``
 what to show, passes the pressed button's value to ``record`` and stores the
 new state (``to_json``). The rules:
 
 * consent first; "no" ends in ``DECLINED`` (nothing else is asked or stored);
-* one question per red flag, in the content's order; a "yes" stops the triage
-  at once: ``STOPPED_EMERGENCY`` for an emergency flag, else ``STOPPED_DOCTOR``.
-  Answering ``"cleared"`` there (a doctor has seen them) resumes the triage;
-* one question per contraindication; a "yes" does not stop the triage but marks
-  the state ``doctor_first``: the summary says see a doctor first and exercise
-  stays blocked until the user answers ``"cleared"`` (at the summary, or later
-  through the stored profile); then the plan starts gentle;
-* pain now (0..10), pain duration, experience, equipment (multi-select: values
-  toggle, ``"done"`` commits, ``"none"`` commits nothing), time zone (an IANA
-  key), reminders (yes/no), then a summary that ``"ok"`` confirms.
+* then where the user is (the time zone: local reminders, and the emergency
+  number to give), then the age band: under 16 ends in ``NOT_FOR_YOU``;
+* then the screen, one group of flags per message (``Rules.groups``). In a
+  *stop* group a tap on an item is a Yes to that flag and "none" is a No to every
+  item still unanswered; in a *pick* group items toggle and ``"done"`` commits
+  (untapped items are a No). Every shown item is answered explicitly; an item
+  marked ``age_50_plus`` is shown only to people aged 50 or over;
+* any Yes to a stopping flag (emergency, same day, soon) that no clearance
+  covers stops the check at once in ``STOPPED``, whatever was cleared before;
+* a clearance (``with_cleared``, after the user confirmed a doctor's visit and
+  that nothing is new) covers exactly the flags reported so far; the check then
+  carries on with the items not yet answered;
+* contraindications (tier ``doctor_first``) do not stop the check but block
+  exercise until cleared; routine items and pregnancy never block;
+* then pain now (0..10), pain duration, experience, equipment (multi-select:
+  values toggle, ``"done"`` commits, ``"none"`` commits nothing), reminders
+  (yes/no), then a summary that ``"ok"`` confirms;
+* a *recheck* (the safety net, ``Scope.URGENT``) asks only the emergency group
+  again, for someone who already finished a check.
 """
 
 from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from bot.coach.triage import (
-    Experience,
-    PainDuration,
-    RedFlagLevel,
-    TriageAnswers,
-    red_flag_level,
-)
-from content.schema import Contraindication, Equipment, RedFlag, Rules
+from bot.coach.triage import Experience, PainDuration, TriageAnswers
+from content.schema import Equipment, Flag, GroupKind, Rules, ScreenGroup, Tier
 
 YES = "yes"
 NO = "no"
 DONE = "done"
 OK = "ok"
-CLEARED = "cleared"
+NONE = "none"
+FLAG = "f."  # a flag's button value: "f.saddle_numbness"
 
 E = TypeVar("E", bound=StrEnum)
 
 
 class TriageStep(StrEnum):
-    """What the triage shows next."""
+    """What the check shows next."""
 
     CONSENT = "consent"
-    RED_FLAG = "red_flag"
-    CONTRAINDICATION = "contraindication"
+    TIME_ZONE = "time_zone"
+    AGE = "age"
+    GROUP = "group"
     PAIN_NOW = "pain_now"
     PAIN_DURATION = "pain_duration"
     EXPERIENCE = "experience"
     EQUIPMENT = "equipment"
-    TIME_ZONE = "time_zone"
     REMINDERS = "reminders"
     SUMMARY = "summary"
     DONE = "done"
-    STOPPED_EMERGENCY = "stopped_emergency"
-    STOPPED_DOCTOR = "stopped_doctor"
+    STOPPED = "stopped"
+    NOT_FOR_YOU = "not_for_you"
     DECLINED = "declined"
+
+
+class AgeBand(StrEnum):
+    """Age, as far as the screen needs it."""
+
+    UNDER_16 = "under_16"
+    ADULT = "16_49"
+    OVER_50 = "50_plus"
+
+
+class Scope(StrEnum):
+    """The whole check, or only the emergency questions again (the safety net)."""
+
+    FULL = "full"
+    URGENT = "urgent"
 
 
 class InvalidAnswerError(ValueError):
@@ -67,51 +87,76 @@ class InvalidAnswerError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class TriageState:
-    """The answers so far; ``None`` means not asked yet."""
+    """The answers so far; ``None`` means not asked yet.
+
+    ``flags`` holds every screen item answered, in order, as (id, yes);
+    ``reported`` the moment of each Yes (ISO 8601, UTC), so an emergency is not
+    cleared within the hour; ``cleared`` the flags a doctor's clearance covers.
+    """
 
     consent: bool | None = None
-    red_flags: tuple[tuple[str, bool], ...] = ()
-    contraindications: tuple[tuple[str, bool], ...] = ()
-    cleared: bool = False
+    time_zone: str | None = None
+    age_band: AgeBand | None = None
+    flags: tuple[tuple[str, bool], ...] = ()
+    reported: tuple[tuple[str, str], ...] = ()
+    cleared: frozenset[str] = frozenset()
+    pick_draft: frozenset[str] = frozenset()
     pain_now: int | None = None
     pain_duration: PainDuration | None = None
     experience: Experience | None = None
     equipment_draft: frozenset[Equipment] = frozenset()
     equipment: frozenset[Equipment] | None = None
-    time_zone: str | None = None
     reminders: bool | None = None
     confirmed: bool = False
+    scope: Scope = Scope.FULL
 
     @property
-    def red_flag_ids(self) -> frozenset[str]:
-        """Red flags answered yes."""
-        return frozenset(i for i, yes in self.red_flags if yes)
+    def yes_ids(self) -> frozenset[str]:
+        """Every item answered Yes."""
+        return frozenset(i for i, yes in self.flags if yes)
 
     @property
-    def contraindication_ids(self) -> frozenset[str]:
-        """Contraindications answered yes."""
-        return frozenset(i for i, yes in self.contraindications if yes)
+    def answered_ids(self) -> frozenset[str]:
+        """Every item answered, Yes or No."""
+        return frozenset(i for i, _ in self.flags)
 
-    @property
-    def doctor_first(self) -> bool:
-        """A contraindication not yet cleared: see a doctor before any exercise."""
-        return bool(self.contraindication_ids) and not self.cleared
+    def open_ids(self, rules: Rules, *, tiers: frozenset[Tier] | None = None) -> frozenset[str]:
+        """Blocking flags answered Yes that no clearance covers (optionally of some tiers)."""
+        found = set()
+        for flag_id in self.yes_ids - self.cleared:
+            flag = rules.flag(flag_id)
+            tier = flag.tier if flag is not None else Tier.SOON
+            if tier.blocks and (tiers is None or tier in tiers):
+                found.add(flag_id)
+        return frozenset(found)
+
+    def stopped_by(self, rules: Rules) -> frozenset[str]:
+        """Open flags of a stopping tier: while any is there, the check goes no further."""
+        return self.open_ids(rules, tiers=STOPPING)
+
+    def reported_at(self, flag_id: str) -> datetime | None:
+        """When this flag was last answered Yes."""
+        stamp = dict(self.reported).get(flag_id)
+        return None if stamp is None else datetime.fromisoformat(stamp)
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for the ``triage_state.answers`` JSON column."""
         return {
             "consent": self.consent,
-            "red_flags": [[i, yes] for i, yes in self.red_flags],
-            "contraindications": [[i, yes] for i, yes in self.contraindications],
-            "cleared": self.cleared,
+            "time_zone": self.time_zone,
+            "age_band": self.age_band,
+            "flags": [[i, yes] for i, yes in self.flags],
+            "reported": [[i, at] for i, at in self.reported],
+            "cleared": sorted(self.cleared),
+            "pick_draft": sorted(self.pick_draft),
             "pain_now": self.pain_now,
             "pain_duration": self.pain_duration,
             "experience": self.experience,
             "equipment_draft": sorted(self.equipment_draft),
             "equipment": None if self.equipment is None else sorted(self.equipment),
-            "time_zone": self.time_zone,
             "reminders": self.reminders,
             "confirmed": self.confirmed,
+            "scope": self.scope,
         }
 
     @classmethod
@@ -120,22 +165,67 @@ class TriageState:
         duration = data.get("pain_duration")
         experience = data.get("experience")
         equipment = data.get("equipment")
+        age = data.get("age_band")
         return cls(
             consent=data.get("consent"),
-            red_flags=tuple((str(i), bool(y)) for i, y in data.get("red_flags", [])),
-            contraindications=tuple(
-                (str(i), bool(y)) for i, y in data.get("contraindications", [])
-            ),
-            cleared=bool(data.get("cleared", False)),
+            time_zone=data.get("time_zone"),
+            age_band=None if age is None else AgeBand(age),
+            flags=tuple((str(i), bool(y)) for i, y in data.get("flags", [])),
+            reported=tuple((str(i), str(at)) for i, at in data.get("reported", [])),
+            cleared=frozenset(str(i) for i in data.get("cleared", [])),
+            pick_draft=frozenset(str(i) for i in data.get("pick_draft", [])),
             pain_now=data.get("pain_now"),
             pain_duration=None if duration is None else PainDuration(duration),
             experience=None if experience is None else Experience(experience),
             equipment_draft=frozenset(Equipment(e) for e in data.get("equipment_draft", [])),
             equipment=None if equipment is None else frozenset(Equipment(e) for e in equipment),
-            time_zone=data.get("time_zone"),
             reminders=data.get("reminders"),
             confirmed=bool(data.get("confirmed", False)),
+            scope=Scope(data.get("scope", Scope.FULL)),
         )
+
+
+STOPPING = frozenset(tier for tier in Tier if tier.stops)
+
+
+def recheck_state(time_zone: str | None, age_band: AgeBand | None) -> TriageState:
+    """A recheck of the emergency questions for someone who finished a check before."""
+    return TriageState(
+        consent=True,
+        time_zone=time_zone,
+        age_band=age_band or AgeBand.ADULT,
+        scope=Scope.URGENT,
+    )
+
+
+def shown_flags(group: ScreenGroup, state: TriageState) -> tuple[Flag, ...]:
+    """The items of a group this user is asked (age-bound items only for their age)."""
+    return tuple(
+        flag
+        for flag in group.flags
+        if flag.when is None or (flag.when == "age_50_plus" and state.age_band is AgeBand.OVER_50)
+    )
+
+
+def _groups_in_scope(state: TriageState, rules: Rules) -> tuple[ScreenGroup, ...]:
+    if state.scope is Scope.URGENT:
+        return tuple(g for g in rules.groups if any(f.tier is Tier.EMERGENCY for f in g.flags))
+    return rules.groups
+
+
+def current_group(state: TriageState, rules: Rules) -> ScreenGroup | None:
+    """The first group with an item still unanswered, if the screen is not finished."""
+    answered = state.answered_ids
+    for group in _groups_in_scope(state, rules):
+        if any(flag.id not in answered for flag in shown_flags(group, state)):
+            return group
+    return None
+
+
+def pending_flags(group: ScreenGroup, state: TriageState) -> tuple[Flag, ...]:
+    """The items of this group not answered yet: what the group's message lists."""
+    answered = state.answered_ids
+    return tuple(flag for flag in shown_flags(group, state) if flag.id not in answered)
 
 
 def next_step(state: TriageState, rules: Rules) -> TriageStep:
@@ -144,46 +234,32 @@ def next_step(state: TriageState, rules: Rules) -> TriageStep:
         return TriageStep.CONSENT
     if not state.consent:
         return TriageStep.DECLINED
-    if state.red_flag_ids and not state.cleared:
-        if red_flag_level(state.red_flag_ids, rules) is RedFlagLevel.EMERGENCY:
-            return TriageStep.STOPPED_EMERGENCY
-        return TriageStep.STOPPED_DOCTOR
+    if state.time_zone is None:
+        return TriageStep.TIME_ZONE
+    if state.age_band is None:
+        return TriageStep.AGE
+    if state.age_band is AgeBand.UNDER_16:
+        return TriageStep.NOT_FOR_YOU
+    if state.stopped_by(rules):
+        return TriageStep.STOPPED
+    if current_group(state, rules) is not None:
+        return TriageStep.GROUP
+    if state.scope is Scope.URGENT:
+        return TriageStep.DONE
     pending: list[tuple[object, TriageStep]] = [
-        (len(state.red_flags) < len(rules.red_flags), TriageStep.RED_FLAG),
-        (len(state.contraindications) < len(rules.contraindications), TriageStep.CONTRAINDICATION),
         (state.pain_now is None, TriageStep.PAIN_NOW),
         (state.pain_duration is None, TriageStep.PAIN_DURATION),
         (state.experience is None, TriageStep.EXPERIENCE),
         (state.equipment is None, TriageStep.EQUIPMENT),
-        (state.time_zone is None, TriageStep.TIME_ZONE),
         (state.reminders is None, TriageStep.REMINDERS),
         (not state.confirmed, TriageStep.SUMMARY),
     ]
     return next((step for missing, step in pending if missing), TriageStep.DONE)
 
 
-def current_red_flag(state: TriageState, rules: Rules) -> RedFlag | None:
-    """The red-flag question to ask now, if the step is ``RED_FLAG``."""
-    if next_step(state, rules) is not TriageStep.RED_FLAG:
-        return None
-    return rules.red_flags[len(state.red_flags)]
-
-
-def current_contraindication(state: TriageState, rules: Rules) -> Contraindication | None:
-    """The contraindication question to ask now, if the step is ``CONTRAINDICATION``."""
-    if next_step(state, rules) is not TriageStep.CONTRAINDICATION:
-        return None
-    return rules.contraindications[len(state.contraindications)]
-
-
 def question_index(state: TriageState, rules: Rules) -> int:
     """A number that changes with every question, for stale-button checks and progress."""
-    step = next_step(state, rules)
-    if step is TriageStep.RED_FLAG:
-        return len(state.red_flags)
-    if step is TriageStep.CONTRAINDICATION:
-        return len(state.contraindications)
-    return 0
+    return len(state.flags)
 
 
 def _yes_no(value: str) -> bool:
@@ -229,22 +305,64 @@ def _pain(value: str) -> int:
     return int(value)
 
 
-def record(state: TriageState, rules: Rules, value: str) -> TriageState:
+def _answer_flags(state: TriageState, answers: dict[str, bool], now: datetime) -> TriageState:
+    """Store these answers (a new answer replaces an old one) and stamp every Yes."""
+    kept = tuple((i, yes) for i, yes in state.flags if i not in answers)
+    flags = kept + tuple(answers.items())
+    yes = {i for i, answer in answers.items() if answer}
+    reported = tuple((i, at) for i, at in state.reported if i not in yes) + tuple(
+        (i, now.isoformat()) for i in answers if answers[i]
+    )
+    # A Yes given again is a new report: an earlier clearance does not cover it.
+    return replace(state, flags=flags, reported=reported, cleared=state.cleared - yes)
+
+
+def _group_answer(state: TriageState, group: ScreenGroup, value: str, now: datetime) -> TriageState:
+    """A tap in the current group (see the module docstring)."""
+    pending = pending_flags(group, state)
+    ids = [flag.id for flag in pending]
+    if value == NONE:
+        return replace(_answer_flags(state, dict.fromkeys(ids, False), now), pick_draft=frozenset())
+    if group.kind is GroupKind.PICK and value == DONE:
+        answers = {i: i in state.pick_draft for i in ids}
+        return replace(_answer_flags(state, answers, now), pick_draft=frozenset())
+    flag_id = value.removeprefix(FLAG)
+    if not value.startswith(FLAG) or flag_id not in ids:
+        raise InvalidAnswerError(value)
+    if group.kind is GroupKind.PICK:
+        return replace(state, pick_draft=state.pick_draft ^ {flag_id})
+    return _answer_flags(state, {flag_id: True}, now)
+
+
+def report(state: TriageState, rules: Rules, flag_id: str, now: datetime) -> TriageState:
+    """A Yes to a stopping flag pressed on any copy of its question, even an old one.
+
+    Safety first: a late Yes is never thrown away, and it stops the check again.
+    """
+    flag = rules.flag(flag_id)
+    if flag is None or not flag.tier.stops:
+        raise InvalidAnswerError(flag_id)
+    return _answer_flags(state, {flag_id: True}, now)
+
+
+def with_cleared(state: TriageState, flag_ids: frozenset[str]) -> TriageState:
+    """A doctor cleared these flags: the check carries on with what is still unanswered."""
+    return replace(state, cleared=state.cleared | (flag_ids & state.yes_ids))
+
+
+def record(state: TriageState, rules: Rules, value: str, now: datetime) -> TriageState:
     """Apply one answer to the current step; raise ``InvalidAnswerError`` if it does not fit."""
     step = next_step(state, rules)
     if step is TriageStep.CONSENT:
         return replace(state, consent=_yes_no(value))
-    if step in (TriageStep.STOPPED_EMERGENCY, TriageStep.STOPPED_DOCTOR):
-        if value != CLEARED:
-            raise InvalidAnswerError(value)
-        return replace(state, cleared=True)
-    if step is TriageStep.RED_FLAG:
-        flag = rules.red_flags[len(state.red_flags)]
-        return replace(state, red_flags=(*state.red_flags, (flag.id, _yes_no(value))))
-    if step is TriageStep.CONTRAINDICATION:
-        item = rules.contraindications[len(state.contraindications)]
-        pair = (item.id, _yes_no(value))
-        return replace(state, contraindications=(*state.contraindications, pair))
+    if step is TriageStep.TIME_ZONE:
+        return replace(state, time_zone=_zone(value))
+    if step is TriageStep.AGE:
+        return replace(state, age_band=_enum(AgeBand, value))
+    if step is TriageStep.GROUP:
+        group = current_group(state, rules)
+        assert group is not None
+        return _group_answer(state, group, value, now)
     if step is TriageStep.PAIN_NOW:
         return replace(state, pain_now=_pain(value))
     if step is TriageStep.PAIN_DURATION:
@@ -253,26 +371,32 @@ def record(state: TriageState, rules: Rules, value: str) -> TriageState:
         return replace(state, experience=_enum(Experience, value))
     if step is TriageStep.EQUIPMENT:
         return _equipment(state, value)
-    if step is TriageStep.TIME_ZONE:
-        return replace(state, time_zone=_zone(value))
     if step is TriageStep.REMINDERS:
         return replace(state, reminders=_yes_no(value))
-    if step is TriageStep.SUMMARY:
-        if value == CLEARED and state.doctor_first:
-            return replace(state, cleared=True)
-        if value == OK:
-            return replace(state, confirmed=True)
+    if step is TriageStep.SUMMARY and value == OK:
+        return replace(state, confirmed=True)
     raise InvalidAnswerError(value)
 
 
-def answers_from(state: TriageState) -> TriageAnswers:
-    """The answers for ``assess``; questions not reached (a stopped triage) take defaults."""
+def ids_of_tier(state: TriageState, rules: Rules, *tiers: Tier) -> frozenset[str]:
+    """Items answered Yes whose tier is one of these (cleared or not)."""
+    wanted = frozenset(tiers)
+    return frozenset(
+        i for i in state.yes_ids if (flag := rules.flag(i)) is not None and flag.tier in wanted
+    )
+
+
+def answers_from(state: TriageState, rules: Rules) -> TriageAnswers:
+    """The answers for ``assess``; questions not reached (a stopped check) take defaults."""
+    red = frozenset(i for i in state.yes_ids if (flag := rules.flag(i)) is None or flag.tier.stops)
     return TriageAnswers(
-        red_flags=state.red_flag_ids,
-        contraindications=state.contraindication_ids,
+        red_flags=red,
+        contraindications=ids_of_tier(state, rules, Tier.DOCTOR_FIRST),
         pain_now=state.pain_now or 0,
         pain_duration=state.pain_duration or PainDuration.DAYS,
         experience=state.experience or Experience.NEW,
         equipment=state.equipment or frozenset(),
-        cleared=state.cleared,
+        cleared=state.cleared & state.yes_ids,
+        pregnant=bool(ids_of_tier(state, rules, Tier.ADAPT)),
+        notes=ids_of_tier(state, rules, Tier.ROUTINE),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 import traceback
 
@@ -13,14 +14,34 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.handlers.common import say
 from bot.logs import describe_error
 from bot.services import LumbarContext
+from content.schema import Library
 
 log = logging.getLogger(__name__)
 
 
 async def cmd_help(update: Update, context: LumbarContext) -> None:
-    """List the commands."""
+    """List the commands, then the article's rules for exercising safely and the sources."""
     assert update.effective_chat is not None
-    await say(context, update.effective_chat.id, context.services.library.text("help"))
+    lib = context.services.library
+    await say(context, update.effective_chat.id, lib.text("help"))
+    await say(context, update.effective_chat.id, safety_notes(lib))
+
+
+def safety_notes(lib: Library) -> str:
+    """Every general rule of the article, and where the safety questions come from."""
+    rules = lib.rules
+
+    def listed(lines: tuple[str, ...]) -> str:
+        return "\n".join(f"• {html.escape(line)}" for line in lines)
+
+    return lib.text(
+        "help_safety",
+        during=listed(rules.during_exercise),
+        in_pain=listed(rules.avoid_when_in_pain),
+        beginners=listed(rules.avoid_as_beginner),
+        roller=html.escape(rules.roller_rule),
+        sources=listed(rules.sources),
+    )
 
 
 async def on_unknown_command(update: Update, context: LumbarContext) -> None:

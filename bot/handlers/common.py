@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
-from bot.coach.triage import Experience, PainDuration, TriageAnswers
+from bot.coach.triage import Access, Experience, PainDuration, TriageAnswers
+from bot.coach.triage import exercise_access as coach_access
 from bot.services import LumbarContext
+from bot.uow import UnitOfWork
 from content.schema import Equipment
 from db.models import Profile
 
@@ -76,7 +78,8 @@ def answers_from_profile(profile: Profile) -> TriageAnswers:
         pain_duration=PainDuration(profile.pain_duration),
         experience=Experience(profile.experience),
         equipment=frozenset(Equipment(item) for item in profile.equipment),
-        cleared=profile.cleared_at is not None,
+        cleared=frozenset(profile.cleared_ids),
+        pregnant=profile.pregnant,
     )
 
 
@@ -86,3 +89,17 @@ async def close_press(update: Update, context: LumbarContext, text: str | None =
     query = update.callback_query
     if query is not None and query.message is not None:
         await remove_buttons(context, query.message.chat.id, query.message.message_id)
+
+
+async def exercise_access(uow: UnitOfWork, user_id: int) -> Access:
+    """Read the profile and any open check, and ask the coach whether exercise may be offered."""
+    profile = await uow.profiles.get(user_id)
+    state = await uow.triage.get_state(user_id)
+    check_open = state is not None and is_check_step(state.step)
+    answers = answers_from_profile(profile) if profile is not None else None
+    return coach_access(answers, check_open=check_open)
+
+
+def is_check_step(step: str) -> bool:
+    """A stored triage step that belongs to the safety check, not a typed setting."""
+    return not step.startswith("await_") and step != "zone_only"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -11,9 +11,10 @@ from telegram.error import BadRequest
 
 from bot.callbacks import Menu, NudgeAction
 from bot.coach import timezones
+from bot.coach.triage import Access
 from bot.handlers.common import answer_query, close_press, say, zone
 from bot.keyboards import button, rows
-from bot.scheduler import next_due, prefs_from_settings
+from bot.nudge_schedule import reschedule
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
 from db.models import NudgeSettings
@@ -185,25 +186,6 @@ async def _save(
     await reschedule(uow, user_id, now)
 
 
-async def reschedule(uow: UnitOfWork, user_id: int, now: datetime) -> None:
-    """Recompute both kinds of nudge from the settings, in the user's current zone."""
-    settings = await uow.nudges.get_settings(user_id)
-    if settings is None:
-        return
-    user = await uow.users.get(user_id)
-    zone_name = user.time_zone if user else "UTC"
-    profile = await uow.profiles.get(user_id)
-    prefs = prefs_from_settings(settings)
-    flagged = (
-        profile is not None
-        and profile.cleared_at is None
-        and (profile.red_flag != "none" or bool(profile.contraindication_ids))
-    )
-    stretch = None if flagged else next_due("stretch", prefs, zone_name, now)
-    await uow.nudges.schedule(user_id, "stretch", stretch)
-    await uow.nudges.schedule(user_id, "water", next_due("water", prefs, zone_name, now))
-
-
 async def on_reminders_text(update: Update, context: LumbarContext, step: str) -> None:
     """Typed times for a reminder setting the user asked to change."""
     assert update.effective_user is not None and update.message is not None
@@ -267,10 +249,29 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
         await start_session(context, user_id, "stretch")
         return
     if data.action == "snooze":
+        from bot.handlers.session import refusal_for, send_refusal
+
         async with context.services.transaction() as uow:
-            await uow.users.seen(user_id, None, now)
-            await uow.nudges.schedule(user_id, "stretch", now + timedelta(hours=1))
-        reply = lib.text("snoozed")
+            user = await uow.users.seen(user_id, None, now)
+            refusal = await refusal_for(uow, context, user_id, now)
+            settings = await uow.nudges.get_settings(user_id)
+            if refusal is not None:
+                pass  # nothing is scheduled for someone who may not exercise now
+            elif settings is not None and not (settings.enabled and settings.stretch_enabled):
+                reply = lib.text("snooze_off")
+            elif settings is not None and settings.paused_until and settings.paused_until > now:
+                until = settings.paused_until.astimezone(zone(user.time_zone))
+                reply = lib.text("snooze_paused", until=f"{until:%a %d %b, %H:%M}")
+            else:
+                await uow.nudges.schedule(user_id, "stretch", now + timedelta(hours=1))
+                reply = lib.text("snoozed")
+        if refusal is not None:
+            checking = refusal.access is Access.CHECK_OPEN
+            await close_press(update, context, lib.text("snooze_check_open") if checking else None)
+            if checking:
+                await say(context, user_id, lib.text("snooze_check_open"))
+            await send_refusal(context, user_id, refusal)
+            return
     else:
         async with context.services.transaction() as uow:
             user = await uow.users.seen(user_id, None, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks
-from bot.handlers import privacy, reminders, session, settings, triage
+from bot.handlers import clearance, privacy, reminders, session, settings, triage
 from bot.handlers.common import close_press, say
 from bot.services import LumbarContext
 
@@ -29,7 +29,7 @@ async def on_button(update: Update, context: LumbarContext) -> None:
         case callbacks.Menu(screen="forget", arg=arg):
             await privacy.on_forget_answer(update, context, arg)
         case callbacks.Menu(screen="clear", arg=arg):
-            await triage.on_clearance(update, context, arg)
+            await clearance.on_clearance(update, context, arg)
         case callbacks.Menu(screen="set", arg=arg):
             await settings.on_settings_button(update, context, arg)
         case callbacks.Menu(screen="go", arg=arg) if arg in ("today", "stretch", "triage"):

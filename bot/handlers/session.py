@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,22 +23,27 @@ from bot.coach.plan import (
     PlannedCard,
     SessionKind,
     SessionPlan,
+    build_mobility,
     build_stretch,
     build_today,
     gentler_option,
 )
 from bot.coach.progression import Feeling as FeelingValue
 from bot.coach.progression import SessionFeedback, decide, describe, resting_ids
+from bot.coach.safety_net import FinishedSession, Verdict, after_answer, after_session
+from bot.coach.selection import TrainingRecord, mobility_only, session_exercises, weights_possible
 from bot.coach.streak import StreakState, count_day, current_streak
-from bot.coach.triage import Phase, allowed_exercises, exercise_blocked
+from bot.coach.triage import Access, Phase, allowed_exercises
 from bot.handlers.common import (
     answer_query,
     answers_from_profile,
     close_press,
+    exercise_access,
     remove_buttons,
     say,
     zone,
 )
+from bot.handlers.safety import blocked_reply
 from bot.keyboards import button, card_buttons, rows
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
@@ -79,14 +85,15 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
     summary: dict[str, Any] | None = None
     async with context.services.transaction() as uow:
         user = await uow.users.seen(user_id, None, now)
+        refusal = await refusal_for(uow, context, user_id, now)
         profile = await uow.profiles.get(user_id)
-        triage = await uow.triage.get_state(user_id)
         today = now.astimezone(zone(user.time_zone)).date()
-        if profile is None:
-            outcome: str = "triage" if triage and not triage.step.startswith("await_") else "new"
-            workout = None
-        elif exercise_blocked(answers_from_profile(profile)):
-            outcome, workout = "blocked", None
+        outcome: str
+        if refusal is not None or profile is None:
+            outcome, workout = "refused", None
+        elif kind == "today" and profile.stretch_only_since is not None:
+            # The safety net stepped back: stretches only until the back feels better.
+            outcome, workout = "stretch_only", None
         else:
             workout = await uow.workouts.open_for_day(user_id, kind, today)
             outcome = "resume" if workout is not None else "start"
@@ -110,25 +117,15 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
                     minutes = plan.minutes
         to_send = _card_to_send(workout, profile) if workout is not None else None
         previous_card = workout.card_message_id if workout is not None else None
-    if outcome == "new":
+    if refusal is not None:
+        await send_refusal(context, user_id, refusal)
+        return
+    if outcome == "stretch_only":
         await say(
             context,
             user_id,
-            lib.text("need_triage"),
-            rows([button(lib.text("btn_start_check"), Menu("go", "triage"))]),
-        )
-        return
-    if outcome == "triage":
-        from bot.handlers.triage import resume_triage
-
-        await resume_triage(context, user_id)
-        return
-    if outcome == "blocked":
-        await say(
-            context,
-            user_id,
-            lib.text("blocked_session", advice=html.escape(lib.rules.see_doctor_advice)),
-            rows([button(lib.text("btn_cleared"), Menu("clear", "ask"))]),
+            lib.text("stretch_only_today"),
+            rows([button(lib.text("btn_stretch"), Menu("go", "stretch"))]),
         )
         return
     if outcome == "done":
@@ -151,7 +148,9 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
     else:
         title = lib.text(f"title_{kind}")
         intro = lib.text("session_intro", title=title, count=to_send.total, minutes=minutes)
-        if to_send.slow:
+        if profile is not None and mobility_only(answers_from_profile(profile)):
+            intro += "\n\n" + lib.text("session_intro_severe")
+        elif to_send.slow:
             intro += "\n" + lib.text("session_intro_gentle")
         await say(context, user_id, intro)
     await send_card(context, user_id, to_send)
@@ -180,6 +179,96 @@ async def pause_session(context: LumbarContext, user_id: int) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why no exercise is offered now; a blocked user's advice and closed cards come ready."""
+
+    access: Access
+    text: str | None = None
+    markup: InlineKeyboardMarkup | None = None
+    closed_cards: tuple[int, ...] = ()
+
+
+async def refusal_for(
+    uow: UnitOfWork, context: LumbarContext, user_id: int, now: datetime
+) -> Refusal | None:
+    """Ask the one gate; None when exercise may be offered.
+
+    A blocked user's open sessions are closed here too, so a card that slipped past
+    the moment of the block (or predates this rule) stops working at its first press.
+    """
+    access = await exercise_access(uow, user_id)
+    if access is Access.ALLOWED:
+        return None
+    if access is not Access.BLOCKED:
+        return Refusal(access)
+    profile = await uow.profiles.get(user_id)
+    user = await uow.users.get(user_id)
+    assert profile is not None  # only a stored profile can be blocked
+    text, markup = blocked_reply(
+        context.services.library,
+        answers_from_profile(profile),
+        user.time_zone if user is not None else None,
+        flagged_at=profile.flagged_at,
+        now=now,
+    )
+    closed = await close_open_sessions(context, uow, user_id, now)
+    return Refusal(access, text, markup, tuple(closed))
+
+
+async def send_refusal(context: LumbarContext, user_id: int, refusal: Refusal) -> None:
+    """Answer for the gate: the advice, the open safety check, or the way to start it."""
+    lib = context.services.library
+    await remove_card_buttons(context, user_id, refusal.closed_cards)
+    if refusal.access is Access.BLOCKED and refusal.text is not None:
+        await say(context, user_id, refusal.text, refusal.markup)
+    elif refusal.access is Access.CHECK_OPEN:
+        from bot.handlers.triage import resume_triage
+
+        await resume_triage(context, user_id)
+    else:
+        await say(
+            context,
+            user_id,
+            lib.text("need_triage"),
+            rows([button(lib.text("btn_start_check"), Menu("go", "triage"))]),
+        )
+
+
+async def close_open_sessions(
+    context: LumbarContext, uow: UnitOfWork, user_id: int, now: datetime
+) -> list[int]:
+    """End every open session of a user who may no longer exercise; their card message ids.
+
+    Call it in the transaction that blocks the user. Each session ends early at
+    ``now`` and counts no streak day. Once the transaction has committed, take the
+    buttons off the returned messages (``remove_card_buttons``); a press that still
+    reaches a closed card is answered with the advice, or as stale once cleared.
+    """
+    closed = await uow.workouts.close_open(user_id, now)
+    if closed:
+        log.info("closed %d open card(s) of a user who may no longer exercise", len(closed))
+    return closed
+
+
+async def remove_card_buttons(
+    context: LumbarContext, user_id: int, message_ids: Iterable[int]
+) -> None:
+    """Take the buttons off cards closed by ``close_open_sessions`` (after the commit)."""
+    for message_id in message_ids:
+        await remove_buttons(context, user_id, message_id)
+
+
+async def _step_back(context: LumbarContext, user_id: int, verdict: Verdict) -> None:
+    """The safety net stepped back: say why and what now, then ask the safety questions again."""
+    from bot.handlers.triage import start_recheck
+
+    lib = context.services.library
+    text = lib.text(f"net_{verdict.value}") + " " + lib.text("net_step_back")
+    await say(context, user_id, text)
+    await start_recheck(context, user_id)
+
+
 async def _finished_today(uow: UnitOfWork, user_id: int, today: date) -> bool:
     return await uow.workouts.finished_count_between(user_id, today, today, kind="today") > 0
 
@@ -187,17 +276,28 @@ async def _finished_today(uow: UnitOfWork, user_id: int, today: date) -> bool:
 async def _plan(
     uow: UnitOfWork, *, lib_profile: Profile, context: LumbarContext, kind: str, today: date
 ) -> SessionPlan:
+    """The session's plan: the coach's rules on the profile, levels and history."""
     lib = context.services.library
     answers = answers_from_profile(lib_profile)
     phase = Phase(lib_profile.phase)
-    allowed = allowed_exercises(answers, phase, lib.exercises)
     progress = await uow.progress.levels(lib_profile.user_id)
     levels = {exercise_id: row.level for exercise_id, row in progress.items()}
     hurt = {eid: row.hurt_on for eid, row in progress.items() if row.hurt_on is not None}
     resting = resting_ids(hurt, today)
+    record = TrainingRecord(
+        last_hurt_on=max(hurt.values(), default=None),
+        pain_answered_at=lib_profile.completed_at,
+    )
+    if weights_possible(answers):  # only then is the history worth a query
+        finished = await uow.workouts.finished_count(lib_profile.user_id, kind="today")
+        record = replace(record, finished_sessions=finished)
+    now = context.services.clock()
+    allowed = session_exercises(answers, phase, lib.exercises, record, now=now, today=today)
     if kind == "stretch":
         stretch = tuple(e for e in allowed if e.in_stretch_routine and e.id not in resting)
         return build_stretch(stretch, equipment=answers.equipment, levels=levels)
+    if mobility_only(answers):
+        return build_mobility(allowed, equipment=answers.equipment, levels=levels, resting=resting)
     return build_today(allowed, day=today, levels=levels, resting=resting, phase=phase)
 
 
@@ -265,6 +365,7 @@ class _Outcome:
     last_card: bool = False
     ended_early: bool = False
     summary: dict[str, Any] | None = None
+    net: Verdict = Verdict.STAY
 
 
 async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswer) -> None:
@@ -276,8 +377,11 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
     now = context.services.clock()
     outcome = _Outcome()
     async with context.services.transaction() as uow:
-        workout = await uow.workouts.get(data.workout_id)
-        if (
+        refusal = await refusal_for(uow, context, user_id, now)
+        workout = await uow.workouts.get(data.workout_id) if refusal is None else None
+        if refusal is not None:
+            pass  # no answer is recorded and no card follows
+        elif (
             workout is None
             or workout.user_id != user_id
             or workout.finished_at is not None
@@ -287,6 +391,12 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
         else:
             await _apply_answer(uow, context, workout, data, now, outcome)
     message_id = query.message.message_id if query.message else None
+    if refusal is not None:
+        await answer_query(update)
+        if refusal.access is Access.BLOCKED and message_id not in refusal.closed_cards:
+            await remove_buttons(context, user_id, message_id)
+        await send_refusal(context, user_id, refusal)
+        return
     if outcome.stale:
         await answer_query(update, lib.text("stale_button"))
         await remove_buttons(context, user_id, message_id)
@@ -299,7 +409,8 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
     if outcome.hurt_name is not None:
         text = lib.text("hurt_ack", name=html.escape(outcome.hurt_name))
         if outcome.ended_early:
-            await say(context, user_id, text + "\n\n" + lib.text("hurt_stop"))
+            stop = lib.text("hurt_stop") + "\n\n" + lib.text("cauda_equina_line")
+            await say(context, user_id, text + "\n\n" + stop)
         elif outcome.next_card is None and not outcome.last_card:
             await say(context, user_id, text)
         else:
@@ -311,6 +422,8 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
             return
     if outcome.finished and outcome.summary is not None:
         await _send_summary(context, user_id, outcome.summary, early=outcome.ended_early)
+        if outcome.net.steps_back:
+            await _step_back(context, user_id, outcome.net)
         return
     if outcome.next_card is not None:
         await send_card(context, user_id, outcome.next_card)
@@ -406,13 +519,23 @@ async def _apply_answer(
 def _gentler_for(
     context: LumbarContext, workout: Workout, profile: Profile | None, card: PlannedCard
 ) -> PlannedCard | None:
+    """A different gentle exercise to offer after ``card`` hurt (never a variant of it)."""
     if profile is None:
         return None
     lib = context.services.library
     answers = answers_from_profile(profile)
     allowed = allowed_exercises(answers, Phase(profile.phase), lib.exercises)
-    used = frozenset(str(item["exercise_id"]) for item in workout.plan)
-    return gentler_option(card, lib.exercise(card.exercise_id), allowed, used)
+    ids = [str(item["exercise_id"]) for item in workout.plan]
+    # The hurt card is the one just answered; cards after it have not been shown yet.
+    hurt_at = workout.position - 1
+    if not (0 <= hurt_at < len(ids) and ids[hurt_at] == card.exercise_id):
+        hurt_at = ids.index(card.exercise_id) if card.exercise_id in ids else len(ids) - 1
+    return gentler_option(
+        lib.exercise(card.exercise_id),
+        allowed,
+        shown_ids=ids[: hurt_at + 1],
+        later_ids=ids[hurt_at + 1 :],
+    )
 
 
 async def _insert_gentler(
@@ -423,7 +546,11 @@ async def _insert_gentler(
     position: int,
     outcome: _Outcome,
 ) -> None:
-    """Put the gentler option in as the next card, once, however often the button is pressed."""
+    """Put the gentler option in as the next card, once, however often the button is pressed.
+
+    When the option was planned for later in the session, that later card moves up
+    rather than coming twice.
+    """
     plan = list(workout.plan)
     if position < len(plan) and plan[position].get("gentler_for") == position - 1:
         outcome.next_card = _card_to_send(workout, profile)
@@ -435,6 +562,11 @@ async def _insert_gentler(
         return
     entry = gentler.to_json()
     entry["gentler_for"] = position - 1
+    plan = [
+        item
+        for index, item in enumerate(plan)
+        if index < position or item["exercise_id"] != gentler.exercise_id
+    ]
     plan.insert(position, entry)
     workout.plan = plan
     await uow.session.flush()
@@ -478,6 +610,8 @@ async def _finish(
             rest_on=state.rest_on,
             now=now,
         )
+    if early:
+        outcome.net = await _net_after_session(uow, workout, now)
     tip = lib.tips[today.toordinal() % len(lib.tips)] if lib.tips else None
     outcome.summary = {
         "workout_id": workout.id,
@@ -488,6 +622,35 @@ async def _finish(
         "best": _days(lib.texts, state.best),
         "tip": tip.text if tip else None,
     }
+
+
+async def _net_after_session(uow: UnitOfWork, workout: Workout, now: datetime) -> Verdict:
+    """A session just ended by pain: the second within a week steps back to stretches only."""
+    profile = await uow.profiles.get(workout.user_id)
+    if profile is None:
+        return Verdict.STAY
+    since_on = workout.local_on - timedelta(days=8)
+    history = [
+        _as_finished(w)
+        for w in await uow.workouts.recent(workout.user_id, since_on)
+        if w.finished_at is not None and w.id != workout.id
+    ]
+    history.append(FinishedSession(now, ended_by_pain=True))
+    verdict = after_session(history, stretch_only_since=profile.stretch_only_since, now=now)
+    if verdict.steps_back:
+        await uow.profiles.set_stretch_only(workout.user_id, now)
+    return verdict
+
+
+def _as_finished(workout: Workout, feeling: str | None = None) -> FinishedSession:
+    """A finished workout as the safety net sees it; ``feeling`` overrides the stored one."""
+    assert workout.finished_at is not None
+    value = feeling or workout.feeling
+    return FinishedSession(
+        workout.finished_at,
+        ended_by_pain=workout.ended_early and workout.hurts >= HURTS_TO_STOP,
+        feeling=FeelingValue(value) if value else None,
+    )
 
 
 def _duration(elapsed: timedelta) -> str:
@@ -514,6 +677,7 @@ async def _send_summary(
     )
     if summary["tip"]:
         text += "\n\n" + lib.text("tip", text=html.escape(summary["tip"]))
+    text += "\n\n" + lib.text("cauda_equina_line")
     await say(context, user_id, text)
     workout_id = int(summary["workout_id"])
     await say(
@@ -531,35 +695,75 @@ async def _send_summary(
 
 
 async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> None:
-    """Store how the back feels; that drives progression, told in one line per change."""
+    """Store how the back feels; that drives progression and the safety net.
+
+    A user who may not exercise now (blocked, or in the middle of the safety check)
+    has the answer stored and gets the gate's answer instead of any suggestion.
+    """
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
     lib = context.services.library
     now = context.services.clock()
     lines: list[str] = []
+    refusal: Refusal | None = None
+    verdict = Verdict.STAY
     async with context.services.transaction() as uow:
         workout = await uow.workouts.get(data.workout_id)
         stale = workout is None or workout.user_id != user_id
         if not stale and workout is not None:
             stale = not await uow.workouts.set_feeling(workout.id, data.value)
         if not stale and workout is not None:
-            lines = await _progress_after(uow, context, user_id, workout.local_on, now)
+            refusal = await refusal_for(uow, context, user_id, now)
+        if not stale and workout is not None and refusal is None:
+            recent = await uow.workouts.recent(user_id, workout.local_on - timedelta(days=30))
+            lines = await _progress_after(uow, context, user_id, recent, now)
+            verdict = await _net_after_answer(uow, workout, data.value, recent, now)
     await close_press(update, context, lib.text("stale_button") if stale else None)
     if stale:
+        return
+    if refusal is not None:
+        await send_refusal(context, user_id, refusal)
         return
     text = lib.text(f"feeling_thanks_{data.value}")
     if lines:
         text += "\n\n" + "\n".join("📈 " + html.escape(line) for line in lines)
+    if data.value == FeelingValue.WORSE:
+        text += "\n\n" + lib.text("cauda_equina_line")
+    if verdict is Verdict.CLEAR:
+        text += "\n\n" + lib.text("net_cleared")
     await say(context, user_id, text)
+    if verdict.steps_back:
+        await _step_back(context, user_id, verdict)
+
+
+async def _net_after_answer(
+    uow: UnitOfWork, workout: Workout, feeling: str, recent: list[Workout], now: datetime
+) -> Verdict:
+    """Worse twice in a row steps back to stretches only; Better ends that."""
+    profile = await uow.profiles.get(workout.user_id)
+    if profile is None:
+        return Verdict.STAY
+    history = [
+        _as_finished(w, feeling if w.id == workout.id else None)
+        for w in recent
+        if w.finished_at is not None
+    ]
+    since = profile.stretch_only_since
+    verdict = after_answer(history, FeelingValue(feeling), stretch_only_since=since)
+    if verdict.steps_back:
+        await uow.profiles.set_stretch_only(workout.user_id, now)
+    elif verdict is Verdict.CLEAR:
+        await uow.profiles.set_stretch_only(workout.user_id, None)
+    return verdict
 
 
 async def _progress_after(
-    uow: UnitOfWork, context: LumbarContext, user_id: int, today: date, now: datetime
+    uow: UnitOfWork, context: LumbarContext, user_id: int, recent: list[Workout], now: datetime
 ) -> list[str]:
     lib = context.services.library
     history = []
-    for workout in await uow.workouts.recent(user_id, today - timedelta(days=30)):
+    for workout in recent:
         if workout.finished_at is None:
             continue
         results = workout.results  # loaded by recent()

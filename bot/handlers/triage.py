@@ -1,88 +1,93 @@
-"""The first conversation: consent, safety screening, profile, time zone, reminders.
+"""The safety check: consent, where, age, the screen, the profile, reminders.
 
 State lives in the database and is written on every answer, so a restart or a
-kill in the middle loses nothing: the user's next answer simply continues. The
-coach's state machine (`bot.coach.triage_flow`) decides what comes next and
-which answers stop exercise; this module only asks, stores and renders.
+kill in the middle loses nothing. The coach's state machine
+(``bot.coach.triage_flow``) decides what comes next and which answers stop
+exercise; ``triage_screens`` draws the questions and ``safety`` the stop
+messages. This module reads, stores and sends, in that order: one transaction
+per answer, then the calls.
 """
 
 from __future__ import annotations
 
 import html
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
 
 from bot.callbacks import Menu, TriageAnswer
 from bot.coach import timezones
 from bot.coach.nudges import default_prefs
-from bot.coach.triage import Phase, choose_phase, exercise_blocked, red_flag_level
+from bot.coach.triage import choose_phase, red_flag_level
 from bot.coach.triage_flow import (
-    CLEARED,
+    FLAG,
     OK,
+    AgeBand,
     InvalidAnswerError,
+    Scope,
     TriageState,
     TriageStep,
     answers_from,
-    current_contraindication,
-    current_red_flag,
     next_step,
+    recheck_state,
     record,
+    report,
 )
 from bot.geo import zone_at
-from bot.handlers.common import answer_query, close_press, first_name, remove_buttons, say, zone
-from bot.keyboards import button, grid, rows
+from bot.handlers.common import (
+    answer_query,
+    answers_from_profile,
+    first_name,
+    is_check_step,
+    remove_buttons,
+    say,
+    zone,
+)
+from bot.handlers.safety import blocked_reply, clearance_button, may_clear, stop_text
+from bot.handlers.triage_screens import CITY, REGION, REGIONS, city_zone, question
+from bot.keyboards import button, rows
+from bot.nudge_schedule import reschedule
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
-from content.schema import Equipment, Library
+from content.schema import Library
+from db.models import Profile
 
-EQUIPMENT = (Equipment.MAT, Equipment.WEIGHT, Equipment.BALL, Equipment.ROLLER)
-STOPPED = (TriageStep.STOPPED_EMERGENCY, TriageStep.STOPPED_DOCTOR)
 ZONE_ONLY = "zone_only"
-# Navigation inside the time-zone question; everything else is an answer for the coach.
-REGION, CITY, REGIONS = "r.", "c.", "rs"
 
 
 # --- entry points
 
 
 async def cmd_start(update: Update, context: LumbarContext) -> None:
-    """Greet: a new user starts triage, a known user is welcomed back, a pending triage resumes."""
+    """Greet: a new user starts the check, a known user is welcomed back, a check resumes."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
     lib = context.services.library
     now = context.services.clock()
     async with context.services.transaction() as uow:
-        await uow.users.seen(user_id, update.effective_user.language_code, now)
+        user = await uow.users.seen(user_id, update.effective_user.language_code, now)
         stored = await uow.triage.get_state(user_id)
         profile = await uow.profiles.get(user_id)
-        if stored is not None and stored.step.startswith("await_"):
+        if stored is not None and not is_check_step(stored.step):
             await uow.triage.clear_state(user_id)
             stored = None
+        zone_name = user.time_zone
     if stored is not None:
         await resume_triage(context, user_id)
         return
     if profile is None:
-        await _begin(context, user_id, first_name(update))
+        await _begin(context, user_id, first_name(update), TriageState())
         return
-    if profile.cleared_at is None and (profile.red_flag != "none" or profile.contraindication_ids):
-        await say(
-            context,
-            user_id,
-            lib.text("welcome_back_blocked", name=first_name(update)),
-            rows([button(lib.text("btn_cleared"), Menu("clear", "ask"))]),
+    answers = answers_from_profile(profile)
+    if answers.open_flags:
+        text, markup = blocked_reply(
+            lib, answers, zone_name, flagged_at=profile.flagged_at, now=now
         )
+        await say(context, user_id, text, markup)
         return
     await say(
         context,
@@ -96,36 +101,58 @@ async def cmd_start(update: Update, context: LumbarContext) -> None:
 
 
 async def cmd_triage(update: Update, context: LumbarContext) -> None:
-    """Redo the check from the beginning; the old profile stays until the new one is complete."""
+    """Redo the check; the old profile stays (and keeps blocking) until the new one is done."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
     async with context.services.transaction() as uow:
-        await uow.users.seen(user_id, update.effective_user.language_code, context.services.clock())
+        user = await uow.users.seen(
+            user_id, update.effective_user.language_code, context.services.clock()
+        )
+        profile = await uow.profiles.get(user_id)
         await uow.triage.clear_state(user_id)
-    await _begin(context, user_id, first_name(update))
+    # Someone who consented before is not asked again, and keeps their zone.
+    state = TriageState(consent=True, time_zone=user.time_zone) if profile else TriageState()
+    await _begin(context, user_id, first_name(update), state)
 
 
-async def _begin(context: LumbarContext, user_id: int, name: str) -> None:
+async def start_recheck(context: LumbarContext, user_id: int) -> None:
+    """Ask the emergency questions again (the safety net after a bad spell)."""
     async with context.services.transaction() as uow:
-        await _store(uow, context, user_id, TriageState(), extra={"name": name}, bump=True)
+        user = await uow.users.get(user_id)
+        profile = await uow.profiles.get(user_id)
+        if user is None or profile is None:
+            return
+        band = AgeBand(profile.age_band) if profile.age_band else None
+        state = recheck_state(user.time_zone, band)
+        await _store(uow, context, user_id, state, extra={}, bump=True)
+    await say(context, user_id, context.services.library.text("recheck_intro"))
+    await resume_triage(context, user_id)
+
+
+async def _begin(context: LumbarContext, user_id: int, name: str, state: TriageState) -> None:
+    async with context.services.transaction() as uow:
+        await _store(uow, context, user_id, state, extra={"name": name}, bump=True)
     await resume_triage(context, user_id)
 
 
 async def resume_triage(context: LumbarContext, user_id: int) -> None:
-    """Ask the current triage question again (after /start, /today or a restart)."""
+    """Ask the current question again (after /start, /today, an old button or a restart)."""
     lib = context.services.library
+    now = context.services.clock()
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
-    if stored is None or stored.step.startswith("await_"):
+        profile = await uow.profiles.get(user_id)
+        user = await uow.users.get(user_id)
+    if stored is None or not (is_check_step(stored.step) or stored.step == ZONE_ONLY):
         return
     state = TriageState.from_json(stored.answers)
-    step = _current_step(state, stored.answers, lib)
-    if step in STOPPED:
-        await _send_flag_advice(context, user_id, emergency=step == TriageStep.STOPPED_EMERGENCY)
+    step = _current_step(state, stored.step, lib)
+    if step is TriageStep.STOPPED:
+        await _send_stop(context, user_id, state, profile, user.time_zone if user else None, now)
         return
-    text, markup = _question(lib, step, state, stored.nonce, stored.answers)
+    text, markup = question(lib, step, state, stored.nonce, stored.answers)
     message = await say(context, user_id, text, markup)
-    if step == TriageStep.TIME_ZONE:
+    if step is TriageStep.TIME_ZONE:
         await say(
             context,
             user_id,
@@ -138,27 +165,15 @@ async def resume_triage(context: LumbarContext, user_id: int) -> None:
         )
     async with context.services.transaction() as uow:
         await uow.triage.save_state(
-            user_id,
-            stored.step,
-            stored.answers,
-            stored.nonce,
-            message.message_id,
-            context.services.clock(),
+            user_id, stored.step, stored.answers, stored.nonce, message.message_id, now
         )
 
 
 async def start_zone_change(context: LumbarContext, user_id: int) -> None:
     """Ask only the time-zone question; reminders follow the new zone."""
     async with context.services.transaction() as uow:
-        state = TriageState(consent=True)
-        await _store(
-            uow,
-            context,
-            user_id,
-            state,
-            extra={ZONE_ONLY: True},
-            bump=True,
-            step=TriageStep.TIME_ZONE,
+        await uow.triage.save_state(
+            user_id, ZONE_ONLY, {}, await _next_nonce(uow, user_id), None, context.services.clock()
         )
     await resume_triage(context, user_id)
 
@@ -167,7 +182,10 @@ async def start_zone_change(context: LumbarContext, user_id: int) -> None:
 
 
 async def on_triage_answer(update: Update, context: LumbarContext, data: TriageAnswer) -> None:
-    """Store one button answer and ask the next question; stale buttons get the current one."""
+    """Store one button answer and ask the next question; stale buttons get the current one.
+
+    A Yes to a red flag counts even from an old copy of its question: safety first.
+    """
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
@@ -175,20 +193,32 @@ async def on_triage_answer(update: Update, context: LumbarContext, data: TriageA
     message_id = query.message.message_id if query.message else None
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
-    if stored is None or stored.step.startswith("await_") or data.nonce != stored.nonce:
+    live = stored is not None and data.nonce == stored.nonce and is_check_or_zone(stored.step)
+    if not live:
+        if data.value.startswith(FLAG) and await _late_report(
+            context, user_id, data.value.removeprefix(FLAG)
+        ):
+            await answer_query(update)
+            await remove_buttons(context, user_id, message_id)
+            return
         await answer_query(update, lib.text("question_passed" if stored else "stale_button"))
         await remove_buttons(context, user_id, message_id)
-        if stored is not None and not stored.step.startswith("await_"):
+        if stored is not None and is_check_or_zone(stored.step):
             await resume_triage(context, user_id)
         return
     await answer_query(update)
     await _answer(context, user_id, data.value, message_id)
 
 
+def is_check_or_zone(step: str) -> bool:
+    """A stored step that a triage button can answer: the check, or the zone alone."""
+    return is_check_step(step) or step == ZONE_ONLY
+
+
 async def on_triage_text(update: Update, context: LumbarContext) -> bool:
     """Use typed text where the question accepts it (a city or the local time).
 
-    Returns False when no triage is running, so the caller can answer otherwise.
+    Returns False when no check is running, so the caller can answer otherwise.
     """
     assert update.effective_user is not None and update.message is not None
     user_id = update.effective_user.id
@@ -196,17 +226,21 @@ async def on_triage_text(update: Update, context: LumbarContext) -> bool:
     lib = context.services.library
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
-    if stored is None or stored.step.startswith("await_"):
+    if stored is None or not is_check_or_zone(stored.step):
         return False
     state = TriageState.from_json(stored.answers)
-    if _current_step(state, stored.answers, lib) == TriageStep.TIME_ZONE:
+    step = _current_step(state, stored.step, lib)
+    if step is TriageStep.TIME_ZONE:
         found = zone_from_text(lib, text, context.services.clock())
         if found is None:
             await say(context, user_id, lib.text("tz_not_found", text=html.escape(text[:60])))
             return True
         await _answer(context, user_id, found, stored.message_id)
         return True
-    await say(context, user_id, lib.text("use_buttons"))
+    # A safety question gets why its answer matters; anything else, the buttons again.
+    key = "use_buttons_safety" if step in (TriageStep.GROUP, TriageStep.AGE) else "use_buttons"
+    await remove_buttons(context, user_id, stored.message_id)
+    await say(context, user_id, lib.text(key))
     await resume_triage(context, user_id)
     return True
 
@@ -219,7 +253,9 @@ async def on_location(update: Update, context: LumbarContext) -> None:
     lib = context.services.library
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
-    asking_zone = stored is not None and stored.step == TriageStep.TIME_ZONE.value
+    asking_zone = stored is not None and (
+        stored.step == ZONE_ONLY or stored.step == TriageStep.TIME_ZONE.value
+    )
     if location is None or stored is None or not asking_zone:
         await say(context, user_id, lib.text("free_text_idle"), ReplyKeyboardRemove())
         return
@@ -231,13 +267,13 @@ async def on_location(update: Update, context: LumbarContext) -> None:
 
 
 async def cancel_triage(context: LumbarContext, user_id: int) -> bool:
-    """Stop a running triage or typed setting (triage answers stay, so /start resumes)."""
+    """Stop a running check or typed setting (answers stay, so /start resumes the check)."""
     lib = context.services.library
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
         if stored is None:
             return False
-        side_question = stored.step.startswith("await_") or bool(stored.answers.get(ZONE_ONLY))
+        side_question = not is_check_step(stored.step)
         if side_question:
             await uow.triage.clear_state(user_id)
     await remove_buttons(context, user_id, stored.message_id)
@@ -246,16 +282,17 @@ async def cancel_triage(context: LumbarContext, user_id: int) -> bool:
     return True
 
 
-@dataclass
-class _Outcome:
+@dataclass(frozen=True, slots=True)
+class _Answered:
     """What one answer led to, decided inside the transaction and shown after it."""
 
     kind: str  # edit | zone_only | invalid | next
     before: TriageStep
     state: TriageState | None = None
     after: TriageStep | None = None
-    question: tuple[str, InlineKeyboardMarkup] | None = None
     zone_name: str | None = None
+    closed_cards: tuple[int, ...] = ()
+    profile: Profile | None = None
 
 
 async def _answer(context: LumbarContext, user_id: int, value: str, message_id: int | None) -> None:
@@ -264,9 +301,7 @@ async def _answer(context: LumbarContext, user_id: int, value: str, message_id: 
         stored = await uow.triage.get_state(user_id)
         if stored is None:
             return
-        outcome = await _decide(
-            uow, context, user_id, stored.answers, stored.nonce, value, message_id
-        )
+        outcome = await _decide(uow, context, user_id, stored.step, stored.answers, value)
     await _show(context, user_id, outcome, message_id)
 
 
@@ -274,56 +309,155 @@ async def _decide(
     uow: UnitOfWork,
     context: LumbarContext,
     user_id: int,
+    stored_step: str,
     stored_answers: dict[str, Any],
-    nonce: int,
     value: str,
-    message_id: int | None,
-) -> _Outcome:
+) -> _Answered:
     lib = context.services.library
     now = context.services.clock()
-    extra = {k: v for k, v in stored_answers.items() if k in ("name", ZONE_ONLY, "region")}
+    extra = {k: v for k, v in stored_answers.items() if k in ("name", "region")}
     state = TriageState.from_json(stored_answers)
-    step = _current_step(state, stored_answers, lib)
-    if step == TriageStep.TIME_ZONE and value.startswith((REGION, CITY, REGIONS)):
-        city_zone = _city_zone(lib, value.removeprefix(CITY)) if value.startswith(CITY) else None
-        if city_zone is None:
+    step = _current_step(state, stored_step, lib)
+    if step is TriageStep.TIME_ZONE and value.startswith((REGION, CITY, REGIONS)):
+        found = city_zone(lib, value.removeprefix(CITY)) if value.startswith(CITY) else None
+        if found is None:
             extra["region"] = value.removeprefix(REGION) if value.startswith(REGION) else None
-            await uow.triage.save_state(
-                user_id, step.value, {**state.to_json(), **extra}, nonce, message_id, now
-            )
-            return _Outcome("edit", step, question=_question(lib, step, state, nonce, extra))
-        value = city_zone
-    if step == TriageStep.TIME_ZONE and extra.get(ZONE_ONLY):
+            await _store(uow, context, user_id, state, extra=extra, bump=False, step=stored_step)
+            return _Answered("edit", step, state, step)
+        value = found
+    if stored_step == ZONE_ONLY:
         if value not in available_timezones():
-            return _Outcome("invalid", step)
-        await _apply_zone_only(uow, context, user_id, value, now)
-        return _Outcome("zone_only", step, zone_name=value)
+            return _Answered("invalid", step)
+        await uow.users.set_time_zone(user_id, value, now)
+        await uow.triage.clear_state(user_id)
+        await reschedule(uow, user_id, now)
+        return _Answered("zone_only", step, zone_name=value)
     try:
-        state = record(state, lib.rules, value)
+        new = record(state, lib.rules, value, now)
     except InvalidAnswerError:
-        return _Outcome("invalid", step)
+        return _Answered("invalid", step)
     extra.pop("region", None)
-    after = next_step(state, lib.rules)
-    if after == TriageStep.SUMMARY:
+    after = next_step(new, lib.rules)
+    if after is TriageStep.SUMMARY:
         # The summary is shown with the profile already saved: nothing waits on one more tap.
-        state = record(state, lib.rules, OK)
-        after = next_step(state, lib.rules)
-    toggled = step == after == TriageStep.EQUIPMENT
-    await _after_answer(uow, context, user_id, state, after, extra, keep_nonce=toggled)
-    if toggled:
-        return _Outcome(
-            "edit", step, state, after, question=_question(lib, step, state, nonce, extra)
+        new = record(new, lib.rules, OK, now)
+        after = next_step(new, lib.rules)
+    closed = await _persist(uow, context, user_id, state, new, after, extra)
+    profile = await uow.profiles.get(user_id)
+    toggled = (
+        step == after
+        and step in (TriageStep.EQUIPMENT, TriageStep.GROUP)
+        and (new.flags == state.flags)
+    )
+    return _Answered("edit" if toggled else "next", step, new, after, None, closed, profile)
+
+
+async def _persist(
+    uow: UnitOfWork,
+    context: LumbarContext,
+    user_id: int,
+    before: TriageState,
+    state: TriageState,
+    after: TriageStep,
+    extra: dict[str, object],
+) -> tuple[int, ...]:
+    """Store the new state; a new flag blocks at once, in the same transaction.
+
+    Returns the message ids of exercise cards closed by a new block.
+    """
+    lib = context.services.library
+    now = context.services.clock()
+    toggled = after in (TriageStep.EQUIPMENT, TriageStep.GROUP) and state.flags == before.flags
+    if state.time_zone and state.time_zone != before.time_zone:
+        # Stored at once, so "your time now" and everything after it use the new zone.
+        await uow.users.set_time_zone(user_id, state.time_zone, now)
+    newly_open = state.open_ids(lib.rules) - before.open_ids(lib.rules)
+    closed: tuple[int, ...] = ()
+    if newly_open:
+        closed = await _block(uow, context, user_id, state)
+    finished_recheck = after is TriageStep.DONE and state.scope is Scope.URGENT
+    if after in (TriageStep.DECLINED, TriageStep.NOT_FOR_YOU) or finished_recheck:
+        await uow.triage.clear_state(user_id)
+    elif after is TriageStep.DONE:
+        await uow.triage.clear_state(user_id)
+        await _save_profile(uow, context, user_id, state)
+        await _save_reminders(uow, context, user_id, state)
+    else:
+        await _store(uow, context, user_id, state, extra=extra, bump=not toggled)
+    return closed
+
+
+async def _block(
+    uow: UnitOfWork, context: LumbarContext, user_id: int, state: TriageState
+) -> tuple[int, ...]:
+    """A flag was reported: the profile blocks now, open sessions close, stretch nudges stop."""
+    lib = context.services.library
+    now = context.services.clock()
+    profile = await uow.profiles.get(user_id)
+    if profile is None:
+        await _save_profile(uow, context, user_id, state)
+    else:
+        answers = answers_from(state, lib.rules)
+        old = answers_from_profile(profile)
+        # What this check reports and no clearance in it covers is open, whatever came before.
+        fresh = state.open_ids(lib.rules)
+        red = old.red_flags | answers.red_flags
+        cleared = (old.cleared | answers.cleared) - fresh
+        await uow.profiles.set_flags(
+            user_id,
+            red_flag=red_flag_level(red - cleared, lib.rules).value,
+            red_flag_ids=sorted(red),
+            contraindication_ids=sorted(old.contraindications | answers.contraindications),
+            cleared_ids=sorted(cleared),
+            flagged_at=now,
+            cleared_at=profile.cleared_at,
         )
-    return _Outcome("next", step, state, after)
+    await uow.users.set_consent(user_id, now)
+    from bot.handlers.session import close_open_sessions
+
+    closed = await close_open_sessions(context, uow, user_id, now)
+    await reschedule(uow, user_id, now)
+    return tuple(closed)
+
+
+async def _late_report(context: LumbarContext, user_id: int, flag_id: str) -> bool:
+    """A Yes to a red flag from an old message: store it as a new report and stop.
+
+    Returns False when it is not a red-flag Yes (then the press is simply stale).
+    """
+    lib = context.services.library
+    flag = lib.rules.flag(flag_id)
+    if flag is None or not flag.tier.stops:
+        return False
+    now = context.services.clock()
+    async with context.services.transaction() as uow:
+        stored = await uow.triage.get_state(user_id)
+        profile = await uow.profiles.get(user_id)
+        if stored is not None and is_check_step(stored.step):
+            state = TriageState.from_json(stored.answers)
+        elif profile is not None:
+            state = TriageState(consent=True)
+        else:
+            return False
+        new = report(state, lib.rules, flag_id, now)
+        closed = await _block(uow, context, user_id, new)
+        if stored is not None and is_check_step(stored.step):
+            extra = {k: v for k, v in stored.answers.items() if k == "name"}
+            await _store(uow, context, user_id, new, extra=extra, bump=True)
+        profile = await uow.profiles.get(user_id)
+        user = await uow.users.get(user_id)
+    await _close_cards(context, user_id, closed)
+    await _send_stop(context, user_id, new, profile, user.time_zone if user else None, now)
+    return True
 
 
 async def _show(
-    context: LumbarContext, user_id: int, outcome: _Outcome, message_id: int | None
+    context: LumbarContext, user_id: int, outcome: _Answered, message_id: int | None
 ) -> None:
     lib = context.services.library
     now = context.services.clock()
-    if outcome.kind == "edit" and outcome.question is not None:
-        await _edit(context, user_id, message_id, *outcome.question)
+    if outcome.kind == "edit" and outcome.state is not None:
+        await _redraw(context, user_id, message_id)
         return
     if outcome.kind == "zone_only" and outcome.zone_name:
         await remove_buttons(context, user_id, message_id)
@@ -334,18 +468,50 @@ async def _show(
         await resume_triage(context, user_id)
         return
     await remove_buttons(context, user_id, message_id)
-    if outcome.before == TriageStep.TIME_ZONE and outcome.state.time_zone:
-        await _confirm_zone(context, user_id, outcome.state.time_zone, now)
+    await _close_cards(context, user_id, outcome.closed_cards)
+    state = outcome.state
+    if outcome.before is TriageStep.TIME_ZONE and state.time_zone:
+        await _confirm_zone(context, user_id, state.time_zone, now)
     match outcome.after:
         case TriageStep.DECLINED:
             await say(context, user_id, lib.text("consent_declined"))
-        case TriageStep.STOPPED_EMERGENCY | TriageStep.STOPPED_DOCTOR:
-            emergency = outcome.after == TriageStep.STOPPED_EMERGENCY
-            await _send_flag_advice(context, user_id, emergency=emergency)
+        case TriageStep.NOT_FOR_YOU:
+            await say(context, user_id, html.escape(lib.rules.under_16))
+        case TriageStep.STOPPED:
+            await _send_stop(context, user_id, state, outcome.profile, state.time_zone, now)
+        case TriageStep.DONE if state.scope is Scope.URGENT:
+            await say(context, user_id, lib.text("recheck_clear"))
         case TriageStep.DONE:
-            await _send_summary(context, user_id, outcome.state)
+            await _send_summary(context, user_id, state)
         case _:
             await resume_triage(context, user_id)
+
+
+async def _close_cards(context: LumbarContext, user_id: int, message_ids: tuple[int, ...]) -> None:
+    for card in message_ids:
+        await remove_buttons(context, user_id, card)
+
+
+async def _redraw(context: LumbarContext, user_id: int, message_id: int | None) -> None:
+    """Redraw the current question in place (a toggle, or a region picked)."""
+    lib = context.services.library
+    async with context.services.transaction() as uow:
+        stored = await uow.triage.get_state(user_id)
+    if stored is None:
+        return
+    state = TriageState.from_json(stored.answers)
+    step = _current_step(state, stored.step, lib)
+    text, markup = question(lib, step, state, stored.nonce, stored.answers)
+    if message_id is None:
+        await say(context, user_id, text, markup)
+        return
+    try:
+        await context.bot.edit_message_text(
+            text, chat_id=user_id, message_id=message_id, parse_mode="HTML", reply_markup=markup
+        )
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
 
 
 async def _confirm_zone(
@@ -356,33 +522,9 @@ async def _confirm_zone(
     await say(context, user_id, text, ReplyKeyboardRemove())
 
 
-async def _after_answer(
-    uow: UnitOfWork,
-    context: LumbarContext,
-    user_id: int,
-    state: TriageState,
-    step: TriageStep,
-    extra: dict[str, object],
-    *,
-    keep_nonce: bool,
-) -> None:
-    """Persist the new state; at the end, profile and reminders go in the same transaction."""
-    if step == TriageStep.DECLINED:
-        await uow.triage.clear_state(user_id)
-    elif step in STOPPED:
-        # The stopped state is kept so a doctor's clearance resumes the same questions.
-        await _save_profile(uow, context, user_id, state)
-        await uow.nudges.unschedule_all(user_id)
-        await _store(uow, context, user_id, state, extra=extra, bump=True, step=step)
-    elif step == TriageStep.DONE:
-        await _save_profile(uow, context, user_id, state)
-        await _save_reminders(uow, context, user_id, state)
-        await uow.triage.clear_state(user_id)
-    else:
-        await _store(uow, context, user_id, state, extra=extra, bump=not keep_nonce, step=step)
-        if state.time_zone:
-            # Stored at once, so "your time now" and everything after it use the new zone.
-            await uow.users.set_time_zone(user_id, state.time_zone, context.services.clock())
+async def _next_nonce(uow: UnitOfWork, user_id: int) -> int:
+    stored = await uow.triage.get_state(user_id)
+    return ((stored.nonce if stored is not None else 0) + 1) % 1_000_000
 
 
 async def _store(
@@ -393,17 +535,15 @@ async def _store(
     *,
     extra: dict[str, object],
     bump: bool,
-    step: TriageStep | None = None,
+    step: str | None = None,
 ) -> int:
     stored = await uow.triage.get_state(user_id)
-    nonce = stored.nonce if stored is not None else 0
-    if bump:
-        nonce = (nonce + 1) % 1_000_000
-    current = step or next_step(state, context.services.library.rules)
+    nonce = await _next_nonce(uow, user_id) if bump else (stored.nonce if stored else 0)
+    current = step or next_step(state, context.services.library.rules).value
     message_id = stored.message_id if stored is not None and not bump else None
     await uow.triage.save_state(
         user_id,
-        current.value,
+        current,
         {**state.to_json(), **extra},
         nonce,
         message_id,
@@ -412,155 +552,11 @@ async def _store(
     return nonce
 
 
-async def _edit(
-    context: LumbarContext,
-    user_id: int,
-    message_id: int | None,
-    text: str,
-    markup: InlineKeyboardMarkup,
-) -> None:
-    if message_id is None:
-        await say(context, user_id, text, markup)
-        return
-    from telegram.error import BadRequest
-
-    try:
-        await context.bot.edit_message_text(
-            text, chat_id=user_id, message_id=message_id, parse_mode="HTML", reply_markup=markup
-        )
-    except BadRequest as error:
-        if "not modified" not in error.message:
-            raise
-
-
-async def _apply_zone_only(
-    uow: UnitOfWork, context: LumbarContext, user_id: int, zone_name: str, now: datetime
-) -> None:
-    from bot.handlers.reminders import reschedule
-
-    await uow.users.set_time_zone(user_id, zone_name, now)
-    await reschedule(uow, user_id, now)
-    await uow.triage.clear_state(user_id)
-
-
-# --- rendering questions
-
-
-def _question(
-    lib: Library,
-    step: TriageStep,
-    state: TriageState,
-    nonce: int,
-    extra: dict[str, object],
-) -> tuple[str, InlineKeyboardMarkup]:
-    def b(text_key: str, value: str) -> InlineKeyboardButton:
-        return button(lib.text(text_key), TriageAnswer(nonce, value))
-
-    yes_no = rows([b("yes", "yes"), b("no", "no")])
-    match step:
-        case TriageStep.CONSENT:
-            name = str(extra.get("name") or "there")
-            return lib.text("welcome_new", name=name), rows(
-                [b("consent_yes", "yes")], [b("consent_no", "no")]
-            )
-        case TriageStep.RED_FLAG:
-            flag = current_red_flag(state, lib.rules)
-            assert flag is not None
-            index = len(state.red_flags)
-            text = lib.text(
-                "q_red_flag",
-                index=index + 1,
-                total=len(lib.rules.red_flags),
-                question=html.escape(flag.question),
-            )
-            if index == 0:
-                text = (
-                    lib.text("red_flags_intro")
-                    + "\n\n"
-                    + text
-                    + "\n\n"
-                    + lib.text("flag_source", source=html.escape(lib.rules.red_flag_source))
-                )
-            return text, yes_no
-        case TriageStep.CONTRAINDICATION:
-            item = current_contraindication(state, lib.rules)
-            assert item is not None
-            return lib.text(
-                "q_contra",
-                index=len(state.contraindications) + 1,
-                total=len(lib.rules.contraindications),
-                question=html.escape(item.question),
-            ), yes_no
-        case TriageStep.PAIN_NOW:
-            return lib.text("q_pain_now"), grid(
-                (button(str(n), TriageAnswer(nonce, str(n))) for n in range(11)), 6
-            )
-        case TriageStep.PAIN_DURATION:
-            return lib.text("q_pain_duration"), rows(
-                [b("duration_days", "days")],
-                [b("duration_weeks", "weeks")],
-                [b("duration_months", "months")],
-            )
-        case TriageStep.EXPERIENCE:
-            return lib.text("q_experience"), rows(
-                [b("experience_new", "new")],
-                [b("experience_some", "some")],
-                [b("experience_regular", "regular")],
-            )
-        case TriageStep.EQUIPMENT:
-            chosen = state.equipment_draft
-            items = [
-                button(
-                    ("✅ " if item in chosen else "▫️ ") + lib.text(f"equipment_{item.value}"),
-                    TriageAnswer(nonce, item.value),
-                )
-                for item in EQUIPMENT
-            ]
-            last = b("equipment_done", "done") if chosen else b("equipment_none", "none")
-            return lib.text("q_equipment"), rows(items[:2], items[2:], [last])
-        case TriageStep.TIME_ZONE:
-            region = next((r for r in lib.regions if _slug(r.name) == extra.get("region")), None)
-            if region is None:
-                return lib.text("q_time_zone"), grid(
-                    (
-                        button(r.name, TriageAnswer(nonce, REGION + _slug(r.name)))
-                        for r in lib.regions
-                    ),
-                    2,
-                )
-            cities = [
-                button(c.name, TriageAnswer(nonce, CITY + _slug(c.name))) for c in region.cities
-            ]
-            back = button(lib.text("tz_back"), TriageAnswer(nonce, REGIONS))
-            return lib.text("tz_pick_city", region=html.escape(region.name)), InlineKeyboardMarkup(
-                [*grid(cities, 2).inline_keyboard, (back,)]
-            )
-        case TriageStep.REMINDERS:
-            return lib.text("q_reminders"), rows(
-                [b("reminders_yes", "yes")], [b("reminders_no", "no")]
-            )
-    raise ValueError(f"no question for step {step}")
-
-
-def _current_step(state: TriageState, answers: dict[str, Any], lib: Library) -> TriageStep:
+def _current_step(state: TriageState, stored_step: str, lib: Library) -> TriageStep:
     """The question being asked: the time zone alone when only that is being changed."""
-    if answers.get(ZONE_ONLY):
+    if stored_step == ZONE_ONLY:
         return TriageStep.TIME_ZONE
     return next_step(state, lib.rules)
-
-
-def _slug(name: str) -> str:
-    # Callback data is ASCII: "São Paulo" becomes "SaoPaulo".
-    plain = unicodedata.normalize("NFKD", name)
-    return "".join(ch for ch in plain if ch.isascii() and ch.isalnum())[:30]
-
-
-def _city_zone(lib: Library, slug: str) -> str | None:
-    for region in lib.regions:
-        for city in region.cities:
-            if _slug(city.name) == slug:
-                return city.zone
-    return None
 
 
 def zone_from_text(lib: Library, text: str, now: datetime) -> str | None:
@@ -594,16 +590,24 @@ def zone_from_text(lib: Library, text: str, now: datetime) -> str | None:
 async def _save_profile(
     uow: UnitOfWork, context: LumbarContext, user_id: int, state: TriageState
 ) -> None:
+    """Store the check as the profile: this check's reports and clearances replace the old."""
     lib = context.services.library
     now = context.services.clock()
-    answers = answers_from(state)
+    answers = answers_from(state, lib.rules)
+    reported = [state.reported_at(i) for i in state.yes_ids]
+    stamps = [at for at in reported if at is not None]
     await uow.profiles.save(
         user_id,
         now=now,
-        red_flag=red_flag_level(state.red_flag_ids, lib.rules).value,
-        red_flag_ids=sorted(state.red_flag_ids),
-        contraindication_ids=sorted(state.contraindication_ids),
-        cleared_at=now if state.cleared else None,
+        red_flag=red_flag_level(answers.red_flags - answers.cleared, lib.rules).value,
+        red_flag_ids=sorted(answers.red_flags),
+        contraindication_ids=sorted(answers.contraindications),
+        cleared_at=now if answers.cleared else None,
+        cleared_ids=sorted(answers.cleared),
+        flagged_at=max(stamps, default=None),
+        age_band=state.age_band.value if state.age_band else None,
+        pregnant=answers.pregnant,
+        note_ids=sorted(answers.notes),
         pain_now=answers.pain_now,
         pain_duration=answers.pain_duration.value,
         experience=answers.experience.value,
@@ -618,8 +622,6 @@ async def _save_profile(
 async def _save_reminders(
     uow: UnitOfWork, context: LumbarContext, user_id: int, state: TriageState
 ) -> None:
-    from bot.handlers.reminders import reschedule
-
     now = context.services.clock()
     prefs = default_prefs()
     wanted = bool(state.reminders)
@@ -641,101 +643,30 @@ async def _save_reminders(
     await reschedule(uow, user_id, now)
 
 
-async def _send_flag_advice(context: LumbarContext, user_id: int, *, emergency: bool) -> None:
+async def _send_stop(
+    context: LumbarContext,
+    user_id: int,
+    state: TriageState,
+    profile: Profile | None,
+    zone_name: str | None,
+    now: datetime,
+) -> None:
+    """The stop message for the open flags; the clearance button only where it is allowed."""
     lib = context.services.library
-    key, advice = (
-        ("emergency", lib.rules.emergency_advice)
-        if emergency
-        else ("see_doctor", lib.rules.see_doctor_advice)
-    )
-    await say(context, user_id, lib.text(key, advice=html.escape(advice)), ReplyKeyboardRemove())
-    await say(
-        context,
-        user_id,
-        lib.text("cleared_later"),
-        rows([button(lib.text("btn_cleared"), Menu("clear", "ask"))]),
-    )
+    open_ids = state.stopped_by(lib.rules)
+    flagged_at = None
+    if profile is not None:
+        open_ids = answers_from_profile(profile).open_flags | open_ids
+        flagged_at = profile.flagged_at
+    await say(context, user_id, stop_text(lib, open_ids, zone_name), ReplyKeyboardRemove())
+    if may_clear(lib, open_ids, flagged_at, now):
+        # The clearance offer is its own message, so the advice above stays readable.
+        await say(context, user_id, lib.text("cleared_later"), clearance_button(lib))
 
 
 async def _send_summary(context: LumbarContext, user_id: int, state: TriageState) -> None:
+    from bot.handlers.summary import summary_message
+
     lib = context.services.library
-    answers = answers_from(state)
-    phase = choose_phase(answers)
-    equipment = ", ".join(
-        lib.text(f"equipment_{e.value}") for e in EQUIPMENT if e in answers.equipment
-    ) or lib.text("equipment_nothing")
-    text = lib.text(
-        "summary",
-        pain=answers.pain_now,
-        duration=lib.text(f"duration_{answers.pain_duration.value}").lower(),
-        experience=lib.text(f"experience_{answers.experience.value}"),
-        equipment=html.escape(equipment),
-        zone=html.escape(state.time_zone or "UTC"),
-        reminders=lib.text("summary_reminders_on" if state.reminders else "summary_reminders_off"),
-        phase=phase.value,
-        phase_text=lib.text(f"phase_{phase.value}"),
-    )
-    if exercise_blocked(answers):
-        names = [
-            html.escape(c.question)
-            for c in lib.rules.contraindications
-            if c.id in state.contraindication_ids
-        ]
-        text += "\n" + lib.text("summary_doctor_first", conditions="; ".join(names))
-        markup = rows([button(lib.text("btn_cleared"), Menu("clear", "ask"))])
-    else:
-        if phase == Phase.GENTLE:
-            text += "\n\n" + lib.text("summary_go_slowly")
-        markup = rows([button(lib.text("btn_first_session"), Menu("go", "today"))])
+    text, markup = summary_message(lib, state)
     await say(context, user_id, text, markup)
-
-
-# --- doctor's clearance
-
-
-async def on_clearance(update: Update, context: LumbarContext, arg: str) -> None:
-    """Ask for, then record, a doctor's clearance; then continue on the gentlest plan."""
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    user_id = update.effective_user.id
-    lib = context.services.library
-    await close_press(update, context)
-    if arg == "ask":
-        await say(
-            context,
-            user_id,
-            lib.text("cleared_confirm"),
-            rows(
-                [button(lib.text("btn_cleared_yes"), Menu("clear", "yes"))],
-                [button(lib.text("btn_cleared_no"), Menu("clear", "no"))],
-            ),
-        )
-        return
-    if arg != "yes":
-        await say(context, user_id, lib.text("cleared_not_yet"))
-        return
-    now = context.services.clock()
-    resume = False
-    async with context.services.transaction() as uow:
-        stored = await uow.triage.get_state(user_id)
-        profile = await uow.profiles.get(user_id)
-        if stored is not None and stored.step in (s.value for s in STOPPED):
-            state = record(TriageState.from_json(stored.answers), lib.rules, CLEARED)
-            await _store(uow, context, user_id, state, extra={}, bump=True)
-            resume = True
-        elif profile is not None:
-            await uow.profiles.mark_cleared(user_id, now)
-            await uow.profiles.set_phase(user_id, Phase.GENTLE.value)
-            from bot.handlers.reminders import reschedule
-
-            await reschedule(uow, user_id, now)
-    await say(context, user_id, lib.text("cleared_thanks"))
-    if resume:
-        await resume_triage(context, user_id)
-    elif profile is not None:
-        await say(
-            context,
-            user_id,
-            lib.text("cleared_start_gently"),
-            rows([button(lib.text("btn_first_session"), Menu("go", "today"))]),
-        )

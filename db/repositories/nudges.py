@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Nudge, NudgeSettings, User
+from db.models import Nudge, NudgeSettings, Profile, TriageState, User
 from db.repositories._sql import insert_for
 
 
@@ -73,6 +73,18 @@ class NudgeOutcome:
     attempts: int = 0
     sent_at: datetime | None = None
     text_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyFacts:
+    """A user's flags and open check, as the dispatcher reads them just before sending."""
+
+    has_profile: bool
+    red_flag: str = "none"  # none|soon|emergency, as the last check stored it
+    red_flag_ids: frozenset[str] = frozenset()
+    contraindication_ids: frozenset[str] = frozenset()
+    cleared_ids: frozenset[str] = frozenset()
+    check_step: str | None = None  # the stored triage step, if any
 
 
 _PREF_COLUMNS = (
@@ -259,6 +271,42 @@ class NudgeRepository:
         """How many nudges are due and unclaimed (the dispatcher's backlog)."""
         stmt = select(func.count()).select_from(Nudge).where(*_claimable(now))
         return int((await self._session.execute(stmt)).scalar_one())
+
+    async def safety_of(self, user_ids: Sequence[int]) -> dict[int, SafetyFacts]:
+        """What a claimed batch's users reported and cleared, and any open check: one query.
+
+        Users with neither a profile nor a check under way are left out.
+        """
+        if not user_ids:
+            return {}
+        stmt = (
+            select(
+                User.id,
+                Profile.user_id.label("profile_user_id"),
+                Profile.red_flag,
+                Profile.red_flag_ids,
+                Profile.contraindication_ids,
+                Profile.cleared_ids,
+                TriageState.step,
+            )
+            .select_from(User)
+            .outerjoin(Profile, Profile.user_id == User.id)
+            .outerjoin(TriageState, TriageState.user_id == User.id)
+            .where(User.id.in_(sorted(set(user_ids))))
+        )
+        facts: dict[int, SafetyFacts] = {}
+        for row in (await self._session.execute(stmt)).all():
+            if row.profile_user_id is None and row.step is None:
+                continue
+            facts[row.id] = SafetyFacts(
+                has_profile=row.profile_user_id is not None,
+                red_flag=row.red_flag or "none",
+                red_flag_ids=frozenset(row.red_flag_ids or ()),
+                contraindication_ids=frozenset(row.contraindication_ids or ()),
+                cleared_ids=frozenset(row.cleared_ids or ()),
+                check_step=row.step,
+            )
+        return facts
 
 
 def _claimed(row: Any) -> ClaimedNudge:

@@ -79,8 +79,13 @@ class ProfileRepository:
         equipment: Sequence[str] = (),
         phase: str = "gentle",
         cleared_at: datetime | None = None,
+        cleared_ids: Sequence[str] = (),
+        flagged_at: datetime | None = None,
+        age_band: str | None = None,
+        pregnant: bool = False,
+        note_ids: Sequence[str] = (),
     ) -> Profile:
-        """Store a finished triage; a redone triage replaces the old profile, clearance included."""
+        """Store a finished (or stopped) check; a redone check replaces the old profile."""
         values: dict[str, Any] = {
             "red_flag": red_flag,
             "red_flag_ids": list(red_flag_ids),
@@ -91,6 +96,11 @@ class ProfileRepository:
             "equipment": list(equipment),
             "phase": phase,
             "cleared_at": cleared_at,
+            "cleared_ids": list(cleared_ids),
+            "flagged_at": flagged_at,
+            "age_band": age_band,
+            "pregnant": pregnant,
+            "note_ids": list(note_ids),
             "completed_at": now,
         }
         stmt = insert_for(self._session, Profile).values(user_id=user_id, **values)
@@ -100,12 +110,29 @@ class ProfileRepository:
         )
         return result.one()
 
-    async def mark_cleared(self, user_id: int, now: datetime) -> bool:
-        """A doctor cleared the user for exercise; False if they have no profile."""
+    async def set_flags(
+        self,
+        user_id: int,
+        *,
+        red_flag: str,
+        red_flag_ids: Sequence[str],
+        contraindication_ids: Sequence[str],
+        cleared_ids: Sequence[str],
+        flagged_at: datetime | None,
+        cleared_at: datetime | None,
+    ) -> bool:
+        """Replace the reported and cleared flags only; False if the user has no profile."""
         result = await self._session.execute(
             update(Profile)
             .where(Profile.user_id == user_id)
-            .values(cleared_at=now)
+            .values(
+                red_flag=red_flag,
+                red_flag_ids=list(red_flag_ids),
+                contraindication_ids=list(contraindication_ids),
+                cleared_ids=list(cleared_ids),
+                flagged_at=flagged_at,
+                cleared_at=cleared_at,
+            )
             .returning(Profile.user_id)
         )
         return result.first() is not None
@@ -116,6 +143,16 @@ class ProfileRepository:
             update(Profile)
             .where(Profile.user_id == user_id)
             .values(phase=phase)
+            .returning(Profile.user_id)
+        )
+        return result.first() is not None
+
+    async def set_stretch_only(self, user_id: int, since: datetime | None) -> bool:
+        """Offer stretches only from ``since`` (the safety net), or again everything (None)."""
+        result = await self._session.execute(
+            update(Profile)
+            .where(Profile.user_id == user_id)
+            .values(stretch_only_since=since)
             .returning(Profile.user_id)
         )
         return result.first() is not None

@@ -177,3 +177,28 @@ class WorkoutRepository:
         if kind is not None:
             stmt = stmt.where(Workout.kind == kind)
         return int((await self._session.execute(stmt)).scalar_one())
+
+    async def close_open(self, user_id: int, now: datetime) -> list[int]:
+        """End every unfinished workout of the user early (no streak day); their card messages.
+
+        Used when exercise stops being safe: the cards on screen must stop working.
+        """
+        stmt = (
+            update(Workout)
+            .where(Workout.user_id == user_id, Workout.finished_at.is_(None))
+            .values(finished_at=now, ended_early=True)
+            .returning(Workout.card_message_id)
+        )
+        ids = (await self._session.execute(stmt)).scalars()
+        return [message_id for message_id in ids if message_id is not None]
+
+    async def finished_count(self, user_id: int, kind: str | None = None) -> int:
+        """How many workouts (of ``kind``, if given) the user finished to the end, ever."""
+        stmt = select(func.count()).where(
+            Workout.user_id == user_id,
+            Workout.finished_at.is_not(None),
+            Workout.ended_early.is_(False),
+        )
+        if kind is not None:
+            stmt = stmt.where(Workout.kind == kind)
+        return int((await self._session.execute(stmt)).scalar_one())

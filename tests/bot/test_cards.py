@@ -110,3 +110,45 @@ async def test_the_same_progress_picture_is_uploaded_once(tmp_path: Path) -> Non
     for chat, png in ((1, calendar), (2, calendar), (3, other)):
         await pictures.send_drawn(bot, chat, png, "caption")  # type: ignore[arg-type]
     assert bot.sent == [calendar, "id-1", other]
+
+
+@pytest.mark.parametrize("exercise", LIBRARY.exercises, ids=lambda e: e.id)
+@pytest.mark.parametrize("level", [-2, 0, 3])
+@pytest.mark.parametrize("slow", [True, False])
+def test_every_caution_is_on_the_card_in_order(exercise: object, level: int, slow: bool) -> None:
+    """Each caution shows, in the content's order (safety first), on the photo caption."""
+    from content.schema import Exercise
+
+    assert isinstance(exercise, Exercise)
+    caption = render_caption(
+        LIBRARY,
+        exercise,
+        dosage=apply_level(exercise.dosage, level),
+        position=1,
+        total=5,
+        slow=slow,
+    )
+    assert len(caption.text) <= CAPTION_LIMIT
+    visible = re.sub(r"<[^>]+>", "", caption.text)
+    places = [visible.find(f"⚠️ {caution}") for caution in exercise.cautions]
+    assert all(place >= 0 for place in places), exercise.id
+    assert places == sorted(places)
+
+
+def test_the_mountain_climber_card_says_not_while_your_back_hurts() -> None:
+    """Its safety cautions show; where its dose comes from is a note, not a caution."""
+    climber = LIBRARY.exercise("mountain_climber")
+    caption = render_caption(LIBRARY, climber, dosage=climber.dosage, position=2, total=6)
+    visible = re.sub(r"<[^>]+>", "", caption.text)
+    assert "⚠️ A hard one; leave it out while your back hurts." in visible
+    assert "⚠️ If pain occurs, skip the exercise and move on to the next one." in visible
+    assert climber.dosage_note is not None and climber.dosage_note in visible
+    assert not any("article" in caution for caution in climber.cautions)
+
+
+def test_the_ball_card_shows_all_three_cautions() -> None:
+    ball = LIBRARY.exercise("ball_back_extension")
+    visible = render_caption(LIBRARY, ball, dosage=ball.dosage, position=1, total=5).text
+    assert "save this one for pain-free days" in visible
+    assert "If pain occurs, skip the exercise" in visible
+    assert "Brace your feet" in visible

@@ -16,6 +16,7 @@ from bot.coach.plan import (
     SessionKind,
     SessionPlan,
     apply_level,
+    build_mobility,
     build_stretch,
     build_today,
     card_minutes,
@@ -23,7 +24,7 @@ from bot.coach.plan import (
 )
 from bot.coach.triage import Phase
 from content.schema import Area, Dosage, Equipment, Exercise, Goal
-from tests.coach.factory import BY_ID, EXERCISES, FAST
+from tests.coach.library import BY_ID, EXERCISES, FAST
 
 DAY = date(2025, 3, 10)
 FOCUS = {Area.BACK, Area.ABDOMEN, Area.GLUTES}
@@ -133,7 +134,7 @@ class TestToday:
         assert bridge.dosage.reps == 16
 
     def test_gentle_session_with_real_like_content(self) -> None:
-        gentle = tuple(e for e in EXERCISES if e.gentle)
+        gentle = tuple(e for e in EXERCISES if e.gentle and e.id != "glute_roll")
         plan = today(gentle, phase=Phase.GENTLE)
         assert ids(plan)[0] == "forward_bend" and ids(plan)[-1] == "cat_cow"
         assert set(ids(plan)) == {e.id for e in gentle}
@@ -212,26 +213,80 @@ class TestStretch:
         assert all(BY_ID[i].in_stretch_routine for i in ids(plan))
 
 
-class TestGentler:
-    def test_easier_variant_first(self) -> None:
-        card = PlannedCard("superman", None, Dosage(sets=3, reps=10, hold_seconds=3))
-        option = gentler_option(card, BY_ID["superman"], EXERCISES, {"superman"})
-        assert option == PlannedCard("superman", "superman_arms_only", card.dosage)
+class TestMobility:
+    """Severe pain: about five minutes of mobility only."""
 
-    def test_then_a_gentle_exercise_for_the_same_area_not_used_yet(self) -> None:
-        card = PlannedCard("chest_lift", None, BY_ID["chest_lift"].dosage)
-        used = {"chest_lift", "forward_bend", "cat_cow"}
-        option = gentler_option(card, BY_ID["chest_lift"], EXERCISES, used)
+    def test_forward_bend_glute_roll_and_cat_cow_with_a_roller(self) -> None:
+        plan = build_mobility(EXERCISES, equipment=EVERYTHING, levels={})
+        assert plan.kind is SessionKind.TODAY
+        assert ids(plan) == ["forward_bend", "glute_roll", "cat_cow"]
+        assert 4 <= estimate(plan) <= 5 and plan.minutes == 5
+
+    def test_without_a_roller_the_two_stretches_still_last_about_five_minutes(self) -> None:
+        plan = build_mobility(EXERCISES, equipment=frozenset({Equipment.MAT}), levels={})
+        assert ids(plan) == ["forward_bend", "cat_cow"]
+        assert 4 <= estimate(plan) <= 5
+
+    def test_resting_exercises_are_left_out(self) -> None:
+        plan = build_mobility(
+            EXERCISES, equipment=EVERYTHING, levels={}, resting=frozenset({"cat_cow"})
+        )
+        assert ids(plan) == ["forward_bend", "glute_roll"]
+
+    @FAST
+    @given(st.sets(st.sampled_from(sorted(BY_ID))), st.frozensets(st.sampled_from(Equipment)))
+    def test_only_mobility_and_never_more_than_five_minutes(
+        self, allowed_ids: set[str], equipment: frozenset[Equipment]
+    ) -> None:
+        allowed = tuple(e for e in EXERCISES if e.id in allowed_ids)
+        plan = build_mobility(allowed, equipment=equipment, levels={})
+        assert all(BY_ID[i].mobility for i in ids(plan))
+        assert plan.minutes <= 5
+
+
+class TestGentler:
+    """After "It hurts": a different gentle exercise, never the same one nor its variant."""
+
+    def test_a_hurting_forward_bend_is_never_offered_again_as_soft_knees(self) -> None:
+        option = gentler_option(
+            BY_ID["forward_bend"],
+            EXERCISES,
+            shown_ids={"forward_bend"},
+            later_ids={"superman", "cat_cow"},
+        )
         assert option is not None
-        assert option.exercise_id in {"glute_bridge", "bird_dog"}
+        assert option.exercise_id != "forward_bend" and option.variant_id is None
         assert BY_ID[option.exercise_id].gentle
 
-    def test_none_when_nothing_fits(self) -> None:
-        card = PlannedCard("superman", "superman_arms_only", Dosage())
-        allowed = (BY_ID["superman"], BY_ID["glute_bridge"])
-        assert (
-            gentler_option(card, BY_ID["superman"], allowed, {"superman", "glute_bridge"}) is None
+    def test_a_gentle_exercise_for_the_same_area_not_in_the_plan_one_set(self) -> None:
+        option = gentler_option(
+            BY_ID["chest_lift"],
+            EXERCISES,
+            shown_ids={"forward_bend", "chest_lift"},
+            later_ids={"cat_cow"},
         )
+        assert option is not None
+        assert option.exercise_id in {"glute_bridge", "bird_dog"}
+        assert option.dosage.sets == 1
+
+    def test_one_planned_later_when_nothing_else_fits(self) -> None:
+        allowed = (BY_ID["superman"], BY_ID["glute_bridge"], BY_ID["cat_cow"])
+        option = gentler_option(
+            BY_ID["superman"], allowed, shown_ids={"superman"}, later_ids={"glute_bridge"}
+        )
+        assert option is not None and option.exercise_id in {"glute_bridge", "cat_cow"}
+        option = gentler_option(
+            BY_ID["superman"],
+            allowed,
+            shown_ids={"superman", "cat_cow"},
+            later_ids={"glute_bridge"},
+        )
+        assert option is not None and option.exercise_id == "glute_bridge"
+
+    def test_none_when_nothing_fits(self) -> None:
+        allowed = (BY_ID["superman"], BY_ID["glute_bridge"])
+        option = gentler_option(BY_ID["superman"], allowed, shown_ids={"superman", "glute_bridge"})
+        assert option is None
 
 
 @FAST
@@ -239,21 +294,18 @@ class TestGentler:
     st.sampled_from(EXERCISES),
     st.sets(st.sampled_from(sorted(BY_ID))),
     st.sets(st.sampled_from(sorted(BY_ID))),
-    st.booleans(),
+    st.sets(st.sampled_from(sorted(BY_ID))),
 )
-def test_a_gentler_option_is_easier_or_gentle_and_new(
-    exercise: Exercise, allowed_ids: set[str], used: set[str], on_variant: bool
+def test_the_gentler_option_is_never_the_exercise_that_hurt(
+    hurt: Exercise, allowed_ids: set[str], shown: set[str], later: set[str]
 ) -> None:
-    variant = exercise.variants[0].id if on_variant and exercise.variants else None
-    card = PlannedCard(exercise.id, variant, exercise.dosage)
     allowed = tuple(e for e in EXERCISES if e.id in allowed_ids)
-    option = gentler_option(card, exercise, allowed, used)
+    option = gentler_option(hurt, allowed, shown_ids=shown, later_ids=later)
     if option is None:
+        assert not [e for e in allowed if e.gentle and e.id not in shown | {hurt.id}]
         return
-    if option.exercise_id == exercise.id:
-        assert variant is None
-        assert any(v.id == option.variant_id and v.kind == "easier" for v in exercise.variants)
-    else:
-        other = BY_ID[option.exercise_id]
-        assert other.gentle and other.id in allowed_ids and other.id not in used
-        assert set(other.areas) & set(exercise.areas)
+    other = BY_ID[option.exercise_id]
+    assert other.id != hurt.id and option.variant_id is None
+    assert other.gentle and other.id in allowed_ids and other.id not in shown
+    if option.exercise_id in later:
+        assert all(e.id in later for e in allowed if e.gentle and e.id not in shown | {hurt.id})

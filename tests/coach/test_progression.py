@@ -19,7 +19,7 @@ from bot.coach.progression import (
     resting_ids,
     session_end_advice,
 )
-from tests.coach.factory import BY_ID, FAST
+from tests.coach.library import BY_ID, FAST
 
 DAY = date(2025, 5, 1)
 MAIN = ("forward_bend", "superman", "glute_bridge", "cat_cow")

@@ -222,20 +222,28 @@ def test_missing_rules_file_is_named(content_copy: Path) -> None:
     assert str(error) == "rules.yaml: file not found"
 
 
-def test_duplicate_red_flag_id_is_refused(content_copy: Path, edit_yaml: EditYaml) -> None:
-    """Triage answers are stored by red flag id."""
+def test_duplicate_flag_id_is_refused(content_copy: Path, edit_yaml: EditYaml) -> None:
+    """Screen answers are stored by flag id."""
 
     def twin(data: dict[str, Any]) -> None:
-        data["red_flags"].append(dict(data["red_flags"][0]))
+        data["groups"][0]["flags"].append(dict(data["groups"][0]["flags"][0]))
 
     edit_yaml("rules.yaml", twin)
-    assert "rules.yaml: red_flags: duplicate id 'saddle_numbness'" in str(error_for(content_copy))
+    assert "duplicate id 'saddle_numbness'" in str(error_for(content_copy))
 
 
-def test_red_flag_emergency_must_be_a_boolean(content_copy: Path, edit_yaml: EditYaml) -> None:
-    """A vague ``emergency: maybe`` must not be read as true or false."""
-    edit_yaml("rules.yaml", lambda data: data["red_flags"][0].update(emergency="maybe"))
-    assert "rules.yaml: red_flags.0.emergency: " in str(error_for(content_copy))
+def test_flag_tier_must_be_known(content_copy: Path, edit_yaml: EditYaml) -> None:
+    """A vague ``tier: maybe`` must not be read as anything."""
+    edit_yaml("rules.yaml", lambda data: data["groups"][0]["flags"][0].update(tier="maybe"))
+    assert "rules.yaml: groups.0.flags.0.tier" in str(error_for(content_copy))
+
+
+def test_a_stopping_flag_in_a_pick_group_is_refused(
+    content_copy: Path, edit_yaml: EditYaml
+) -> None:
+    """A pick group commits on Done: an emergency there would wait for a second tap."""
+    edit_yaml("rules.yaml", lambda data: data["groups"][3]["flags"][0].update(tier="emergency"))
+    assert "in a pick group" in str(error_for(content_copy))
 
 
 def test_unknown_time_zone_is_refused(content_copy: Path, edit_yaml: EditYaml) -> None:

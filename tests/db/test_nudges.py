@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.repositories import NudgeRepository, UserRepository
-from db.repositories.nudges import NudgeOutcome
+from db.models import Profile
+from db.repositories import NudgeRepository, ProfileRepository, TriageRepository, UserRepository
+from db.repositories.nudges import NudgeOutcome, SafetyFacts
 from tests.db.conftest import make_user
 
 LEASE = timedelta(minutes=2)
@@ -223,3 +225,24 @@ async def test_claim_never_exceeds_the_limit(
         await make_user(session, user_id, now)
         await repo.schedule(user_id, "water", now)
     assert len(await repo.claim_due(now, limit, LEASE)) == limit
+
+
+async def test_safety_of_reads_a_batch_of_users_flags_and_checks_at_once(
+    session: AsyncSession, now: datetime
+) -> None:
+    for user_id in (1, 2, 3, 4):
+        await make_user(session, user_id, now)
+    profiles = ProfileRepository(session)
+    await profiles.save(1, now=now)
+    await profiles.save(2, now=now, red_flag="emergency", red_flag_ids=["bladder_bowel"])
+    await session.execute(
+        update(Profile).where(Profile.user_id == 2).values(cleared_ids=["bladder_bowel"])
+    )
+    await TriageRepository(session).save_state(3, "red_flags", {}, 1, None, now)
+    facts = await NudgeRepository(session).safety_of([1, 2, 3, 4, 2])
+    assert set(facts) == {1, 2, 3}  # user 4 has neither a profile nor a check
+    assert facts[1] == SafetyFacts(has_profile=True)
+    assert facts[2].red_flag == "emergency"
+    assert facts[2].red_flag_ids == facts[2].cleared_ids == frozenset({"bladder_bowel"})
+    assert (facts[3].has_profile, facts[3].check_step) == (False, "red_flags")
+    assert await NudgeRepository(session).safety_of([]) == {}

@@ -112,8 +112,8 @@ class Lumbar:
         self,
         user: FakeUser,
         *,
-        red_flags: Iterable[int] = (),
-        contraindications: Iterable[int] = (),
+        flags: Iterable[str] = (),
+        age: str = "16 to 49",
         pain: int = 2,
         duration: str = "Some weeks",
         experience: str = "Now and then",
@@ -123,30 +123,36 @@ class Lumbar:
         reminders: bool = True,
         until: Literal["time_zone"] | None = None,
     ) -> list[StoredMessage]:
-        """Answer the whole triage with buttons; returns the last answer's messages.
+        """Answer the whole check with buttons; returns the last answer's messages.
 
+        ``flags`` are screen item ids answered Yes: a stopping one (a red flag) ends the
+        check there, as it would for the user; the others are ticked in their group.
         With ``until="time_zone"`` it stops at the time-zone question, for tests that
         answer it themselves (typed city, shared location); returns that question.
         """
-        flagged, contra = set(red_flags), set(contraindications)
+        rules = self.services.library.rules
+        wanted = set(flags)
         await self.send(user, "/start")
         out = await self.press(user, "Yes, let's start")
-        for index in range(len(self.services.library.rules.red_flags)):
-            out = await self.press(user, "Yes" if index in flagged else "No")
-            if index in flagged:
-                return out
-        for index in range(len(self.services.library.rules.contraindications)):
-            out = await self.press(user, "Yes" if index in contra else "No")
+        if until == "time_zone":
+            return out
+        await self.press(user, region)
+        await self.press(user, city)
+        out = await self.press(user, age)
+        for group in rules.groups:
+            shown = [f for f in group.flags if f.when is None or age == "50 or over"]
+            chosen = [f for f in shown if f.id in wanted]
+            if group.kind == "stop" and chosen:
+                return await self.press(user, chosen[0].button)
+            for flag in chosen:
+                await self.press(user, flag.button)
+            out = await self.press(user, "Done" if chosen else "None of these")
         await self.press(user, str(pain))
         await self.press(user, duration)
         await self.press(user, experience)
         for item in equipment:
             await self.press(user, item)
         out = await self.press(user, "Done" if equipment else "none of these")
-        if until == "time_zone":
-            return out
-        await self.press(user, region)
-        out = await self.press(user, city)
         return out + await self.press(user, "Yes, remind me" if reminders else "No reminders")
 
     async def dispatch(self) -> DispatchReport:

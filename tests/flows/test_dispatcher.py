@@ -9,6 +9,7 @@ from pathlib import Path
 from time import monotonic
 
 import pytest
+from sqlalchemy import event, update
 from telegram.ext import ExtBot
 
 from bot.app import build_services
@@ -22,6 +23,7 @@ from bot.scheduler import (
     dispatch_nudges,
 )
 from bot.services import Services
+from db.models import Profile
 from tests.flows.conftest import TOKEN, FakeClock, Lumbar, make_settings
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
@@ -177,3 +179,103 @@ async def test_server_errors_are_retried_a_bounded_number_of_times(lumbar: Lumba
     chat_one = [c for c in lumbar.server.calls_to("sendMessage") if int(c.params["chat_id"]) == 1]
     # Three dispatcher attempts, each with the request layer's own short retries.
     assert len(chat_one) == 3 * (1 + len(DEFAULT_DELAYS))
+
+
+async def give_profile(
+    services: Services,
+    user_id: int,
+    *,
+    red_flag: str = "none",
+    red_flag_ids: tuple[str, ...] = (),
+    contraindication_ids: tuple[str, ...] = (),
+    cleared_ids: tuple[str, ...] = (),
+) -> None:
+    """A finished check with these reported (and cleared) flags."""
+    async with services.transaction() as uow:
+        await uow.profiles.save(user_id, now=NOW)
+        await uow.session.execute(
+            update(Profile)
+            .where(Profile.user_id == user_id)
+            .values(
+                red_flag=red_flag,
+                red_flag_ids=list(red_flag_ids),
+                contraindication_ids=list(contraindication_ids),
+                cleared_ids=list(cleared_ids),
+            )
+        )
+
+
+def sent_to(lumbar: Lumbar) -> set[int]:
+    return {int(call.params["chat_id"]) for call in lumbar.server.calls_to("sendMessage")}
+
+
+async def test_stretch_nudges_are_checked_against_safety_and_settings_at_send_time(
+    lumbar: Lumbar,
+) -> None:
+    """Flags reported, a check begun, or reminders turned off after scheduling stop the send."""
+    lumbar.clock.set(NOW)
+    for user_id in range(1, 9):
+        lumbar.server.private_chat(user_id)
+    await seed_due_users(lumbar.services, 8, kinds=("stretch",))
+    await give_profile(lumbar.services, 1)  # all clear: sent
+    await give_profile(lumbar.services, 2, red_flag="soon", red_flag_ids=("weight_loss",))
+    await give_profile(lumbar.services, 3, contraindication_ids=("pregnancy",))
+    await give_profile(
+        lumbar.services,
+        4,
+        red_flag="soon",
+        red_flag_ids=("weight_loss",),
+        cleared_ids=("weight_loss",),
+    )  # a doctor cleared it: sent
+    async with lumbar.services.transaction() as uow:
+        await uow.triage.save_state(5, "red_flags", {}, 1, None, NOW)  # a check under way
+        await uow.triage.save_state(6, "await_times", {}, 0, None, NOW)  # typing a time: sent
+        await uow.nudges.save_settings(7, now=NOW, stretch_enabled=False)
+        await uow.nudges.save_settings(8, now=NOW, paused_until=NOW + timedelta(days=1))
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.lower())
+
+    engine = lumbar.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        report = await lumbar.dispatch()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert sent_to(lumbar) == {1, 4, 6}
+    assert (report.sent, report.held, report.off) == (3, 3, 2)
+    # One query reads the whole batch's flags and checks, not one per nudge.
+    assert sum("from profile" in s or "join profile" in s for s in statements) == 1
+    async with lumbar.services.transaction() as uow:
+        rows = {u: (await uow.nudges.for_user(u))[0] for u in range(1, 9)}
+    next_slot = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    for held in (2, 3, 5):  # not lost: it comes back at the next slot, and is checked again
+        assert rows[held].due_at == next_slot and rows[held].last_sent_at is None
+        assert rows[held].claimed_until is None
+    assert rows[7].due_at is None  # stretch reminders off: nothing more is due
+    paused = rows[8].due_at
+    assert paused is not None and paused >= NOW + timedelta(days=1)
+    # Never twice: the held ones are not sent later in the same slot either.
+    assert (await lumbar.dispatch()).sent == 0
+
+
+async def test_water_nudges_pause_only_for_an_emergency(lumbar: Lumbar) -> None:
+    lumbar.clock.set(NOW)
+    for user_id in range(1, 5):
+        lumbar.server.private_chat(user_id)
+    await seed_due_users(lumbar.services, 4, kinds=("water",))
+    await give_profile(lumbar.services, 1, red_flag="soon", red_flag_ids=("weight_loss",))
+    await give_profile(lumbar.services, 2, red_flag="emergency", red_flag_ids=("bladder_bowel",))
+    await give_profile(
+        lumbar.services,
+        3,
+        red_flag="emergency",
+        red_flag_ids=("bladder_bowel",),
+        cleared_ids=("bladder_bowel",),
+    )
+    async with lumbar.services.transaction() as uow:
+        await uow.nudges.save_settings(4, now=NOW, water_enabled=False)
+    report = await lumbar.dispatch()
+    assert sent_to(lumbar) == {1, 3}
+    assert (report.sent, report.held, report.off) == (2, 1, 1)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+
+from bot.emulator import FakeUser
+from db.models import Profile
 from tests.flows.conftest import Lumbar
+from tests.seeding import seed_finished_triage
 
 
 async def test_stretch_nudge_arrives_at_local_time_once(lumbar: Lumbar) -> None:
@@ -110,3 +115,73 @@ async def test_no_stretch_nudge_after_a_finished_session_and_water_texts_vary(
         texts.append(lumbar.server.last_bot_message(ann).text)
     assert all(a != b for a, b in itertools.pairwise(texts))
     assert "glass" in str(lumbar.server.buttons(lumbar.server.last_bot_message(ann)))
+
+
+async def a_stretch_nudge(lumbar: Lumbar, user: FakeUser) -> None:
+    """A user with a finished check gets the 11:00 (Berlin) stretch nudge."""
+    lumbar.server.private_chat(user)
+    async with lumbar.services.transaction() as uow:
+        await seed_finished_triage(uow, user, lumbar.clock())
+    lumbar.clock.set(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))
+    assert (await lumbar.dispatch()).sent == 1
+    lumbar.find_button(user, "In an hour")
+
+
+async def stretch_due(lumbar: Lumbar, user: FakeUser) -> datetime | None:
+    async with lumbar.services.transaction() as uow:
+        rows = {n.kind: n for n in await uow.nudges.for_user(user.id)}
+    return rows["stretch"].due_at
+
+
+async def test_snooze_schedules_nothing_for_a_blocked_user(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await a_stretch_nudge(lumbar, ann)
+    due = await stretch_due(lumbar, ann)
+    async with lumbar.services.transaction() as uow:
+        await uow.session.execute(
+            update(Profile)
+            .where(Profile.user_id == ann.id)
+            .values(red_flag="soon", red_flag_ids=["weight_loss"], cleared_ids=[])
+        )
+    out = await lumbar.press(ann, "In an hour")
+    assert len(out) == 1 and "⚠️" in (out[0].text or "")
+    assert "remind you in an hour" not in (out[0].text or "")
+    assert await stretch_due(lumbar, ann) == due  # not moved to an hour from now
+
+
+async def test_snooze_respects_reminders_turned_off_or_paused(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await a_stretch_nudge(lumbar, ann)
+    message, data = lumbar.find_button(ann, "In an hour")
+    now = lumbar.clock()
+    async with lumbar.services.transaction() as uow:
+        await uow.nudges.save_settings(ann.id, now=now, stretch_enabled=False)
+        await uow.nudges.schedule(ann.id, "stretch", None)
+    out = await lumbar.press(ann, "In an hour")
+    assert "reminders are off" in (out[-1].text or "")
+    assert await stretch_due(lumbar, ann) is None
+    async with lumbar.services.transaction() as uow:
+        await uow.nudges.save_settings(
+            ann.id, now=now, stretch_enabled=True, paused_until=now + timedelta(days=1)
+        )
+    out = await lumbar.press_data(ann, message.message_id, data)  # the same old nudge
+    assert "paused until Tue 03 Mar, 11:00" in (out[-1].text or "")  # Berlin time
+    assert await stretch_due(lumbar, ann) is None
+
+
+async def test_snooze_during_a_safety_check_returns_to_the_check(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await a_stretch_nudge(lumbar, ann)
+    due = await stretch_due(lumbar, ann)
+    question = await lumbar.send(ann, "/triage")
+    message, data = next(
+        (m, d)
+        for m in reversed(lumbar.server.bot_messages(ann))
+        for row in lumbar.server.buttons(m)
+        for t, d in row
+        if t == "In an hour" and d is not None
+    )
+    out = await lumbar.press_data(ann, message.message_id, data)
+    assert "safety questions first" in (out[0].text or "")
+    assert out[-1].text == question[-1].text
+    assert await stretch_due(lumbar, ann) == due

@@ -1,0 +1,78 @@
+"""The end of the check: what Lumbar now knows, what it means, and what to do first."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardMarkup
+
+from bot.callbacks import Menu
+from bot.coach.triage import advice_texts, assess
+from bot.coach.triage_flow import TriageState, answers_from
+from bot.handlers.safety import clearance_button
+from bot.handlers.triage_screens import EQUIPMENT
+from bot.keyboards import button, rows
+from content.schema import Library, Tier
+
+
+def summary_message(lib: Library, state: TriageState) -> tuple[str, InlineKeyboardMarkup]:
+    """The summary: the facts, then the conditions by name with their advice, then the plan.
+
+    A user who must see a doctor first is told so before anything else, and gets the
+    clearance button instead of "Start my first session".
+    """
+    answers = answers_from(state, lib.rules)
+    outcome = assess(answers, lib.rules, lib.exercises)
+    equipment = ", ".join(
+        lib.text(f"equipment_{e.value}") for e in EQUIPMENT if e in answers.equipment
+    ) or lib.text("equipment_nothing")
+    facts = lib.text(
+        "summary_facts",
+        pain=answers.pain_now,
+        duration=lib.text(f"duration_{answers.pain_duration.value}").lower(),
+        experience=lib.text(f"experience_{answers.experience.value}"),
+        equipment=html.escape(equipment),
+        zone=html.escape(state.time_zone or "UTC"),
+        reminders=lib.text("summary_reminders_on" if state.reminders else "summary_reminders_off"),
+    )
+    flags = [f for f in lib.rules.flags if f.id in answers.contraindications - answers.cleared]
+    if outcome.blocked:
+        words = lib.rules.tiers[Tier.DOCTOR_FIRST]
+        parts = [
+            f"⚠️ <b>{html.escape(words.headline)}</b>",
+            lib.text("stop_you_told_me", flags="; ".join(html.escape(f.label) for f in flags)),
+            *(html.escape(f.why) for f in flags),
+            html.escape(words.advice),
+            facts,
+        ]
+        return "\n\n".join(parts), clearance_button(lib)
+    parts = [
+        lib.text("summary_ready"),
+        facts,
+        lib.text(
+            "summary_phase",
+            phase=lib.text(f"phase_name_{outcome.phase.value}"),
+            phase_text=lib.text(f"phase_{outcome.phase.value}"),
+        ),
+    ]
+    noted = [f for f in lib.rules.flags if f.id in answers.notes]
+    if noted:
+        words = lib.rules.tiers[Tier.ROUTINE]
+        parts.append(
+            f"🩺 <b>{html.escape(words.headline)}</b> "
+            + lib.text("stop_you_told_me", flags="; ".join(html.escape(f.label) for f in noted))
+            + " "
+            + html.escape(words.advice)
+        )
+    if answers.pregnant:
+        words = lib.rules.tiers[Tier.ADAPT]
+        parts.append(f"🤰 <b>{html.escape(words.headline)}</b> {html.escape(words.advice)}")
+    tips = advice_texts(outcome, answers, lib.rules)
+    if tips:
+        parts.append(
+            lib.text("summary_good_to_know")
+            + "\n"
+            + "\n".join(f"• {html.escape(line)}" for line in tips)
+        )
+    markup = rows([button(lib.text("btn_first_session"), Menu("go", "today"))])
+    return "\n\n".join(parts), markup

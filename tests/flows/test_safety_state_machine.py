@@ -1,0 +1,472 @@
+"""Issue 14 as a stateful property: no card or stretch nudge reaches an un-cleared red flag.
+
+A hypothesis ``RuleBasedStateMachine`` drives one user of the real bot (polling the
+Bot API emulator, on each database backend) through any order of commands, answers,
+red-flag Yeses, clearances, redos, old buttons of any earlier message, nudge buttons,
+snoozes and the clock moving with the nudge dispatcher run. After every step:
+
+* a user for whom exercise was not allowed before the step (``exercise_access`` is
+  NO_PROFILE, CHECK_OPEN or BLOCKED) got no exercise card ("Card N of M" photo) and no
+  stretch nudge (a message with the "Stretch now" button) in that step;
+* a card or stretch nudge only ever goes to a user who is ALLOWED after the step too;
+* the model: the stopping flags said Yes to since the last successful clearance. While
+  it is non-empty the user is BLOCKED, each of those flags is in ``red_flag_ids`` and
+  none in ``cleared_ids``; every such Yes is answered with the stop message (🚨/⚠️).
+
+Hypothesis rules are sync; the bot lives on the test's event loop. The machine runs in a
+worker thread (``asyncio.to_thread``) and hands each coroutine to the loop with
+``run_coroutine_threadsafe``. One bot and database per test; a fresh user per example
+(users never meet), the clock set back to the same Monday morning for each one.
+
+``LUMBAR_SM_EXAMPLES`` / ``LUMBAR_SM_STEPS`` raise the counts for a long local run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from bot.callbacks import NudgeAction, TriageAnswer, decode
+from bot.coach.triage import Access
+from bot.coach.triage_flow import FLAG
+from bot.emulator import FakeUser, StoredMessage
+from bot.handlers.common import exercise_access, is_check_step
+from bot.updates import PerChatUpdateProcessor
+from tests.flows.conftest import Lumbar
+from tests.seeding import seed_finished_triage
+
+T = TypeVar("T")
+
+EXAMPLES = int(os.environ.get("LUMBAR_SM_EXAMPLES", "0"))
+STEPS = int(os.environ.get("LUMBAR_SM_STEPS", "0"))
+# Real seconds the bot must be quiet after a handler finished (the harness uses 0.3).
+QUIET = 0.05
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CARD = re.compile(r"Card \d+ of \d+")
+COMMANDS = ["/start", "/today", "/stretch", "/triage", "/cancel", "/reminders", "/help", "/progress"]
+USER_IDS = itertools.count(910_000)
+FINISH = [
+    "Yes, let's start",
+    "Europe",
+    "London",
+    "16 to 49",
+    "None of these",
+    "Done",
+    "2",
+    "Some weeks",
+    "Now and then",
+    "Yes, remind me",
+]
+
+
+@dataclass
+class Stats:
+    runs: int = 0
+    steps: int = 0
+    flag_yeses: int = 0
+    clearances: int = 0
+    cards: int = 0
+    stretch_nudges: int = 0
+    blocked_steps: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        rules = ", ".join(f"{k} {v}" for k, v in sorted(self.by_rule.items()))
+        return (
+            f"{self.runs} runs, {self.steps} steps ({rules}); {self.flag_yeses} flag Yeses, "
+            f"{self.clearances} clearances, {self.cards} cards and {self.stretch_nudges} "
+            f"stretch nudges to allowed users, {self.blocked_steps} steps while blocked"
+        )
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What one step left behind: its bot messages and its Bot API calls to this user."""
+
+    messages: list[StoredMessage]
+    calls: list[Any]
+
+    def text(self) -> str:
+        return "\n".join(m.text_or_caption for m in self.messages)
+
+
+class Driver:
+    """The harness's send/press, with a shorter quiet spell (the handler's end is awaited)."""
+
+    def __init__(self, lumbar: Lumbar, loop: asyncio.AbstractEventLoop) -> None:
+        self.lumbar = lumbar
+        self.server = lumbar.server
+        self.loop = loop
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)
+
+    async def _handled(self, user: FakeUser) -> None:
+        processor = self.lumbar.app.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            await self.server.wait_for(lambda: not processor.busy(user.id), timeout=20)
+        await self.server.settle(quiet=QUIET, timeout=20)
+
+    async def send(self, user: FakeUser, text: str) -> None:
+        self.server.send_text(user, text)
+        # Every text is answered: wait for the answer (the handler has begun), then its end.
+        await self.server.wait_for(
+            lambda: self.server.new_bot_messages(user), timeout=20, what=f"answer to {text}"
+        )
+        await self._handled(user)
+
+    async def press(self, user: FakeUser, message_id: int, data: str) -> None:
+        query_id = self.server.press(user, message_id, data, force=True)
+
+        def answered() -> bool:
+            return any(
+                str(call.params.get("callback_query_id")) == query_id
+                for call in self.server.calls_to("answerCallbackQuery")
+            )
+
+        await self.server.wait_for(answered, timeout=20, what=f"answer to {data}")
+        await self._handled(user)
+
+    async def dispatch(self) -> None:
+        await self.lumbar.dispatch()
+        await self.server.settle(quiet=QUIET, timeout=20)
+
+
+def buttons_ever(message: StoredMessage) -> list[tuple[str, str]]:
+    """Every (label, data) the message ever showed, current keyboard and earlier versions."""
+    found: list[tuple[str, str]] = []
+    markups = [v.reply_markup for v in message.history] + [message.reply_markup]
+    for markup in markups:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for b in row:
+                data = b.get("callback_data")
+                if data is not None and (str(b["text"]), data) not in found:
+                    found.append((str(b["text"]), str(data)))
+    return found
+
+
+def plain(label: str) -> str:
+    return label.removeprefix("▫️ ").removeprefix("✅ ")
+
+
+def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBasedStateMachine]:
+    lib = lumbar.services.library
+    stopping = {f.id for f in lib.rules.flags if f.tier.stops}
+    stretch_label = lib.text("btn_nudge_stretch")
+    snooze_label = lib.text("btn_nudge_snooze")
+    thanks = lib.text("cleared_thanks")
+    server = lumbar.server
+
+    class SafetyMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            lumbar.clock.set(MONDAY)
+            self.user = lumbar.user(next(USER_IDS), name="Sam")
+            self.open_yes: set[str] = set()  # stopping flags said Yes since the last clearance
+            self.history: dict[int, list[tuple[str, str]]] = {}  # message id -> buttons ever
+            self.log: list[str] = []
+            stats.runs += 1
+
+        # --- reading the bot and the database
+
+        def facts(self) -> tuple[Access, Any, Any]:
+            async def read() -> tuple[Access, Any, Any]:
+                async with lumbar.services.transaction() as uow:
+                    access = await exercise_access(uow, self.user.id)
+                    profile = await uow.profiles.get(self.user.id)
+                    state = await uow.triage.get_state(self.user.id)
+                return access, profile, state
+
+            return driver.run(read())
+
+        def remember_buttons(self) -> None:
+            for message in server.bot_messages(self.user, include_deleted=True):
+                found = buttons_ever(message)
+                if found:
+                    known = self.history.setdefault(message.message_id, [])
+                    known.extend(b for b in found if b not in known)
+
+        def live(self) -> list[tuple[StoredMessage, list[tuple[str, str]]]]:
+            """Messages showing buttons now, newest first."""
+            out = []
+            for message in reversed(server.bot_messages(self.user)):
+                current = [(label, data) for row in message.buttons for label, data in row if data]
+                if current:
+                    out.append((message, current))
+            return out
+
+        # --- one step, checked
+
+        def step(self, name: str, action: Coroutine[Any, Any, None], yes: str | None) -> Seen:
+            """Run one user action (or the dispatcher) and check the invariants around it."""
+            before, profile_before, state_before = self.facts()
+            known = profile_before is not None or (
+                state_before is not None and is_check_step(state_before.step)
+            )
+            messages_before = len(server.bot_messages(self.user, include_deleted=True))
+            calls_before = len(server.api_calls())
+            self.log.append(name)
+            started = time.monotonic()
+            driver.run(action)
+            assert time.monotonic() - started < 60, f"{name} took too long"
+            seen = Seen(
+                server.bot_messages(self.user, include_deleted=True)[messages_before:],
+                [
+                    c
+                    for c in server.api_calls()[calls_before:]
+                    if str(c.params.get("chat_id")) == str(self.user.id)
+                ],
+            )
+            stats.steps += 1
+            stats.by_rule[name.split(" ")[0]] = stats.by_rule.get(name.split(" ")[0], 0) + 1
+            self.remember_buttons()
+            after, profile, state = self.facts()
+            cards = self.cards(seen)
+            nudges = self.stretch_nudges(seen)
+            where = f"after {self.log}"
+            if yes is not None and yes in stopping and known:
+                stats.flag_yeses += 1
+                self.open_yes.add(yes)
+                said = seen.text()
+                assert "🚨" in said or "⚠️" in said, f"a Yes to {yes} did not stop: {said!r} {where}"
+                assert profile is not None and yes in profile.red_flag_ids, where
+                assert yes not in profile.cleared_ids, where
+            if thanks in seen.text():
+                stats.clearances += 1
+                self.open_yes.clear()
+            if before is not Access.ALLOWED:
+                stats.blocked_steps += 1
+                assert not cards, f"card to a user who was {before}: {cards} {where}"
+                assert not nudges, f"stretch nudge to a user who was {before} {where}"
+            if cards or nudges:
+                assert after is Access.ALLOWED, f"card/nudge, yet {after} {where}"
+                assert not self.open_yes, f"card/nudge with open {self.open_yes} {where}"
+                stats.cards += len(cards)
+                stats.stretch_nudges += len(nudges)
+            if self.open_yes:
+                assert after is Access.BLOCKED, f"{after} with open {self.open_yes} {where}"
+                assert profile is not None, where
+                assert self.open_yes <= set(profile.red_flag_ids), (profile.red_flag_ids, where)
+                assert not self.open_yes & set(profile.cleared_ids), (profile.cleared_ids, where)
+            del state
+            return seen
+
+        def cards(self, seen: Seen) -> list[str]:
+            found = [m.caption or "" for m in seen.messages if m.kind == "photo"]
+            found += [
+                str(c.params.get("caption") or "")
+                for c in seen.calls
+                if c.method in ("sendPhoto", "editMessageMedia", "editMessageCaption")
+            ]
+            return [c for c in found if CARD.search(c)]
+
+        def stretch_nudges(self, seen: Seen) -> list[str]:
+            found = [
+                m.text_or_caption
+                for m in seen.messages
+                if any(stretch_label == label for label, _ in buttons_ever(m))
+            ]
+            found += [
+                c.method
+                for c in seen.calls
+                if c.method.startswith(("send", "edit")) and stretch_label in str(c.params)
+            ]
+            return found
+
+        def press(self, name: str, message_id: int, data: str) -> Seen:
+            decoded = decode(data)
+            yes = None
+            if isinstance(decoded, TriageAnswer) and decoded.value.startswith(FLAG):
+                yes = decoded.value.removeprefix(FLAG)
+            label = next((lb for lb, d in self.history.get(message_id, []) if d == data), data)
+            return self.step(
+                f"{name} {label!r}@{message_id}",
+                driver.press(self.user, message_id, data),
+                yes,
+            )
+
+        # --- how an example begins
+
+        @initialize(seeded=st.booleans())
+        def begin(self, seeded: bool) -> None:
+            if not seeded:
+                self.log.append("fresh user")
+                return
+            self.log.append("seeded finished user, nudges due now")
+
+            async def seed() -> None:
+                server.private_chat(self.user)
+                async with lumbar.services.transaction() as uow:
+                    await seed_finished_triage(uow, self.user, lumbar.clock(), zone="Europe/London")
+                    await uow.nudges.schedule(self.user.id, "stretch", lumbar.clock())
+                    await uow.nudges.schedule(self.user.id, "water", lumbar.clock())
+
+            driver.run(seed())
+
+        # --- rules
+
+        @rule(data=st.data())
+        def answer_current_question(self, data: st.DataObject) -> None:
+            live = self.live()
+            if not live:
+                return
+            message, current = live[0]
+            label, value = data.draw(st.sampled_from(current), label="button")
+            self.press("answer", message.message_id, value)
+
+        @rule(data=st.data())
+        def press_flag_yes(self, data: st.DataObject) -> None:
+            for message, current in self.live():
+                yeses = [
+                    (label, value)
+                    for label, value in current
+                    if (d := decode(value)) is not None
+                    and isinstance(d, TriageAnswer)
+                    and d.value.removeprefix(FLAG) in stopping
+                ]
+                if yeses:
+                    _, value = data.draw(st.sampled_from(yeses), label="flag")
+                    self.press("flag_yes", message.message_id, value)
+                    return
+
+        def walk(self, name: str, labels: list[str], limit: int) -> None:
+            """Press, on the newest live question, the first of ``labels`` it offers."""
+            for _ in range(limit):
+                live = self.live()
+                if not live:
+                    return
+                message, current = live[0]
+                choice = next(
+                    (
+                        value
+                        for wanted in labels
+                        for label, value in current
+                        if plain(label).lower().startswith(wanted.lower())
+                    ),
+                    None,
+                )
+                if choice is None:
+                    return
+                self.press(name, message.message_id, choice)
+
+        @rule(groups=st.integers(0, 3), age=st.sampled_from(["16 to 49", "50 or over"]))
+        def redo_to_group(self, groups: int, age: str) -> None:
+            """/triage, then through consent, zone and age to the given safety group."""
+            self.step("send /triage", driver.send(self.user, "/triage"), None)
+            self.walk("walk", ["Yes, let's start", "Europe", "London", age], 4)
+            self.walk("walk", ["None of these"], groups)
+
+        @rule()
+        def finish_check(self) -> None:
+            """Answer whatever is asked with the plain answers, up to the summary."""
+            self.walk("finish", FINISH, 16)
+
+        @rule(data=st.data())
+        def press_flag_yes_again(self, data: st.DataObject) -> None:
+            self.press_flag_yes(data)
+
+        @rule(data=st.data())
+        def press_old_button(self, data: st.DataObject) -> None:
+            if not self.history:
+                return
+            message_id = data.draw(st.sampled_from(sorted(self.history)), label="old message")
+            _, value = data.draw(st.sampled_from(self.history[message_id]), label="old button")
+            self.press("old", message_id, value)
+
+        @rule(text=st.sampled_from([*COMMANDS, "hello"]))
+        def command(self, text: str) -> None:
+            self.step(f"send {text}", driver.send(self.user, text), None)
+
+        @rule()
+        def clear(self) -> None:
+            """Walk a doctor's clearance as far as it is offered."""
+            for label in (
+                lib.text("btn_cleared"),
+                lib.text("btn_cleared_yes"),
+                lib.text("btn_cleared_nothing_new"),
+            ):
+                found = [
+                    (message, value)
+                    for message, current in self.live()
+                    for text, value in current
+                    if text == label
+                ]
+                if not found:
+                    return
+                message, value = found[0]
+                self.press("clear", message.message_id, value)
+
+        @rule(minutes=st.sampled_from([10, 30, 61, 120, 300, 24 * 60 + 120]))
+        def time_passes(self, minutes: int) -> None:
+            lumbar.clock.advance(minutes=minutes)
+            self.step(f"time+{minutes}min", driver.dispatch(), None)
+
+        @rule(data=st.data(), which=st.sampled_from(["snooze", "stretch"]))
+        def nudge_button(self, data: st.DataObject, which: str) -> None:
+            """Press "In an hour" or "Stretch now" on any nudge ever sent, answered or not."""
+            wanted = NudgeAction(which)
+            from bot.callbacks import encode
+
+            code = encode(wanted)
+            found = sorted(mid for mid, known in self.history.items() if any(d == code for _, d in known))
+            if not found:
+                return
+            message_id = data.draw(st.sampled_from(found), label="nudge")
+            self.press(which, message_id, code)
+
+        @invariant()
+        def model_holds_between_steps(self) -> None:
+            if self.open_yes:
+                access, profile, _ = self.facts()
+                assert access is Access.BLOCKED, (access, self.open_yes, self.log)
+
+        def teardown(self) -> None:
+            if os.environ.get("LUMBAR_SM_VERBOSE"):
+                print(" | ".join(self.log))
+            async def quiet() -> None:
+                async with lumbar.services.transaction() as uow:
+                    await uow.nudges.unschedule_all(self.user.id)
+
+            driver.run(quiet())
+
+    del snooze_label
+    return SafetyMachine
+
+
+async def test_no_card_or_stretch_nudge_reaches_an_uncleared_flag(lumbar: Lumbar) -> None:
+    stats = Stats()
+    driver = Driver(lumbar, asyncio.get_running_loop())
+    machine = make_machine(lumbar, driver, stats)
+    started = time.monotonic()
+    await asyncio.to_thread(
+        run_state_machine_as_test,
+        machine,
+        settings=settings(
+            max_examples=EXAMPLES or 60,
+            stateful_step_count=STEPS or 30,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+    print(f"\nsafety state machine: {stats.line()} in {time.monotonic() - started:.0f} s")
+    assert stats.runs >= 10 and stats.steps >= 100, stats.line()
+    assert stats.flag_yeses >= 5 and stats.clearances >= 1, stats.line()
