@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.access import exercise_access
 from bot.coach.triage import Access
-from bot.handlers.common import exercise_access
 from bot.scheduler import next_due, prefs_from_settings
 from bot.uow import UnitOfWork
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.access import is_check_step
 from bot.callbacks import NudgeAction
 from bot.coach.nudges import (
     NudgePrefs,
@@ -29,6 +30,7 @@ from bot.coach.nudges import (
     next_water_at,
     pick_text,
 )
+from bot.coach.timezones import zone
 from bot.coach.triage import (
     Access,
     RedFlagLevel,
@@ -36,7 +38,6 @@ from bot.coach.triage import (
     exercise_access,
     red_flag_level,
 )
-from bot.handlers.common import is_check_step, zone
 from bot.keyboards import button, rows
 from bot.services import LumbarApp, LumbarContext, Services
 from db.models import NudgeSettings

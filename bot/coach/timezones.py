@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MIN_OFFSET = timedelta(hours=-12)
 MAX_OFFSET = timedelta(hours=14)
@@ -218,3 +218,11 @@ def parse_clocks(text: str) -> tuple[time, ...] | None:
     if not times or any(t is None for t in times):
         return None
     return tuple(sorted({t for t in times if t is not None}))
+
+
+def zone(name: str) -> ZoneInfo:
+    """The user's zone, falling back to UTC for a name this machine does not know."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

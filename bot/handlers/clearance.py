@@ -17,6 +17,7 @@ from bot.coach.triage import Phase, red_flag_level
 from bot.coach.triage_flow import TriageState, with_cleared
 from bot.handlers.common import answers_from_profile, close_press, is_check_step, say
 from bot.handlers.safety import stop_text
+from bot.handlers.triage import resume_triage
 from bot.keyboards import button, rows
 from bot.nudge_schedule import reschedule
 from bot.services import LumbarContext
@@ -113,7 +114,7 @@ async def _record(context: LumbarContext, user_id: int, stamp: str) -> None:
                     user_id,
                     stored.step,
                     {**stored.answers, **state.to_json()},
-                    (stored.nonce + 1) % 1_000_000,
+                    stored.nonce % 999_999 + 1,
                     None,
                     now,
                 )
@@ -130,8 +131,6 @@ async def _record(context: LumbarContext, user_id: int, stamp: str) -> None:
         return
     await say(context, user_id, lib.text("cleared_thanks"))
     if resume:
-        from bot.handlers.triage import resume_triage
-
         await resume_triage(context, user_id)
         return
     await say(

@@ -1,20 +1,20 @@
-"""Small helpers shared by the handlers: who is asking, replies, local time."""
+"""Small helpers shared by the handlers: who is asking, replies, local time.
+
+``answers_from_profile``, ``exercise_access``, ``is_check_step`` (from ``bot.access``)
+and ``zone`` (from the coach) are imported here too, where every handler looks first.
+"""
 
 from __future__ import annotations
 
 import html
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
-from bot.coach.triage import Access, Experience, PainDuration, TriageAnswers
-from bot.coach.triage import exercise_access as coach_access
+from bot.access import answers_from_profile, exercise_access, is_check_step
+from bot.coach.timezones import zone
 from bot.services import LumbarContext
-from bot.uow import UnitOfWork
-from content.schema import Equipment
-from db.models import Profile
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -23,14 +23,6 @@ def first_name(update: Update) -> str:
     """The user's first name, escaped for HTML."""
     user = update.effective_user
     return html.escape(user.first_name) if user and user.first_name else "there"
-
-
-def zone(name: str) -> ZoneInfo:
-    """The user's zone, falling back to UTC for a name this machine does not know."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def local_now(context: LumbarContext, zone_name: str) -> datetime:
@@ -69,20 +61,6 @@ async def answer_query(update: Update, text: str | None = None) -> None:
             raise
 
 
-def answers_from_profile(profile: Profile) -> TriageAnswers:
-    """The coach's view of a stored profile."""
-    return TriageAnswers(
-        red_flags=frozenset(profile.red_flag_ids),
-        contraindications=frozenset(profile.contraindication_ids),
-        pain_now=profile.pain_now,
-        pain_duration=PainDuration(profile.pain_duration),
-        experience=Experience(profile.experience),
-        equipment=frozenset(Equipment(item) for item in profile.equipment),
-        cleared=frozenset(profile.cleared_ids),
-        pregnant=profile.pregnant,
-    )
-
-
 async def close_press(update: Update, context: LumbarContext, text: str | None = None) -> None:
     """Acknowledge a button press and take the buttons off its message, so it is answered once."""
     await answer_query(update, text)
@@ -91,15 +69,4 @@ async def close_press(update: Update, context: LumbarContext, text: str | None =
         await remove_buttons(context, query.message.chat.id, query.message.message_id)
 
 
-async def exercise_access(uow: UnitOfWork, user_id: int) -> Access:
-    """Read the profile and any open check, and ask the coach whether exercise may be offered."""
-    profile = await uow.profiles.get(user_id)
-    state = await uow.triage.get_state(user_id)
-    check_open = state is not None and is_check_step(state.step)
-    answers = answers_from_profile(profile) if profile is not None else None
-    return coach_access(answers, check_open=check_open)
-
-
-def is_check_step(step: str) -> bool:
-    """A stored triage step that belongs to the safety check, not a typed setting."""
-    return not step.startswith("await_") and step != "zone_only"
+__all__ = ["answers_from_profile", "exercise_access", "is_check_step", "zone"]

@@ -13,6 +13,8 @@ from bot.callbacks import Menu, NudgeAction
 from bot.coach import timezones
 from bot.coach.triage import Access
 from bot.handlers.common import answer_query, close_press, say, zone
+from bot.handlers.gate import refusal_for, send_refusal
+from bot.handlers.session import start_session
 from bot.keyboards import button, rows
 from bot.nudge_schedule import reschedule
 from bot.services import LumbarContext
@@ -244,13 +246,9 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
     now = context.services.clock()
     if data.action == "stretch":
         await close_press(update, context)
-        from bot.handlers.session import start_session
-
         await start_session(context, user_id, "stretch")
         return
     if data.action == "snooze":
-        from bot.handlers.session import refusal_for, send_refusal
-
         async with context.services.transaction() as uow:
             user = await uow.users.seen(user_id, None, now)
             refusal = await refusal_for(uow, context, user_id, now)

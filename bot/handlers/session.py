@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,12 +37,12 @@ from bot.handlers.common import (
     answer_query,
     answers_from_profile,
     close_press,
-    exercise_access,
     remove_buttons,
     say,
     zone,
 )
-from bot.handlers.safety import blocked_reply
+from bot.handlers.gate import Refusal, refusal_for, send_refusal
+from bot.handlers.triage import start_recheck
 from bot.keyboards import button, card_buttons, rows
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
@@ -179,90 +178,8 @@ async def pause_session(context: LumbarContext, user_id: int) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why no exercise is offered now; a blocked user's advice and closed cards come ready."""
-
-    access: Access
-    text: str | None = None
-    markup: InlineKeyboardMarkup | None = None
-    closed_cards: tuple[int, ...] = ()
-
-
-async def refusal_for(
-    uow: UnitOfWork, context: LumbarContext, user_id: int, now: datetime
-) -> Refusal | None:
-    """Ask the one gate; None when exercise may be offered.
-
-    A blocked user's open sessions are closed here too, so a card that slipped past
-    the moment of the block (or predates this rule) stops working at its first press.
-    """
-    access = await exercise_access(uow, user_id)
-    if access is Access.ALLOWED:
-        return None
-    if access is not Access.BLOCKED:
-        return Refusal(access)
-    profile = await uow.profiles.get(user_id)
-    user = await uow.users.get(user_id)
-    assert profile is not None  # only a stored profile can be blocked
-    text, markup = blocked_reply(
-        context.services.library,
-        answers_from_profile(profile),
-        user.time_zone if user is not None else None,
-        flagged_at=profile.flagged_at,
-        now=now,
-    )
-    closed = await close_open_sessions(context, uow, user_id, now)
-    return Refusal(access, text, markup, tuple(closed))
-
-
-async def send_refusal(context: LumbarContext, user_id: int, refusal: Refusal) -> None:
-    """Answer for the gate: the advice, the open safety check, or the way to start it."""
-    lib = context.services.library
-    await remove_card_buttons(context, user_id, refusal.closed_cards)
-    if refusal.access is Access.BLOCKED and refusal.text is not None:
-        await say(context, user_id, refusal.text, refusal.markup)
-    elif refusal.access is Access.CHECK_OPEN:
-        from bot.handlers.triage import resume_triage
-
-        await resume_triage(context, user_id)
-    else:
-        await say(
-            context,
-            user_id,
-            lib.text("need_triage"),
-            rows([button(lib.text("btn_start_check"), Menu("go", "triage"))]),
-        )
-
-
-async def close_open_sessions(
-    context: LumbarContext, uow: UnitOfWork, user_id: int, now: datetime
-) -> list[int]:
-    """End every open session of a user who may no longer exercise; their card message ids.
-
-    Call it in the transaction that blocks the user. Each session ends early at
-    ``now`` and counts no streak day. Once the transaction has committed, take the
-    buttons off the returned messages (``remove_card_buttons``); a press that still
-    reaches a closed card is answered with the advice, or as stale once cleared.
-    """
-    closed = await uow.workouts.close_open(user_id, now)
-    if closed:
-        log.info("closed %d open card(s) of a user who may no longer exercise", len(closed))
-    return closed
-
-
-async def remove_card_buttons(
-    context: LumbarContext, user_id: int, message_ids: Iterable[int]
-) -> None:
-    """Take the buttons off cards closed by ``close_open_sessions`` (after the commit)."""
-    for message_id in message_ids:
-        await remove_buttons(context, user_id, message_id)
-
-
 async def _step_back(context: LumbarContext, user_id: int, verdict: Verdict) -> None:
     """The safety net stepped back: say why and what now, then ask the safety questions again."""
-    from bot.handlers.triage import start_recheck
-
     lib = context.services.library
     text = lib.text(f"net_{verdict.value}") + " " + lib.text("net_step_back")
     await say(context, user_id, text)
@@ -505,7 +422,8 @@ async def _apply_answer(
         if hurts >= HURTS_TO_STOP:
             await _finish(uow, context, workout, now, today, outcome, early=True)
             return
-        outcome.gentler = _gentler_for(context, workout, profile, card)
+        resting = await _resting(uow, workout.user_id, today)
+        outcome.gentler = _gentler_for(context, workout, profile, card, resting)
         # The user still chooses: the gentler option, the next card, or finishing.
         outcome.last_card = position + 1 >= len(plan)
         outcome.next_card = _card_to_send(workout, profile)
@@ -516,15 +434,30 @@ async def _apply_answer(
         outcome.next_card = _card_to_send(workout, profile)
 
 
+async def _resting(uow: UnitOfWork, user_id: int, today: date) -> frozenset[str]:
+    """Exercises resting after a recent "It hurts": never offered as the gentler option."""
+    progress = await uow.progress.levels(user_id)
+    hurt = {eid: row.hurt_on for eid, row in progress.items() if row.hurt_on is not None}
+    return resting_ids(hurt, today)
+
+
 def _gentler_for(
-    context: LumbarContext, workout: Workout, profile: Profile | None, card: PlannedCard
+    context: LumbarContext,
+    workout: Workout,
+    profile: Profile | None,
+    card: PlannedCard,
+    resting: frozenset[str],
 ) -> PlannedCard | None:
     """A different gentle exercise to offer after ``card`` hurt (never a variant of it)."""
     if profile is None:
         return None
     lib = context.services.library
     answers = answers_from_profile(profile)
-    allowed = allowed_exercises(answers, Phase(profile.phase), lib.exercises)
+    allowed = tuple(
+        e
+        for e in allowed_exercises(answers, Phase(profile.phase), lib.exercises)
+        if e.id not in resting
+    )
     ids = [str(item["exercise_id"]) for item in workout.plan]
     # The hurt card is the one just answered; cards after it have not been shown yet.
     hurt_at = workout.position - 1
@@ -556,7 +489,10 @@ async def _insert_gentler(
         outcome.next_card = _card_to_send(workout, profile)
         return
     hurt_card = PlannedCard.from_json(plan[position - 1])
-    gentler = _gentler_for(context, workout, profile, hurt_card)
+    today = workout.local_on
+    gentler = _gentler_for(
+        context, workout, profile, hurt_card, await _resting(uow, workout.user_id, today)
+    )
     if gentler is None:
         outcome.next_card = _card_to_send(workout, profile)
         return

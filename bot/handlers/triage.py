@@ -11,6 +11,7 @@ per answer, then the calls.
 from __future__ import annotations
 
 import html
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -110,9 +111,25 @@ async def cmd_triage(update: Update, context: LumbarContext) -> None:
         )
         profile = await uow.profiles.get(user_id)
         await uow.triage.clear_state(user_id)
-    # Someone who consented before is not asked again, and keeps their zone.
-    state = TriageState(consent=True, time_zone=user.time_zone) if profile else TriageState()
+    state = redo_state(profile, user.time_zone) if profile else TriageState()
     await _begin(context, user_id, first_name(update), state)
+
+
+def redo_state(profile: Profile, zone_name: str) -> TriageState:
+    """A redo starts where the old check left what still matters.
+
+    Someone who consented before is not asked again and keeps their zone. Flags still
+    open are carried over as reported: a redo is no way around a doctor's clearance,
+    so a red flag still open stops the redo at once, with its advice.
+    """
+    open_ids = answers_from_profile(profile).open_flags
+    stamp = (profile.flagged_at or profile.completed_at).isoformat()
+    return TriageState(
+        consent=True,
+        time_zone=zone_name,
+        flags=tuple((flag_id, True) for flag_id in sorted(open_ids)),
+        reported=tuple((flag_id, stamp) for flag_id in sorted(open_ids)),
+    )
 
 
 async def start_recheck(context: LumbarContext, user_id: int) -> None:
@@ -335,20 +352,25 @@ async def _decide(
     try:
         new = record(state, lib.rules, value, now)
     except InvalidAnswerError:
-        return _Answered("invalid", step)
+        flag = lib.rules.flag(value.removeprefix(FLAG)) if value.startswith(FLAG) else None
+        if flag is None or not flag.tier.stops:
+            return _Answered("invalid", step)
+        # A red-flag Yes that does not fit the question on screen still counts.
+        new = report(state, lib.rules, flag.id, now)
     extra.pop("region", None)
     after = next_step(new, lib.rules)
     if after is TriageStep.SUMMARY:
         # The summary is shown with the profile already saved: nothing waits on one more tap.
         new = record(new, lib.rules, OK, now)
         after = next_step(new, lib.rules)
-    closed = await _persist(uow, context, user_id, state, new, after, extra)
-    profile = await uow.profiles.get(user_id)
+    # A tick in a multi-select redraws the same question; anything else asks a new one.
     toggled = (
         step == after
         and step in (TriageStep.EQUIPMENT, TriageStep.GROUP)
         and (new.flags == state.flags)
     )
+    closed = await _persist(uow, context, user_id, state, new, after, extra, toggled=toggled)
+    profile = await uow.profiles.get(user_id)
     return _Answered("edit" if toggled else "next", step, new, after, None, closed, profile)
 
 
@@ -360,6 +382,8 @@ async def _persist(
     state: TriageState,
     after: TriageStep,
     extra: dict[str, object],
+    *,
+    toggled: bool,
 ) -> tuple[int, ...]:
     """Store the new state; a new flag blocks at once, in the same transaction.
 
@@ -367,7 +391,6 @@ async def _persist(
     """
     lib = context.services.library
     now = context.services.clock()
-    toggled = after in (TriageStep.EQUIPMENT, TriageStep.GROUP) and state.flags == before.flags
     if state.time_zone and state.time_zone != before.time_zone:
         # Stored at once, so "your time now" and everything after it use the new zone.
         await uow.users.set_time_zone(user_id, state.time_zone, now)
@@ -413,9 +436,7 @@ async def _block(
             cleared_at=profile.cleared_at,
         )
     await uow.users.set_consent(user_id, now)
-    from bot.handlers.session import close_open_sessions
-
-    closed = await close_open_sessions(context, uow, user_id, now)
+    closed = await uow.workouts.close_open(user_id, now)
     await reschedule(uow, user_id, now)
     return tuple(closed)
 
@@ -523,8 +544,15 @@ async def _confirm_zone(
 
 
 async def _next_nonce(uow: UnitOfWork, user_id: int) -> int:
+    """The next question's number; a new check starts at a random one.
+
+    Buttons of an earlier check (or of one before ``/triage``) must never match a
+    question of this one, or an old tap would answer the wrong question.
+    """
     stored = await uow.triage.get_state(user_id)
-    return ((stored.nonce if stored is not None else 0) + 1) % 1_000_000
+    if stored is None or stored.nonce == 0:
+        return 1 + secrets.randbelow(999_998)
+    return stored.nonce % 999_999 + 1
 
 
 async def _store(

@@ -52,10 +52,20 @@ async def test_profile_defaults_then_a_redone_triage_replaces_it(
 
     first = await repo.save(1, now=now, red_flag="soon", red_flag_ids=["night_pain"])
     assert (first.red_flag, first.red_flag_ids, first.phase) == ("soon", ["night_pain"], "gentle")
-    assert first.equipment == [] and first.cleared_at is None
-    assert await repo.mark_cleared(1, now + timedelta(days=1))
+    assert first.equipment == [] and first.cleared_at is None and first.cleared_ids == []
+    assert first.pregnant is False and first.note_ids == [] and first.age_band is None
+    assert await repo.set_flags(
+        1,
+        red_flag="none",
+        red_flag_ids=["night_pain"],
+        contraindication_ids=[],
+        cleared_ids=["night_pain"],
+        flagged_at=now,
+        cleared_at=now + timedelta(days=1),
+    )
     cleared = await repo.get(1)
     assert cleared is not None and cleared.cleared_at == now + timedelta(days=1)
+    assert cleared.cleared_ids == ["night_pain"] and cleared.flagged_at == now
 
     later = now + timedelta(days=10)
     redone = await repo.save(
@@ -68,7 +78,7 @@ async def test_profile_defaults_then_a_redone_triage_replaces_it(
         contraindication_ids=["no_flexion"],
     )
     assert redone.red_flag == "none" and redone.red_flag_ids == []
-    assert redone.cleared_at is None  # a new triage is a new assessment
+    assert redone.cleared_at is None and redone.cleared_ids == []  # a new assessment
     assert redone.equipment == ["mat", "chair"]
     assert redone.contraindication_ids == ["no_flexion"]
     assert (redone.pain_now, redone.pain_duration, redone.experience) == (3, "weeks", "some")
@@ -80,7 +90,15 @@ async def test_profile_updates_without_a_profile_report_false(
 ) -> None:
     await make_user(session, 1, now)
     repo = ProfileRepository(session)
-    assert not await repo.mark_cleared(1, now)
+    assert not await repo.set_flags(
+        1,
+        red_flag="none",
+        red_flag_ids=[],
+        contraindication_ids=[],
+        cleared_ids=[],
+        flagged_at=None,
+        cleared_at=now,
+    )
     assert not await repo.set_phase(1, "build")
     await repo.save(1, now=now)
     assert await repo.set_phase(1, "build")

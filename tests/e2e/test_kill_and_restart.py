@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from bot.emulator import FakeUser
+from content.loader import load_library
 from tests.e2e.process import Deployment
 
 pytestmark = [pytest.mark.e2e]
@@ -19,11 +20,14 @@ pytestmark = [pytest.mark.e2e]
 STALL = 2.0  # the kill comes within milliseconds of the stall starting
 
 
-async def _red_flag_answers(deploy: Deployment, user: FakeUser) -> int:
+async def _groups_answered(deploy: Deployment, user: FakeUser) -> int:
+    """How many screen groups of the safety check are answered (each answers all its items)."""
     async with deploy.transaction() as uow:
         state = await uow.triage.get_state(user.id)
     assert state is not None
-    return len(state.answers.get("red_flags", []))
+    answered = {flag_id for flag_id, _ in state.answers.get("flags", [])}
+    groups = load_library().rules.groups
+    return sum(all(f.id in answered for f in g.flags if f.when is None) for g in groups)
 
 
 def _callback_text(deploy: Deployment, query_id: str) -> str:
@@ -39,37 +43,40 @@ async def test_killed_during_triage_the_user_continues_and_no_answer_is_lost(
     first = await deploy.start()
     await deploy.send(ann, "/start")
     await deploy.press(ann, "Yes, let's start")
-    await deploy.press(ann, "No")  # safety question 1
-    assert await _red_flag_answers(deploy, ann) == 1
+    await deploy.press(ann, "Europe")
+    await deploy.press(ann, "Berlin")
+    await deploy.press(ann, "16 to 49")
+    await deploy.press(ann, "None of these")  # safety group 1
+    assert await _groups_answered(deploy, ann) == 1
 
     # Killed before the answer is stored: the question stays open and takes the answer later.
     deploy.server.stall("answerCallbackQuery", STALL)
-    message, data = deploy.find_button(ann, "No")
+    message, data = deploy.find_button(ann, "None of these")
     deploy.server.press(ann, message.message_id, data)
     await deploy.stalled("answerCallbackQuery")
     await deploy.kill_during_stall(first)
     second = await deploy.start()
-    assert await _red_flag_answers(deploy, ann) == 1
+    assert await _groups_answered(deploy, ann) == 1
     query_id = deploy.server.press(ann, message.message_id, data)  # the same button again
     await deploy.server.settle(quiet=0.3)
     assert "passed" not in _callback_text(deploy, query_id)
     assert "Safety check 3 of" in (deploy.server.last_bot_message(ann).text or "")
-    assert await _red_flag_answers(deploy, ann) == 2
+    assert await _groups_answered(deploy, ann) == 2
 
     # Killed after the answer is stored, before the next question went out.
     deploy.server.stall("editMessageReplyMarkup", STALL)
-    message, data = deploy.find_button(ann, "No")
+    message, data = deploy.find_button(ann, "None of these")
     deploy.server.press(ann, message.message_id, data)
     await deploy.stalled("editMessageReplyMarkup")
     await deploy.kill_during_stall(second)
     third = await deploy.start()
-    assert await _red_flag_answers(deploy, ann) == 3
+    assert await _groups_answered(deploy, ann) == 3
     query_id = deploy.server.press(ann, message.message_id, data, force=True)
     await deploy.server.settle(quiet=0.3)
     assert "passed" in _callback_text(deploy, query_id)
     assert "Safety check 4 of" in (deploy.server.last_bot_message(ann).text or "")
-    await deploy.press(ann, "No")
-    assert await _red_flag_answers(deploy, ann) == 4  # nothing lost, nothing twice
+    await deploy.press(ann, "None of these")
+    assert await _groups_answered(deploy, ann) == 4  # nothing lost, nothing twice
     assert await third.stop() == 0
 
 

@@ -43,9 +43,10 @@ async def test_429_during_triage_is_waited_out_and_the_question_comes_once(
     await lumbar.send(ann, "/start")
     lumbar.server.fail("sendMessage", 429, retry_after=1)
     mark = len(lumbar.server.calls)
-    out = await press_until(lumbar, ann, "Yes, let's start", saying("Safety check 1 of"))
-    assert statuses(lumbar, "sendMessage", mark) == [429, 200]
-    assert [m.text_or_caption.count("Safety check 1 of") for m in out] == [1]
+    out = await press_until(lumbar, ann, "Yes, let's start", saying("First, where are you?"))
+    # The question (after one 429), then the hint with the location button.
+    assert statuses(lumbar, "sendMessage", mark) == [429, 200, 200]
+    assert sum(m.text_or_caption.count("First, where are you?") for m in out) == 1
     assert APOLOGY not in texts(out)
 
 
@@ -65,9 +66,10 @@ async def test_a_dropped_connection_is_retried(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
     await lumbar.send(ann, "/start")
     lumbar.server.drop("sendMessage")
-    out = await press_until(lumbar, ann, "Yes, let's start", saying("Safety check 1 of"))
-    assert [c.fault for c in lumbar.server.calls_to("sendMessage")][-2:] == ["drop", None]
-    assert sum("Safety check 1 of" in m.text_or_caption for m in out) == 1
+    out = await press_until(lumbar, ann, "Yes, let's start", saying("First, where are you?"))
+    faults = [c.fault for c in lumbar.server.calls_to("sendMessage")]
+    assert faults[-3:] == ["drop", None, None]  # the question once, then the location hint
+    assert sum("First, where are you?" in m.text_or_caption for m in out) == 1
 
 
 async def test_a_send_that_keeps_failing_is_told_and_nothing_is_lost(lumbar: Lumbar) -> None:

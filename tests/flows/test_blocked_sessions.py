@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import update
 
 from bot.emulator import FakeUser, StoredMessage
-from bot.handlers.session import close_open_sessions, remove_card_buttons
+from bot.handlers.gate import close_open_sessions, remove_card_buttons
 from bot.services import LumbarContext
 from db.models import Profile
 from tests.flows.conftest import Lumbar

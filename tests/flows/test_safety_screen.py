@@ -126,21 +126,37 @@ async def test_an_old_clearance_button_does_not_clear_a_later_flag(lumbar: Lumba
     """A confirm button from before a new report is stale: it clears nothing."""
     ola = lumbar.user(7005, name="Ola")
     await seeded(lumbar, ola)
-    await redo_to_group(lumbar, ola, 2)
+    out = await redo_to_group(lumbar, ola, 1)
+    second_group = out[-1]
+    _, fever = lumbar.find_button(ola, "Fever or very unwell")
+    await lumbar.press(ola, "None of these")
     await lumbar.press(ola, "Losing weight")
     await lumbar.press(ola, "A doctor has examined me")
     await lumbar.press(ola, "Yes, I was examined")
-    old, data = lumbar.find_button(ola, "No, nothing is new or worse")
-    # Before confirming, a new report arrives (a late Yes from the first group's message).
-    await lumbar.send(ola, "/triage")
-    await lumbar.press(ola, "16 to 49")
-    await lumbar.press(ola, "None of these")
-    await lumbar.press(ola, "Fever or very unwell")
-    out = await lumbar.press_data(ola, old.message_id, data)
+    old, confirm = lumbar.find_button(ola, "No, nothing is new or worse")
+    # Before confirming, a new report arrives: a late Yes on the second group's message.
+    out = await lumbar.press_data(ola, second_group.message_id, fever)
+    assert "Please see a doctor today." in texts(out)
+    out = await lumbar.press_data(ola, old.message_id, confirm)
     assert "That question has passed" in texts(out)
     async with lumbar.services.transaction() as uow:
         profile = await uow.profiles.get(ola.id)
     assert profile is not None and profile.cleared_ids == []
+    assert set(profile.red_flag_ids) == {"weight_loss", "fever_unwell"}
+
+
+async def test_a_redo_is_no_way_around_a_clearance(lumbar: Lumbar) -> None:
+    """An open flag comes along into /triage: the redo stops at once with its advice."""
+    ned = lumbar.user(7013, name="Ned")
+    await lumbar.triage(ned, flags=["saddle_numbness"], city="London")
+    await lumbar.send(ned, "/triage")
+    out = await lumbar.press(ned, "16 to 49")
+    assert "🚨 Please get medical help now." in texts(out)
+    assert "None of these" not in str([lumbar.server.buttons(m) for m in out])
+    assert not photos(await lumbar.send(ned, "/today"))
+    async with lumbar.services.transaction() as uow:
+        profile = await uow.profiles.get(ned.id)
+    assert profile is not None and profile.red_flag_ids == ["saddle_numbness"]
 
 
 async def test_cards_on_screen_stop_working_after_a_block(lumbar: Lumbar) -> None:

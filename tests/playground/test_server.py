@@ -58,7 +58,7 @@ async def test_pressing_a_button_through_the_page_reaches_the_bot(running: Runni
     assert query_id in answers["result"], "the bot answered the press (no endless spinner)"
     chat = await running.get("/_emulator/chats/1001")
     texts = [m["content"].get("text", "") for m in chat["result"]["messages"] if m["from_bot"]]
-    assert any("Safety check 1" in text for text in texts), texts[-1]
+    assert any("First, where are you?" in text for text in texts), texts[-1]
 
 
 async def test_advancing_the_clock_moves_the_emulator_and_the_bot_together(
