@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories.checkins import CheckInRepository
 from db.repositories.files import FileCacheRepository
 from db.repositories.nudges import NudgeRepository
 from db.repositories.progress import ExerciseProgressRepository
@@ -30,3 +31,4 @@ class UnitOfWork:
         self.water = WaterRepository(session)
         self.files = FileCacheRepository(session)
         self.stats = StatsRepository(session)
+        self.checkins = CheckInRepository(session)

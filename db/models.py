@@ -64,9 +64,7 @@ class Profile(Base):
     # The last time a doctor's clearance was recorded; which flags it covered is cleared_ids.
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Flags (red flags or contraindications) a doctor cleared; any other reported flag blocks.
-    cleared_ids: Mapped[list[str]] = mapped_column(
-        JSON, default=list, server_default=text("'[]'")
-    )
+    cleared_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     # When the latest flag was reported: an emergency cannot be cleared within the hour.
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     age_band: Mapped[str | None] = mapped_column(String(8))  # under_16|16_49|50_plus
@@ -203,6 +201,11 @@ class NudgeSettings(Base):
     quiet_start: Mapped[time | None] = mapped_column(Time)
     quiet_end: Mapped[time | None] = mapped_column(Time)
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The weekly check-in: which local weekday (Monday 0) and at what local time.
+    checkin_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    checkin_time: Mapped[time] = mapped_column(
+        Time, default=time(10, 0), server_default=text("'10:00:00'")
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -252,3 +255,42 @@ class FileCache(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     file_id: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CheckIn(Base):
+    """One pain-and-function check: the baseline at the first check, then one a week.
+
+    A row with neither ``completed_at`` nor ``skipped`` is a check-in under way: each
+    answer is stored as given, so it resumes where it stopped.
+    """
+
+    __tablename__ = "checkin"
+    __table_args__ = (Index("ix_checkin_user_id_started_at", "user_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _user_fk())
+    kind: Mapped[str] = mapped_column(String(16))  # baseline|weekly
+    local_on: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    pain: Mapped[int | None] = mapped_column(Integer)  # 0..10, now
+    function: Mapped[int | None] = mapped_column(Integer)  # 0..10: how much it limited the week
+    # Activities the user finds hard, each rated 0..10 for how well they can do it.
+    activities: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    phase: Mapped[str | None] = mapped_column(String(16))  # the plan's phase when it was taken
+
+
+class PhaseChange(Base):
+    """A move of the plan to another phase, and why: drawn on the trend, exported."""
+
+    __tablename__ = "phase_change"
+    __table_args__ = (Index("ix_phase_change_user_id_changed_at", "user_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _user_fk())
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    local_on: Mapped[date] = mapped_column(Date)
+    from_phase: Mapped[str] = mapped_column(String(16))
+    to_phase: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))  # accepted_next|worse|cleared|...

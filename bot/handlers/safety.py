@@ -30,7 +30,8 @@ def stop_text(lib: Library, flag_ids: frozenset[str], zone_name: str | None) -> 
     """The message for open flags: headline, what was reported, why, and what to do now."""
     tier = worst_tier(flag_ids, lib.rules) or Tier.SOON
     words = lib.rules.tiers[tier]
-    flags = _flags(lib, flag_ids)
+    # A red flag's message speaks of red flags only; the article's conditions wait.
+    flags = [f for f in _flags(lib, flag_ids) if f.tier.stops == tier.stops]
     icon = "🚨" if tier is Tier.EMERGENCY else "⚠️"
     lines = [f"{icon} <b>{html.escape(words.headline)}</b>", ""]
     if flags:

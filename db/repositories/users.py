@@ -11,9 +11,11 @@ from sqlalchemy.orm import selectinload
 
 from db.base import Base
 from db.models import (
+    CheckIn,
     ExerciseProgress,
     Nudge,
     NudgeSettings,
+    PhaseChange,
     Profile,
     Streak,
     StreakDay,
@@ -114,6 +116,8 @@ class UserRepository:
             "nudge_settings": None,
             "nudges": [],
             "water_log": [],
+            "checkins": [],
+            "phase_changes": [],
         }
         if user is None:
             return data
@@ -149,6 +153,14 @@ class UserRepository:
         )
         data["water_log"] = await self._all(
             select(WaterLog).where(WaterLog.user_id == user_id).order_by(WaterLog.logged_at)
+        )
+        data["checkins"] = await self._all(
+            select(CheckIn).where(CheckIn.user_id == user_id).order_by(CheckIn.started_at)
+        )
+        data["phase_changes"] = await self._all(
+            select(PhaseChange)
+            .where(PhaseChange.user_id == user_id)
+            .order_by(PhaseChange.changed_at)
         )
         return data
 

@@ -238,9 +238,7 @@ async def test_routine_and_pregnancy_notes_keep_the_plan(lumbar: Lumbar) -> None
     assert cards
     async with lumbar.services.transaction() as uow:
         profile = await uow.profiles.get(wes.id)
-    assert profile is not None and profile.pregnant and profile.note_ids == [
-        "inflammatory_pattern"
-    ]
+    assert profile is not None and profile.pregnant and profile.note_ids == ["inflammatory_pattern"]
 
 
 async def test_a_late_yes_on_an_old_copy_counts(lumbar: Lumbar) -> None:

@@ -1,0 +1,130 @@
+"""Weekly check-ins and the plan's phase changes: the trend the coach reads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import CheckIn, PhaseChange
+
+
+class CheckInRepository:
+    """Check-ins (baseline and weekly), stored answer by answer, and phase changes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def start(
+        self, user_id: int, kind: str, local_on: date, now: datetime, phase: str | None
+    ) -> CheckIn:
+        """Open a check-in; its answers follow one by one."""
+        row = CheckIn(
+            user_id=user_id,
+            kind=kind,
+            local_on=local_on,
+            started_at=now,
+            skipped=False,
+            activities={},
+            phase=phase,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row
+
+    async def open(self, user_id: int) -> CheckIn | None:
+        """The check-in under way, if any (neither completed nor skipped)."""
+        result = await self._session.scalars(
+            select(CheckIn)
+            .where(
+                CheckIn.user_id == user_id,
+                CheckIn.completed_at.is_(None),
+                CheckIn.skipped.is_(False),
+            )
+            .order_by(CheckIn.started_at.desc(), CheckIn.id.desc())
+            .limit(1)
+        )
+        return result.first()
+
+    async def get(self, checkin_id: int) -> CheckIn | None:
+        """One check-in by id."""
+        return await self._session.get(CheckIn, checkin_id, populate_existing=True)
+
+    async def answer(self, checkin_id: int, **values: Any) -> bool:
+        """Store answers (``pain``, ``function``, ``activities``) on an open check-in."""
+        result = await self._session.execute(
+            update(CheckIn)
+            .where(
+                CheckIn.id == checkin_id,
+                CheckIn.completed_at.is_(None),
+                CheckIn.skipped.is_(False),
+            )
+            .values(**values)
+            .returning(CheckIn.id)
+        )
+        return result.first() is not None
+
+    async def complete(self, checkin_id: int, now: datetime) -> bool:
+        """Close an open check-in as answered; False if it was closed already."""
+        return await self.answer(checkin_id, completed_at=now)
+
+    async def skip(self, checkin_id: int, now: datetime) -> bool:
+        """Close an open check-in as skipped; False if it was closed already."""
+        return await self.answer(checkin_id, skipped=True, completed_at=now)
+
+    async def history(self, user_id: int) -> list[CheckIn]:
+        """Every answered check-in, oldest first (skipped ones are left out)."""
+        result = await self._session.scalars(
+            select(CheckIn)
+            .where(
+                CheckIn.user_id == user_id,
+                CheckIn.completed_at.is_not(None),
+                CheckIn.skipped.is_(False),
+            )
+            .order_by(CheckIn.started_at, CheckIn.id)
+        )
+        return list(result)
+
+    async def latest(self, user_id: int) -> CheckIn | None:
+        """The newest check-in in any state (answered, skipped or open)."""
+        result = await self._session.scalars(
+            select(CheckIn)
+            .where(CheckIn.user_id == user_id)
+            .order_by(CheckIn.started_at.desc(), CheckIn.id.desc())
+            .limit(1)
+        )
+        return result.first()
+
+    async def add_phase_change(
+        self,
+        user_id: int,
+        *,
+        now: datetime,
+        local_on: date,
+        from_phase: str,
+        to_phase: str,
+        reason: str,
+    ) -> PhaseChange:
+        """Record a move of the plan to another phase."""
+        row = PhaseChange(
+            user_id=user_id,
+            changed_at=now,
+            local_on=local_on,
+            from_phase=from_phase,
+            to_phase=to_phase,
+            reason=reason,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row
+
+    async def phase_changes(self, user_id: int) -> list[PhaseChange]:
+        """Every phase change, oldest first."""
+        result = await self._session.scalars(
+            select(PhaseChange)
+            .where(PhaseChange.user_id == user_id)
+            .order_by(PhaseChange.changed_at, PhaseChange.id)
+        )
+        return list(result)
