@@ -22,6 +22,7 @@ from db.repositories import (
     WaterRepository,
     WorkoutRepository,
 )
+from db.repositories.checkins import CheckInRepository
 from tests.db.conftest import make_user
 
 
@@ -116,6 +117,13 @@ async def _fill_everything(session: AsyncSession, user_id: int, now: datetime) -
     await nudges.save_settings(user_id, now=now, stretch_times=["11:00"], quiet_start=time(22))
     await nudges.schedule(user_id, "water", now + timedelta(hours=2))
     await WaterRepository(session).log_glass(user_id, now, today)
+    checkins = CheckInRepository(session)
+    baseline = await checkins.start(user_id, "baseline", today, now, "building")
+    await checkins.answer(baseline.id, pain=6, function=5, activities={"sitting": 4})
+    await checkins.complete(baseline.id, now)
+    await checkins.add_phase_change(
+        user_id, now=now, local_on=today, from_phase="gentle", to_phase="building", reason="test"
+    )
 
 
 def _rows_mentioning(conn: Connection, user_id: int) -> dict[str, int]:
@@ -163,6 +171,8 @@ async def test_delete_leaves_no_row_about_the_user_and_spares_others(
         "nudge_settings",
         "nudge",
         "water_log",
+        "checkin",
+        "phase_change",
     }
     assert all(count > 0 for count in before.values()), before
 
@@ -212,6 +222,10 @@ async def test_export_is_json_with_everything_about_the_user(
     assert [n["kind"] for n in decoded["nudges"]] == ["water"]
     assert len(decoded["water_log"]) == 1
     assert decoded["exercise_progress"][0]["level"] == 2
+    [checkin] = decoded["checkins"]
+    assert (checkin["kind"], checkin["pain"], checkin["function"]) == ("baseline", 6, 5)
+    assert checkin["activities"] == {"sitting": 4}
+    assert [c["to_phase"] for c in decoded["phase_changes"]] == ["building"]
     assert "1002" not in json.dumps(data)
 
 
