@@ -68,7 +68,23 @@ class Menu:
     PREFIX = "m1"
 
 
-Callback = TriageAnswer | CardAnswer | Feeling | NudgeAction | Menu
+@dataclass(frozen=True, slots=True)
+class CheckInAnswer:
+    """A check-in button: which check-in and question (0 for the nudge's), and the value.
+
+    Values: a score ``0``..``10``, ``a.<activity>``, ``r.<activity>.<n>``, ``done``,
+    ``none``, ``skip``; under the nudge ``start`` / ``skipweek``; after the trend
+    ``up.<phase>`` / ``notyet``.
+    """
+
+    checkin_id: int
+    question: int
+    value: str
+
+    PREFIX = "k1"
+
+
+Callback = TriageAnswer | CardAnswer | Feeling | NudgeAction | Menu | CheckInAnswer
 
 
 def encode(data: Callback) -> str:
@@ -84,6 +100,8 @@ def encode(data: Callback) -> str:
             fields = [NudgeAction.PREFIX, action]
         case Menu(screen, arg):
             fields = [Menu.PREFIX, screen, arg]
+        case CheckInAnswer(checkin_id, question, value):
+            fields = [CheckInAnswer.PREFIX, str(checkin_id), str(question), value]
     for field in fields[1:]:
         if not _FIELD.match(field):
             raise ValueError(f"callback field {field!r} is not allowed")
@@ -118,4 +136,7 @@ def decode(text: object) -> Callback | None:
             return NudgeAction(action)
         case Menu.PREFIX, [screen, arg]:
             return Menu(screen, arg)
+        case CheckInAnswer.PREFIX, [checkin, question, value]:
+            c, q = _int(checkin), _int(question)
+            return CheckInAnswer(c, q, value) if c is not None and q is not None else None
     return None

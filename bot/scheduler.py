@@ -21,11 +21,13 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.access import is_check_step
-from bot.callbacks import NudgeAction
+from bot.callbacks import CheckInAnswer, NudgeAction
 from bot.coach.nudges import (
+    CHECKIN_MIN_GAP,
     NudgePrefs,
     default_prefs,
     is_stale,
+    next_checkin_at,
     next_stretch_at,
     next_water_at,
     pick_text,
@@ -76,6 +78,9 @@ def prefs_from_settings(settings: NudgeSettings | Any) -> NudgePrefs:
         quiet_start=settings.quiet_start,
         quiet_end=settings.quiet_end,
         paused_until=settings.paused_until,
+        checkin_weekday=settings.checkin_weekday,
+        # A row added but not flushed yet has no server default: the model's default.
+        checkin_time=settings.checkin_time or time(10, 0),
     )
 
 
@@ -84,9 +89,17 @@ def _clock(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def next_due(kind: str, prefs: NudgePrefs, zone_name: str, after: datetime) -> datetime | None:
-    """The next due instant of one kind of nudge, in UTC."""
+def next_due(
+    kind: str,
+    prefs: NudgePrefs,
+    zone_name: str,
+    after: datetime,
+    last_checkin: datetime | None = None,
+) -> datetime | None:
+    """The next due instant of one kind of nudge, in UTC (check-ins keep their gap)."""
     user_zone = zone(zone_name)
+    if kind == "checkin":
+        return next_checkin_at(prefs, user_zone, after, last_checkin)
     if kind == "stretch":
         return next_stretch_at(prefs, user_zone, after)
     return next_water_at(prefs, user_zone, after)
@@ -145,7 +158,10 @@ class NudgeDispatcher:
             user_ids = [n.user_id for n in claimed]
             finished = await uow.streaks.last_days(user_ids)
             safety = await uow.nudges.safety_of(user_ids)
-            to_send, decided = self._plan(claimed, finished, now, safety)
+            checked = await uow.nudges.latest_checkins(
+                [n.user_id for n in claimed if n.kind == "checkin"]
+            )
+            to_send, decided = self._plan(claimed, finished, now, safety, checked)
             # In the claim's transaction: a crash from here on counts these as maybe sent.
             await uow.nudges.mark_sending([n.id for n in to_send], now)
         report.claimed = len(claimed)
@@ -164,6 +180,7 @@ class NudgeDispatcher:
         finished: dict[int, Any],
         now: datetime,
         safety: dict[int, SafetyFacts] | None = None,
+        checked: dict[int, datetime] | None = None,
     ) -> tuple[list[ClaimedNudge], list[_Result]]:
         """Split a batch into nudges to send now and those decided without sending.
 
@@ -172,6 +189,7 @@ class NudgeDispatcher:
         still stops it. Such a nudge is moved to its next occurrence, never sent.
         """
         safety = safety or {}
+        checked = checked or {}
         rules = self.services.library.rules
         recent = {chat: at for chat, at in self._recent_chats.items() if now - at < SAME_CHAT_GAP}
         to_send: list[ClaimedNudge] = []
@@ -192,6 +210,9 @@ class NudgeDispatcher:
                 nudge, finished.get(nudge.user_id), now
             ):
                 decided.append(_Result(nudge, "done"))
+            elif nudge.kind == "checkin" and _checked_in_lately(nudge, checked.get(nudge.user_id)):
+                # Asked at /today, or the baseline was taken: not again within the week.
+                decided.append(_Result(nudge, "done"))
             elif nudge.user_id in recent:
                 # Telegram allows about one message a second per chat: send this one a bit later.
                 later = recent[nudge.user_id] + SAME_CHAT_GAP
@@ -204,7 +225,7 @@ class NudgeDispatcher:
 
     async def _send_one(self, nudge: ClaimedNudge, gate: asyncio.Semaphore) -> _Result:
         lib = self.services.library
-        texts = lib.nudges.stretch if nudge.kind == "stretch" else lib.nudges.water
+        texts = _texts(lib, nudge.kind)
         seed = zlib.crc32(f"{nudge.user_id}:{nudge.due_at.isoformat()}".encode())
         index = pick_text(len(texts), nudge.last_text_index, seed)
         try:
@@ -264,6 +285,11 @@ class NudgeDispatcher:
 
     def _buttons(self, kind: str) -> InlineKeyboardMarkup:
         lib = self.services.library
+        if kind == "checkin":
+            return rows(
+                [button(lib.text("btn_checkin_start"), CheckInAnswer(0, 0, "start"))],
+                [button(lib.text("btn_checkin_skip_week"), CheckInAnswer(0, 0, "skipweek"))],
+            )
         if kind == "stretch":
             return rows(
                 [button(lib.text("btn_nudge_stretch"), NudgeAction("stretch"))],
@@ -310,6 +336,18 @@ class NudgeDispatcher:
                     await uow.users.mark_blocked(user_id, now)
 
 
+def _texts(lib: Any, kind: str) -> tuple[str, ...]:
+    """The texts one kind of nudge picks from."""
+    if kind == "checkin":
+        return (lib.text("checkin_nudge"),)
+    return tuple(lib.nudges.stretch if kind == "stretch" else lib.nudges.water)
+
+
+def _checked_in_lately(nudge: ClaimedNudge, last_started: datetime | None) -> bool:
+    """A check-in began within the gap before this one's time: this week's is taken."""
+    return last_started is not None and last_started > nudge.due_at - CHECKIN_MIN_GAP
+
+
 def _finished_today(nudge: ClaimedNudge, last_on: Any, now: datetime) -> bool:
     return last_on is not None and last_on == now.astimezone(zone(nudge.time_zone)).date()
 
@@ -319,17 +357,20 @@ def _turned_off(nudge: ClaimedNudge, now: datetime) -> bool:
     prefs = nudge.prefs
     if prefs is None:  # never saved settings: the defaults, which are on
         return False
-    kind_on = prefs.stretch_enabled if nudge.kind == "stretch" else prefs.water_enabled
+    kind_on = {"stretch": prefs.stretch_enabled, "water": prefs.water_enabled}.get(nudge.kind, True)
     paused = prefs.paused_until is not None and prefs.paused_until > now
     return not (prefs.enabled and kind_on) or paused
 
 
 def _held_for_safety(nudge: ClaimedNudge, facts: SafetyFacts | None, rules: Rules) -> bool:
-    """A stretch nudge waits while exercise is not allowed; a water nudge only in an emergency."""
+    """Stretch and check-in nudges wait while exercise is not allowed; water only in an emergency.
+
+    A check-in is about the plan's progress, so someone told to see a doctor first gets none.
+    """
     if facts is None:
         return False
     open_red_flags = facts.red_flag_ids - facts.cleared_ids
-    if nudge.kind != "stretch":
+    if nudge.kind == "water":
         return bool(open_red_flags) and (
             facts.red_flag == "emergency"
             or red_flag_level(open_red_flags, rules) is RedFlagLevel.EMERGENCY

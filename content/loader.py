@@ -18,6 +18,7 @@ import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from content.models import (
+    CheckInModel,
     DosageModel,
     EmergencyNumbersModel,
     ExerciseModel,
@@ -30,6 +31,9 @@ from content.models import (
     VariantModel,
 )
 from content.schema import (
+    CheckInActivity,
+    CheckInContent,
+    CheckInQuestions,
     City,
     Dosage,
     Exercise,
@@ -345,6 +349,22 @@ def _load_texts(root: Path) -> dict[str, str]:
     return texts
 
 
+def _load_checkin(root: Path) -> CheckInContent:
+    """Load the weekly check-in's questions and activities."""
+    model = _load(root, "checkin.yaml", TypeAdapter(CheckInModel))
+    q = model.questions
+    return CheckInContent(
+        questions=CheckInQuestions(
+            pain=q.pain, function=q.function, pick=q.pick, pick_more=q.pick_more, rate=q.rate
+        ),
+        activities=tuple(
+            CheckInActivity(id=a.id, name=a.name, phrase=a.phrase) for a in model.activities
+        ),
+        max_activities=model.max_activities,
+        sources=tuple(model.sources),
+    )
+
+
 def load_library(root: Path | None = None) -> Library:
     """Load all content from ``root`` (default: this package's folder), failing loudly."""
     base = (root or CONTENT_ROOT).resolve()
@@ -357,4 +377,5 @@ def load_library(root: Path | None = None) -> Library:
         texts=_load_texts(base),
         emergency_numbers=_load_emergency_numbers(base),
         zone_countries=_zone_countries(),
+        checkin=_load_checkin(base),
     )

@@ -258,3 +258,41 @@ class RegionsModel(Strict):
         cities = [city.name for region in self.regions for city in region.cities]
         _no_duplicate_ids("regions.cities", cities, "name")
         return self
+
+
+# --- check-ins
+
+
+class CheckInActivityModel(Strict):
+    """An everyday activity the back can make hard (Patient-Specific Functional Scale)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)]
+    name: Annotated[str, Field(min_length=1, max_length=40)]  # the button
+    phrase: OneLine  # "sitting for an hour", inside the rating question
+
+
+class CheckInQuestionsModel(Strict):
+    """The check-in's questions, in the order they are asked."""
+
+    pain: OneLine
+    function: OneLine
+    pick: OneLine
+    pick_more: OneLine
+    rate: OneLine  # holds {activity}
+
+
+class CheckInModel(Strict):
+    """``checkin.yaml``."""
+
+    sources: Annotated[list[Text], Field(min_length=1)]
+    max_activities: Annotated[int, Field(ge=1, le=5)]
+    questions: CheckInQuestionsModel
+    activities: Annotated[list[CheckInActivityModel], Field(min_length=1, max_length=8)]
+
+    @model_validator(mode="after")
+    def _complete(self) -> CheckInModel:
+        """Activity ids are stored in answers and buttons, so they must not collide."""
+        _no_duplicate_ids("activities", [activity.id for activity in self.activities])
+        if "{activity}" not in self.questions.rate:
+            raise ValueError("questions.rate must hold {activity}")
+        return self

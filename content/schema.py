@@ -239,6 +239,40 @@ class Region:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckInActivity:
+    """An everyday activity the back can make hard; rated 0..10 for how well it goes."""
+
+    id: str
+    name: str  # the button: "Sitting an hour"
+    phrase: str  # inside the rating question: "sitting for an hour"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInQuestions:
+    """The check-in's questions (``rate`` holds ``{activity}``)."""
+
+    pain: str
+    function: str
+    pick: str
+    pick_more: str
+    rate: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInContent:
+    """The weekly check-in as data: questions, the activities offered, and the sources."""
+
+    questions: CheckInQuestions = CheckInQuestions("", "", "", "", "{activity}")
+    activities: tuple[CheckInActivity, ...] = ()
+    max_activities: int = 3
+    sources: tuple[str, ...] = ()
+
+    def activity(self, activity_id: str) -> CheckInActivity | None:
+        """The activity with this id, or ``None`` for an id this content does not know."""
+        return next((a for a in self.activities if a.id == activity_id), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Library:
     """All content, loaded once at start and passed down."""
 
@@ -251,6 +285,7 @@ class Library:
     # Emergency numbers by ISO country code, and the countries each IANA zone covers.
     emergency_numbers: dict[str, str] = field(default_factory=dict)
     zone_countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    checkin: CheckInContent = field(default_factory=CheckInContent)
 
     def exercise(self, exercise_id: str) -> Exercise:
         """Return the exercise with this id, raising ``KeyError`` if unknown."""

@@ -11,6 +11,12 @@ twice and no slot is skipped. Times are the user's local wall-clock times:
   ``paused_until``, or when the kind or all nudges are turned off;
 * water nudges come every ``water_interval_minutes`` from ``wake_start``
   while awake (waking hours may cross midnight too).
+* the weekly check-in comes on ``checkin_weekday`` (Monday 0) at
+  ``checkin_time``, local; it keeps to quiet hours and pauses like the rest, and
+  never sooner than ``CHECKIN_MIN_GAP`` after the last check-in began (the
+  baseline at the end of the safety check, or last week's); ``checkin_slot_due``
+  says whether one is due now, for ``/today`` to ask when the nudge was missed
+  (or never sent, for someone with reminders off).
 
 A nudge found due long after its time (the bot was down) is skipped, not sent
 late (``is_stale``); the dispatcher then asks for the next one.
@@ -55,6 +61,8 @@ class NudgePrefs:
     quiet_start: time | None = None
     quiet_end: time | None = None
     paused_until: datetime | None = None
+    checkin_weekday: int = 0
+    checkin_time: time = time(10, 0)
 
 
 def default_prefs() -> NudgePrefs:
@@ -207,6 +215,66 @@ def next_water_at(prefs: NudgePrefs, zone: ZoneInfo, after: datetime) -> datetim
         for wall in water_slots(prefs, floor_wall.date() + offset * _DAY, not_before)
     )
     return _first(walls, prefs, zone, after)
+
+
+CHECKIN_MIN_GAP = timedelta(days=6)
+
+
+def _checkin_walls(prefs: NudgePrefs, first_day: date, days: int) -> Iterator[datetime]:
+    """The check-in's local wall times from ``first_day`` on, one a week."""
+    ahead = (prefs.checkin_weekday - first_day.weekday()) % 7
+    day = first_day + ahead * _DAY
+    while day < first_day + days * _DAY:
+        yield datetime.combine(day, prefs.checkin_time)
+        day += 7 * _DAY
+
+
+def next_checkin_at(
+    prefs: NudgePrefs, zone: ZoneInfo, after: datetime, last_started: datetime | None = None
+) -> datetime | None:
+    """The next check-in nudge strictly after ``after`` (UTC), or None with reminders off.
+
+    With ``last_started`` (the newest check-in's start) it is also at least
+    ``CHECKIN_MIN_GAP`` after that: no weekly check-in the day after the baseline.
+    """
+    if not prefs.enabled or not 0 <= prefs.checkin_weekday <= 6:
+        return None
+    floor = after
+    if last_started is not None and last_started + CHECKIN_MIN_GAP > after:
+        floor = last_started + CHECKIN_MIN_GAP - timedelta(microseconds=1)
+    first_day = _floor(prefs, floor).astimezone(zone).date() - _DAY
+    # Quiet hours may cover the chosen time: then no week has a slot, and None comes back.
+    return _first(_checkin_walls(prefs, first_day, 7 * SEARCH_DAYS), prefs, zone, floor)
+
+
+def last_checkin_slot(prefs: NudgePrefs, zone: ZoneInfo, now: datetime) -> datetime:
+    """The newest check-in time (weekday and local time) at or before ``now``, as UTC."""
+    if now.tzinfo is None:
+        raise ValueError("now must be time-zone aware")
+    local_day = now.astimezone(zone).date()
+    back = (local_day.weekday() - prefs.checkin_weekday) % 7
+    day = local_day - back * _DAY
+    slot = resolve_local(datetime.combine(day, prefs.checkin_time), zone)
+    return (
+        slot
+        if slot <= now
+        else resolve_local(datetime.combine(day - 7 * _DAY, prefs.checkin_time), zone)
+    )
+
+
+def checkin_slot_due(
+    prefs: NudgePrefs, zone: ZoneInfo, now: datetime, last_started: datetime | None
+) -> bool:
+    """Whether a weekly check-in is due: its time has come since the last one began.
+
+    Not before ``CHECKIN_MIN_GAP`` after the last check-in. With no check-in at all
+    (someone who finished the safety check before check-ins existed) none is due here:
+    their first one comes with the nudge.
+    """
+    if last_started is None:
+        return False
+    slot = last_checkin_slot(prefs, zone, now)
+    return slot > last_started and slot - last_started >= CHECKIN_MIN_GAP
 
 
 def is_stale(due_at: datetime, now: datetime, grace: timedelta = STALE_GRACE) -> bool:

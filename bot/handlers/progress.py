@@ -1,22 +1,32 @@
-"""`/progress`: streak, this week, water today, and a heatmap of the last weeks."""
+"""`/progress`: streak, this week, water today, the pain and function trend, and a heatmap."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 
 from telegram import Update
 
 from bot.coach.streak import StreakState, current_streak
+from bot.coach.trend import (
+    Point,
+    TrendSeries,
+    phase_marks,
+    points_from_history,
+    short_date,
+    trend_series,
+)
+from bot.coach.triage import Phase
 from bot.handlers.common import say, zone
-from bot.pictures import render_heatmap
+from bot.pictures.trend import TrendLabels, render_progress
 from bot.services import LumbarContext
+from content.schema import Library
 
 WEEKS = 8
 
 
 async def cmd_progress(update: Update, context: LumbarContext) -> None:
-    """Show the streak and a calendar picture; figures come from indexed per-user queries."""
+    """Show the streak and a picture: the trend (after a weekly check-in) above the calendar."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
     lib = context.services.library
@@ -29,6 +39,10 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
         week = await uow.workouts.finished_count_between(user_id, monday, today)
         water = await uow.water.count_on(user_id, today)
         days = await uow.streaks.days_between(user_id, today - timedelta(weeks=WEEKS), today)
+        checkins = await uow.checkins.history(user_id)
+        moves = await uow.checkins.phase_changes(user_id)
+        history = [(c.kind, c.local_on, c.pain, c.function) for c in checkins]
+        changes = [(m.local_on, m.from_phase, m.to_phase) for m in moves]
     state = StreakState(
         current=row.current if row else 0,
         best=row.best if row else 0,
@@ -38,8 +52,43 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
     text = lib.text(
         "progress", streak=current_streak(state, today), best=state.best, week=week, water=water
     )
-    if not days:
-        await say(context, user_id, text + "\n\n" + lib.text("progress_empty"))
+    points = points_from_history(history)
+    # The trend starts with the first weekly check-in: a baseline alone is one dot.
+    series = trend_series(points, phase_marks(changes)) if len(points) >= 2 else None
+    trend_line = _trend_line(lib, points) if series else lib.text("progress_trend_soon")
+    if not days and series is None:
+        await say(context, user_id, "\n\n".join((text, lib.text("progress_empty"), trend_line)))
         return
-    picture = await asyncio.to_thread(render_heatmap, days, today, WEEKS, lib.text("heatmap_title"))
-    await context.services.pictures.send_drawn(context.bot, user_id, picture, text)
+    picture = await asyncio.to_thread(_draw, lib, series, days, today)
+    await context.services.pictures.send_drawn(
+        context.bot, user_id, picture, text + "\n\n" + trend_line
+    )
+
+
+def _draw(lib: Library, series: TrendSeries | None, days: dict[date, int], today: date) -> bytes:
+    """Draw the picture (in a worker thread: matplotlib is loaded on the first call)."""
+    labels = TrendLabels(
+        title=lib.text("trend_title"),
+        pain=lib.text("trend_pain"),
+        function=lib.text("trend_function"),
+        baseline=lib.text("trend_start"),
+        scale=lib.text("trend_scale"),
+        phases={phase.value: lib.text(f"phase_name_{phase.value}") for phase in Phase},
+    )
+    return render_progress(series, days, today, WEEKS, lib.text("heatmap_title"), labels)
+
+
+def _trend_line(lib: Library, points: list[Point]) -> str:
+    """One line under the streak: baseline → latest pain (and function), since when."""
+    first, last = points[0], points[-1]
+    since = short_date(first.on)
+    if first.function is None or last.function is None:
+        return lib.text("progress_trend_pain", since=since, pain_from=first.pain, pain_to=last.pain)
+    return lib.text(
+        "progress_trend",
+        since=since,
+        pain_from=first.pain,
+        pain_to=last.pain,
+        function_from=first.function,
+        function_to=last.function,
+    )

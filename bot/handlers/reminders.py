@@ -24,7 +24,19 @@ from db.models import NudgeSettings
 INTERVALS = (60, 90, 120, 180)
 WORKDAYS, EVERY_DAY = 0b0011111, 0b1111111
 DEFAULT_TIMES = ["11:00", "15:30"]
-AWAIT_STEPS = {"times": "await_times", "wake": "await_wake", "quiet": "await_quiet"}
+AWAIT_STEPS = {
+    "times": "await_times",
+    "wake": "await_wake",
+    "quiet": "await_quiet",
+    "ctime": "await_checkin_time",
+}
+PROMPTS = {
+    "times": "rem_type_times",
+    "wake": "rem_type_wake",
+    "quiet": "rem_type_quiet",
+    "ctime": "rem_type_checkin_time",
+}
+WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
 async def cmd_reminders(update: Update, context: LumbarContext) -> None:
@@ -87,6 +99,9 @@ def _overview(
         water=html.escape(water),
         wake=f"{s.wake_start:%H:%M}–{s.wake_end:%H:%M}",
         quiet=quiet,
+        checkin=lib.text(
+            "reminders_checkin", day=WEEKDAYS[s.checkin_weekday % 7], time=f"{s.checkin_time:%H:%M}"
+        ),
         paused=paused,
     ).rstrip()
     text += f"\n<i>Times are local to {html.escape(zone_name)}.</i>"
@@ -104,6 +119,7 @@ def _overview(
         [b("btn_rem_days", "days"), b("btn_rem_water_toggle", "water")],
         [b("btn_rem_interval", "interval"), b("btn_rem_wake", "wake")],
         [b("btn_rem_quiet", "quiet")],
+        [b("btn_rem_checkin_day", "cday"), b("btn_rem_checkin_time", "ctime")],
         pause_row,
         [b("btn_rem_all_off", "off") if s.enabled else b("btn_rem_all_on", "on")],
     )
@@ -143,13 +159,11 @@ async def on_reminders_button(update: Update, context: LumbarContext, arg: str) 
             case "on":
                 changes["enabled"] = True
                 changes["paused_until"] = None
-            case "times" | "wake" | "quiet":
+            case "cday":
+                changes["checkin_weekday"] = (s.checkin_weekday + 1) % 7
+            case "times" | "wake" | "quiet" | "ctime":
                 await uow.triage.save_state(user_id, AWAIT_STEPS[arg], {}, 0, None, now)
-                prompt = lib.text(
-                    {"times": "rem_type_times", "wake": "rem_type_wake", "quiet": "rem_type_quiet"}[
-                        arg
-                    ]
-                )
+                prompt = lib.text(PROMPTS[arg])
             case _:
                 pass
         if changes:
@@ -195,10 +209,15 @@ async def on_reminders_text(update: Update, context: LumbarContext, step: str) -
     lib = context.services.library
     text = (update.message.text or "").strip()
     changes: dict[str, Any] | None = None
-    hint_key = {"await_times": "rem_type_times", "await_wake": "rem_type_wake"}.get(
-        step, "rem_type_quiet"
-    )
-    if step == "await_times":
+    hint_key = {
+        "await_times": "rem_type_times",
+        "await_wake": "rem_type_wake",
+        "await_checkin_time": "rem_type_checkin_time",
+    }.get(step, "rem_type_quiet")
+    if step == "await_checkin_time":
+        clock = timezones.parse_clock(text)
+        changes = {"checkin_time": clock} if clock is not None else None
+    elif step == "await_times":
         parsed = [timezones.parse_clock(part.strip()) for part in text.replace(";", ",").split(",")]
         if parsed and all(p is not None for p in parsed):
             times = sorted({p.strftime("%H:%M") for p in parsed if p is not None})[:6]

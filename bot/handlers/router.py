@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks
-from bot.handlers import clearance, privacy, reminders, session, settings, triage
+from bot.handlers import checkin, clearance, privacy, reminders, session, settings, triage
 from bot.handlers.common import close_press, say
 from bot.services import LumbarContext
 
@@ -24,6 +24,8 @@ async def on_button(update: Update, context: LumbarContext) -> None:
             await session.on_feeling(update, context, data)
         case callbacks.NudgeAction():
             await reminders.on_nudge_button(update, context, data)
+        case callbacks.CheckInAnswer():
+            await checkin.on_checkin_button(update, context, data)
         case callbacks.Menu(screen="rem", arg=arg):
             await reminders.on_reminders_button(update, context, arg)
         case callbacks.Menu(screen="forget", arg=arg):

@@ -33,6 +33,7 @@ from bot.coach.safety_net import FinishedSession, Verdict, after_answer, after_s
 from bot.coach.selection import TrainingRecord, mobility_only, session_exercises, weights_possible
 from bot.coach.streak import StreakState, count_day, current_streak
 from bot.coach.triage import Access, Phase, allowed_exercises
+from bot.handlers.checkin import ask_if_due as ask_checkin_if_due
 from bot.handlers.common import (
     answer_query,
     answers_from_profile,
@@ -78,6 +79,8 @@ async def cmd_stretch(update: Update, context: LumbarContext) -> None:
 
 async def start_session(context: LumbarContext, user_id: int, kind: str) -> None:
     """Build (or find) the day's workout and send the current card."""
+    if kind == "today" and await ask_checkin_if_due(context, user_id):
+        return  # a missed or begun weekly check-in first (bot.handlers.checkin)
     lib = context.services.library
     now = context.services.clock()
     minutes = 0

@@ -39,6 +39,7 @@ from bot.coach.triage_flow import (
     report,
 )
 from bot.geo import zone_at
+from bot.handlers.checkin_screens import start_baseline
 from bot.handlers.common import (
     answer_query,
     answers_from_profile,
@@ -49,6 +50,7 @@ from bot.handlers.common import (
     zone,
 )
 from bot.handlers.safety import blocked_reply, clearance_button, may_clear, stop_text
+from bot.handlers.summary import summary_message
 from bot.handlers.triage_screens import CITY, REGION, REGIONS, city_zone, question
 from bot.keyboards import button, rows
 from bot.nudge_schedule import reschedule
@@ -693,8 +695,7 @@ async def _send_stop(
 
 
 async def _send_summary(context: LumbarContext, user_id: int, state: TriageState) -> None:
-    from bot.handlers.summary import summary_message
-
     lib = context.services.library
     text, markup = summary_message(lib, state)
     await say(context, user_id, text, markup)
+    await start_baseline(context, user_id)  # not after a "Doctor first" summary: it checks

@@ -88,6 +88,20 @@ def render_heatmap(
     title: str = "Your last weeks",
 ) -> bytes:
     """Return the heatmap as PNG bytes: one cell per day, today ringed, with a legend."""
+    final = draw_heatmap(counts, today, weeks, title)
+    buffer = io.BytesIO()
+    # optimize=True took 60 of the 105 ms per picture for 5 % fewer bytes.
+    final.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def draw_heatmap(
+    counts: Mapping[date, int],
+    today: date,
+    weeks: int = 8,
+    title: str = "Your last weeks",
+) -> Image.Image:
+    """Return the heatmap as an RGB image ``WIDTH`` wide (the /progress picture stacks it)."""
     cells = heatmap_cells(counts, today, weeks)
     margin, label_w, top_h, week_h, legend_h = 48, 96, 150, 48, 110
     gap = 10 if weeks <= 12 else 6
@@ -185,8 +199,4 @@ def render_heatmap(
         x += size + 6
     pen.text((px(x + 8), px(legend_y)), "More", font=small, fill=style.MUTED, anchor="lm")
 
-    final = image.resize((WIDTH, height), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    # optimize=True took 60 of the 105 ms per picture for 5 % fewer bytes.
-    final.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return image.resize((WIDTH, height), Image.Resampling.LANCZOS)

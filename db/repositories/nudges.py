@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import Enum
 from typing import Any, Literal
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Nudge, NudgeSettings, Profile, TriageState, User
+from db.models import CheckIn, Nudge, NudgeSettings, Profile, TriageState, User
 from db.repositories._sql import insert_for
 
 
@@ -39,6 +39,8 @@ class NudgePrefs:
     quiet_start: time | None
     quiet_end: time | None
     paused_until: datetime | None
+    checkin_weekday: int = 0
+    checkin_time: time = time(10, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ _PREF_COLUMNS = (
     NudgeSettings.quiet_start,
     NudgeSettings.quiet_end,
     NudgeSettings.paused_until,
+    NudgeSettings.checkin_weekday,
+    NudgeSettings.checkin_time,
 )
 
 
@@ -162,6 +166,8 @@ class NudgeRepository:
         quiet_start: time | Unset | None = UNSET,
         quiet_end: time | Unset | None = UNSET,
         paused_until: datetime | Unset | None = UNSET,
+        checkin_weekday: int | Unset = UNSET,
+        checkin_time: time | Unset = UNSET,
     ) -> NudgeSettings:
         """Change the given fields (the rest keep their value, or the defaults on first save)."""
         given: dict[str, Any] = {
@@ -176,6 +182,8 @@ class NudgeRepository:
             "quiet_start": quiet_start,
             "quiet_end": quiet_end,
             "paused_until": paused_until,
+            "checkin_weekday": checkin_weekday,
+            "checkin_time": checkin_time,
         }
         values = {key: value for key, value in given.items() if value is not UNSET}
         values["updated_at"] = now
@@ -272,6 +280,22 @@ class NudgeRepository:
         stmt = select(func.count()).select_from(Nudge).where(*_claimable(now))
         return int((await self._session.execute(stmt)).scalar_one())
 
+    async def latest_checkins(self, user_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each user's newest check-in (of any kind, in any state) began: one query."""
+        if not user_ids:
+            return {}
+        stmt = (
+            select(CheckIn.user_id, func.max(CheckIn.started_at))
+            .where(CheckIn.user_id.in_(sorted(set(user_ids))))
+            .group_by(CheckIn.user_id)
+        )
+        found: dict[int, datetime] = {}
+        for user_id, started_at in (await self._session.execute(stmt)).all():
+            if started_at is not None:
+                # SQLite hands an aggregate back naive: the column's type is not applied.
+                found[user_id] = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
+        return found
+
     async def safety_of(self, user_ids: Sequence[int]) -> dict[int, SafetyFacts]:
         """What a claimed batch's users reported and cleared, and any open check: one query.
 
@@ -324,6 +348,8 @@ def _claimed(row: Any) -> ClaimedNudge:
             quiet_start=row.quiet_start,
             quiet_end=row.quiet_end,
             paused_until=row.paused_until,
+            checkin_weekday=row.checkin_weekday,
+            checkin_time=row.checkin_time,
         )
     return ClaimedNudge(
         id=row.id,

@@ -421,3 +421,69 @@ def test_every_quarter_hour_through_dst_changes(
     got = chain(fn, prefs, zone, start, end)
     assert got == oracle(prefs, zone, start, end, is_slot)
     assert len(got) == len(set(got))
+
+
+# --- the weekly check-in
+
+
+CHECKIN_ZONES = ("Europe/Berlin", "America/New_York", "Australia/Sydney", "UTC", "Asia/Kolkata")
+
+
+@given(
+    zone_name=st.sampled_from(CHECKIN_ZONES),
+    weekday=st.integers(0, 6),
+    hour=st.integers(0, 23),
+    minute=st.sampled_from((0, 15, 30, 45)),
+    start=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+)
+def test_checkin_is_always_on_its_local_weekday_and_time(
+    zone_name: str, weekday: int, hour: int, minute: int, start: datetime
+) -> None:
+    """Across DST changes: the chosen local weekday and time, once a week, nothing skipped."""
+    from bot.coach.nudges import next_checkin_at
+
+    zone = ZoneInfo(zone_name)
+    prefs = NudgePrefs(checkin_weekday=weekday, checkin_time=time(hour, minute))
+    at = start
+    for _ in range(6):
+        nxt = next_checkin_at(prefs, zone, at)
+        assert nxt is not None and nxt > at
+        local = nxt.astimezone(zone)
+        assert local.weekday() == weekday
+        # A time in a spring-forward gap fires at the end of the gap, on the same day.
+        assert local.time() == time(hour, minute) or local.time() > time(hour, minute)
+        assert timedelta(days=6) < nxt - at <= timedelta(days=7, hours=2) or at == start
+        at = nxt
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        # Berlin: clocks go forward on Sunday 29 March 2026 and back on Sunday 25 October.
+        (datetime(2026, 3, 23, 10, 0, tzinfo=UTC), datetime(2026, 3, 30, 8, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 16, 9, 0, tzinfo=UTC), datetime(2026, 3, 23, 9, 0, tzinfo=UTC)),
+        (datetime(2026, 10, 19, 9, 0, tzinfo=UTC), datetime(2026, 10, 26, 9, 0, tzinfo=UTC)),
+        (datetime(2026, 10, 12, 8, 30, tzinfo=UTC), datetime(2026, 10, 19, 8, 0, tzinfo=UTC)),
+    ],
+)
+def test_checkin_keeps_10_local_across_berlin_dst(after: datetime, expected: datetime) -> None:
+    from bot.coach.nudges import next_checkin_at
+
+    assert next_checkin_at(NudgePrefs(), ZoneInfo("Europe/Berlin"), after) == expected
+
+
+def test_checkin_waits_six_days_after_the_last_one_and_stops_with_reminders_off() -> None:
+    from bot.coach.nudges import checkin_slot_due, next_checkin_at
+
+    berlin = ZoneInfo("Europe/Berlin")
+    sunday = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # baseline taken on a Sunday
+    first = next_checkin_at(NudgePrefs(), berlin, sunday, last_started=sunday)
+    assert first == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # not the next morning: a week on
+    assert next_checkin_at(NudgePrefs(enabled=False), berlin, sunday) is None
+    assert not checkin_slot_due(
+        NudgePrefs(), berlin, datetime(2026, 3, 2, 12, 0, tzinfo=UTC), sunday
+    )
+    assert checkin_slot_due(NudgePrefs(), berlin, datetime(2026, 3, 9, 9, 1, tzinfo=UTC), sunday)
+    assert not checkin_slot_due(NudgePrefs(), berlin, datetime(2026, 3, 9, 9, 1, tzinfo=UTC), None)

@@ -155,6 +155,14 @@ class Lumbar:
         out = await self.press(user, "Done" if equipment else "none of these")
         return out + await self.press(user, "Yes, remind me" if reminders else "No reminders")
 
+    @staticmethod
+    def summary(messages: list[StoredMessage]) -> StoredMessage:
+        """The check's summary among these messages (the baseline question follows it)."""
+        for message in messages:
+            if (message.text or "").startswith(("Your plan is ready.", "⚠️ Doctor first.")):
+                return message
+        raise AssertionError(f"no summary in {[(m.text or '')[:40] for m in messages]}")
+
     async def dispatch(self) -> DispatchReport:
         """Run the nudge dispatcher once, as the repeating job does."""
         dispatcher = NudgeDispatcher(self.services, self.app.bot)

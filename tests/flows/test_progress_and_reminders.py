@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+import io
+from datetime import UTC, datetime, time, timedelta
 
+from PIL import Image
+
+from bot.emulator.state import StoredMessage
 from tests.flows.conftest import Lumbar
 
 
@@ -14,11 +18,43 @@ async def finish_today(lumbar: Lumbar, user: object, feeling: str = "Better") ->
     return list(await lumbar.press(user, feeling))  # type: ignore[arg-type]
 
 
+TREND_SOON = "trend appears here after your first weekly check-in"
+
+
+def picture(lumbar: Lumbar, message: StoredMessage) -> Image.Image:
+    """The photo the bot sent, as the user's phone would show it."""
+    assert message.photo_file_id is not None
+    return Image.open(io.BytesIO(lumbar.server.files[message.photo_file_id].data))
+
+
+async def add_check_ins(lumbar: Lumbar, user_id: int, answers: list[tuple[int, int]]) -> None:
+    """A baseline and weekly check-ins a week apart, ending today; the first moves up a phase."""
+    now = lumbar.clock()
+    start = now.date() - timedelta(weeks=len(answers) - 1)
+    async with lumbar.services.transaction() as uow:
+        for week, (pain, function) in enumerate(answers):
+            kind = "baseline" if week == 0 else "weekly"
+            at = now - timedelta(weeks=len(answers) - 1 - week)
+            row = await uow.checkins.start(user_id, kind, start + timedelta(weeks=week), at, None)
+            await uow.checkins.answer(row.id, pain=pain, function=function)
+            await uow.checkins.complete(row.id, at)
+        await uow.checkins.add_phase_change(
+            user_id,
+            now=now - timedelta(days=3),
+            local_on=now.date() - timedelta(days=3),
+            from_phase="gentle",
+            to_phase="building",
+            reason="accepted_next",
+        )
+
+
 async def test_progress_shows_streak_week_and_heatmap(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
     await lumbar.triage(ann)
     out = await lumbar.send(ann, "/progress")
+    assert [m.kind for m in out] == ["text"]
     assert "No sessions yet" in (out[0].text or "")
+    assert TREND_SOON in (out[0].text or "")
     await finish_today(lumbar, ann)
     lumbar.clock.advance(days=1)
     await finish_today(lumbar, ann)
@@ -26,6 +62,44 @@ async def test_progress_shows_streak_week_and_heatmap(lumbar: Lumbar) -> None:
     assert out[0].kind == "photo"
     assert "Streak: 2" in (out[0].caption or "")
     assert "This week: 2" in (out[0].caption or "")
+    assert TREND_SOON in (out[0].caption or "")
+
+
+async def test_progress_shows_the_trend_after_the_first_weekly_check_in(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    await add_check_ins(lumbar, ann.id, [(6, 7)])  # the baseline alone: no trend yet
+    out = await lumbar.send(ann, "/progress")
+    assert [m.kind for m in out] == ["text"]
+    assert TREND_SOON in (out[0].text or "")
+
+    await add_check_ins(lumbar, ann.id, [(6, 7), (5, 6), (4, 4)])
+    out = await lumbar.send(ann, "/progress")
+    assert [m.kind for m in out] == ["photo"]
+    caption = out[0].caption or ""
+    assert "pain 6 → 4" in caption and "activities 7 → 4" in caption
+    assert TREND_SOON not in caption
+    with_trend = picture(lumbar, out[0])
+
+    await finish_today(lumbar, ann)
+    out = await lumbar.send(ann, "/progress")
+    assert [m.kind for m in out] == ["photo"]
+    assert "Streak: 1" in (out[0].caption or "")
+    assert picture(lumbar, out[0]).size == with_trend.size  # the trend above the calendar
+    answers = [m for m in lumbar.server.bot_messages(ann) if "Your progress" in m.text_or_caption]
+    assert [m.kind for m in answers] == ["text", "photo", "photo"]
+
+
+async def test_the_trend_picture_is_taller_than_the_calendar_alone(lumbar: Lumbar) -> None:
+    ann, bob = lumbar.user(1001, "Ann"), lumbar.user(1002, "Bob")
+    for user in (ann, bob):
+        await lumbar.triage(user)
+        await finish_today(lumbar, user)
+    await add_check_ins(lumbar, bob.id, [(7, 8), (6, 6)])
+    calendar = picture(lumbar, (await lumbar.send(ann, "/progress"))[0])
+    both = picture(lumbar, (await lumbar.send(bob, "/progress"))[0])
+    assert calendar.width == both.width == 1080
+    assert both.height > calendar.height + 500
 
 
 async def test_three_good_sessions_raise_the_reps_and_say_so(lumbar: Lumbar) -> None:

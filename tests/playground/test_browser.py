@@ -226,8 +226,12 @@ async def test_users_commands_and_safe_formatting_in_the_browser(
     item = page.locator("#command-menu .command-item")
     assert await item.count() == 1 and "/help" in await item.inner_text()
     await chat.after(item.click)
-    assert "/today" in await chat.last_bot_text()
-    assert await page.locator(".msg.in").last.locator(".command", has_text="/today").count()
+    # /help answers with the commands, then the article's safety notes and sources.
+    assert "Exercising safely" in await chat.last_bot_text()
+    replies = page.locator(".msg.in")
+    commands = replies.nth(await replies.count() - 2)
+    assert "/today" in await commands.locator(".text").inner_text()
+    assert await commands.locator(".command", has_text="/today").count()
 
     ann = page.locator(".user-item", has_text="Ann")
     await ann.click()
