@@ -74,6 +74,8 @@ class Profile(Base):
     # Set by the safety net (worse twice, or pain ended two sessions): stretches only since.
     stretch_only_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pain_now: Mapped[int] = mapped_column(Integer, default=0)
+    # When pain_now was answered: at the check, or at the latest weekly check-in.
+    pain_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pain_duration: Mapped[str] = mapped_column(String(16), default="days")  # days|weeks|months
     experience: Mapped[str] = mapped_column(String(16), default="new")  # new|some|regular
     equipment: Mapped[list[str]] = mapped_column(JSON, default=list)

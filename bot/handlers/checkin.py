@@ -270,6 +270,10 @@ async def _complete_weekly(
 ) -> _Finished:
     """The trend after a weekly check-in: a gentler phase is applied here, at once."""
     finished = _Finished(state.kind, state.pain, state.function)
+    if state.pain is not None:
+        # A fresh pain answer: today's plan follows it (mobility in strong pain, no hard
+        # or weighted work in any pain), as it followed the check's.
+        await uow.profiles.set_pain(row.user_id, state.pain, now)
     profile = await uow.profiles.get(row.user_id)
     user = await uow.users.get(row.user_id)
     if profile is None or user is None:

@@ -206,7 +206,7 @@ async def _plan(
     resting = resting_ids(hurt, today)
     record = TrainingRecord(
         last_hurt_on=max(hurt.values(), default=None),
-        pain_answered_at=lib_profile.completed_at,
+        pain_answered_at=lib_profile.pain_at or lib_profile.completed_at,
     )
     if weights_possible(answers):  # only then is the history worth a query
         finished = await uow.workouts.finished_count(lib_profile.user_id, kind="today")

@@ -101,6 +101,7 @@ class ProfileRepository:
             "age_band": age_band,
             "pregnant": pregnant,
             "note_ids": list(note_ids),
+            "pain_at": now,
             "completed_at": now,
         }
         stmt = insert_for(self._session, Profile).values(user_id=user_id, **values)
@@ -133,6 +134,16 @@ class ProfileRepository:
                 flagged_at=flagged_at,
                 cleared_at=cleared_at,
             )
+            .returning(Profile.user_id)
+        )
+        return result.first() is not None
+
+    async def set_pain(self, user_id: int, pain: int, at: datetime) -> bool:
+        """A fresh pain answer (a weekly check-in): the plan reads it from now on."""
+        result = await self._session.execute(
+            update(Profile)
+            .where(Profile.user_id == user_id)
+            .values(pain_now=pain, pain_at=at)
             .returning(Profile.user_id)
         )
         return result.first() is not None

@@ -1,7 +1,8 @@
 """Weekly check-ins (pain, function, hard activities), phase changes, the check-in time.
 
 Existing users get the check-in on Mondays at 10:00 local time until they choose
-another day; nothing else changes for them.
+another day; nothing else changes for them. ``profile.pain_at`` says when the pain
+figure was given (empty for old profiles: their check's completion time stands in).
 
 Revision ID: d0b19b213f1f
 Revises: 9c1e5a7d2b44
@@ -74,6 +75,9 @@ def upgrade() -> None:
             "ix_phase_change_user_id_changed_at", ["user_id", "changed_at"], unique=False
         )
 
+    with op.batch_alter_table("profile", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("pain_at", sa.DateTime(timezone=True), nullable=True))
+
     with op.batch_alter_table("nudge_settings", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("checkin_weekday", sa.Integer(), server_default=sa.text("0"), nullable=False)
@@ -90,6 +94,9 @@ def downgrade() -> None:
     with op.batch_alter_table("nudge_settings", schema=None) as batch_op:
         batch_op.drop_column("checkin_time")
         batch_op.drop_column("checkin_weekday")
+
+    with op.batch_alter_table("profile", schema=None) as batch_op:
+        batch_op.drop_column("pain_at")
 
     with op.batch_alter_table("phase_change", schema=None) as batch_op:
         batch_op.drop_index("ix_phase_change_user_id_changed_at")

@@ -198,3 +198,20 @@ async def test_export_holds_the_check_ins_and_forget_erases_them(lumbar: Lumbar)
     async with lumbar.services.transaction() as uow:
         assert await uow.checkins.latest(ann.id) is None
         assert await uow.checkins.phase_changes(ann.id) == []
+
+
+async def test_a_weekly_pain_answer_moves_todays_plan(lumbar: Lumbar) -> None:
+    """The check-in's pain is a fresh answer: strong pain turns /today into mobility only."""
+    ann = lumbar.user(name="Ann")
+    await baseline(lumbar, ann, pain=2)
+    await weekly(lumbar, ann, 1, pain=8)
+    async with lumbar.services.transaction() as uow:
+        profile = await uow.profiles.get(ann.id)
+    assert profile is not None and profile.pain_now == 8
+    assert profile.pain_at == lumbar.clock()
+    await lumbar.press(ann, "None of these")  # the safety questions after a worse week
+    out = await lumbar.send(ann, "/today")
+    assert "keep moving" in texts(out).lower()  # NICE's reassurance for strong pain
+    names = [m.caption or "" for m in photos(out)]
+    mobility = ("forward bend", "cat", "glute roll")
+    assert names and all(any(word in name.lower() for word in mobility) for name in names)
