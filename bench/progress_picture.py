@@ -103,14 +103,67 @@ def child(draws: int) -> dict[str, Any]:
     return figures
 
 
+def _status_mb(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM of another process, in MB."""
+    found: dict[str, float] = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0]) / 1024
+    return found
+
+
+def worker_child(draws: int) -> dict[str, Any]:
+    """The bot's way: its process hands the drawing to the worker; measure both processes."""
+    import asyncio
+
+    import bot.app
+    import bot.handlers
+    from bot.pictures.trend import TrendLabels
+    from bot.pictures.worker import DrawingWorker
+
+    assert bot.app and bot.handlers
+    figures: dict[str, Any] = {"rss_bot_loaded_mb": _rss_mb()}
+    series, today = _history(8)
+    counts = {today - timedelta(days=d): 1 + d % 3 for d in range(0, 56, 2)}
+    worker = DrawingWorker()
+
+    async def run() -> list[float]:
+        times = []
+        for _ in range(draws):
+            started = time.perf_counter()
+            await worker.progress(series, counts, today, 8, "Last 8 weeks", TrendLabels())
+            times.append(time.perf_counter() - started)
+        return times
+
+    times = asyncio.run(run())
+    pid = worker.pid
+    worker_mem = _status_mb(pid) if pid else {}
+    figures["first_s"] = times[0]
+    figures["p50_s"] = percentile(times[1:], 50)
+    figures["p95_s"] = percentile(times[1:], 95)
+    figures["bot_rss_mb"] = _rss_mb()
+    figures["bot_peak_mb"] = proc_status().get("VmHWM", 0) / 1024
+    figures["worker_rss_mb"] = worker_mem.get("VmRSS", 0.0)
+    figures["worker_peak_mb"] = worker_mem.get("VmHWM", 0.0)
+    figures["matplotlib_in_bot"] = "matplotlib" in sys.modules
+    worker.close()
+    return figures
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the child, print the tables."""
     parser = argparse.ArgumentParser(prog="python -m bench.progress_picture", description=__doc__)
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.draws)))
+        return
+    if args.worker_child:
+        print(json.dumps(worker_child(args.draws)))
         return
     print_machine()
     out = subprocess.run(
@@ -121,6 +174,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     log(f"progress picture: {figures}")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.progress_picture",
+            "--worker-child",
+            "--draws",
+            str(args.draws),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    split = json.loads(out.stdout.strip().splitlines()[-1])
+    log(f"progress picture through the worker: {split}")
+    figures["through_worker"] = split
     tables = [
         Table(
             f"/progress trend picture: drawing time ({args.draws} draws each)",
@@ -153,6 +222,26 @@ def main(argv: list[str] | None = None) -> None:
                 ],
                 [f"after {figures['draws']} draws", f"{figures['rss_after_draws_mb']:.0f} MB"],
                 ["peak (VmHWM)", f"{figures['peak_rss_mb']:.0f} MB"],
+            ],
+        ),
+        Table(
+            f"/progress as the bot draws it: in the worker process ({args.draws} pictures)",
+            ["what", "figure"],
+            [
+                ["first picture (worker spawned)", f"{split['first_s'] * 1000:.0f} ms"],
+                [
+                    "later pictures p50 / p95",
+                    f"{split['p50_s'] * 1000:.0f} / {split['p95_s'] * 1000:.0f} ms",
+                ],
+                [
+                    "bot process RSS / peak after them",
+                    f"{split['bot_rss_mb']:.0f} / {split['bot_peak_mb']:.0f} MB"
+                    f" (matplotlib loaded: {'yes' if split['matplotlib_in_bot'] else 'no'})",
+                ],
+                [
+                    "worker process RSS / peak",
+                    f"{split['worker_rss_mb']:.0f} / {split['worker_peak_mb']:.0f} MB",
+                ],
             ],
         ),
     ]

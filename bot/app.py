@@ -68,6 +68,7 @@ def build_application(
     async def post_shutdown(app: LumbarApp) -> None:
         services = getattr(app.bot_data, "services", None)
         if services is not None:
+            services.drawing.close()
             await services.engine.dispose()
             log.info("database closed")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,14 @@ from content.schema import Library
 
 if TYPE_CHECKING:
     from bot.cards import CardPictures
+    from bot.pictures.worker import DrawingWorker
+
+
+def _drawing_worker() -> DrawingWorker:
+    """The /progress drawing worker; imported late so start-up loads no picture code."""
+    from bot.pictures.worker import DrawingWorker
+
+    return DrawingWorker()
 
 Clock = Callable[[], datetime]
 
@@ -36,6 +44,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     pictures: CardPictures
     clock: Clock = system_clock
+    drawing: DrawingWorker = field(default_factory=lambda: _drawing_worker())
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 from telegram import Update
 
 from bot.coach.streak import StreakState, current_streak
 from bot.coach.trend import (
     Point,
-    TrendSeries,
     phase_marks,
     points_from_history,
     short_date,
@@ -18,7 +16,7 @@ from bot.coach.trend import (
 )
 from bot.coach.triage import Phase
 from bot.handlers.common import say, zone
-from bot.pictures.trend import TrendLabels, render_progress
+from bot.pictures.trend import TrendLabels
 from bot.services import LumbarContext
 from content.schema import Library
 
@@ -59,15 +57,17 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
     if not days and series is None:
         await say(context, user_id, "\n\n".join((text, lib.text("progress_empty"), trend_line)))
         return
-    picture = await asyncio.to_thread(_draw, lib, series, days, today)
+    picture = await context.services.drawing.progress(
+        series, days, today, WEEKS, lib.text("heatmap_title"), _labels(lib)
+    )
     await context.services.pictures.send_drawn(
         context.bot, user_id, picture, text + "\n\n" + trend_line
     )
 
 
-def _draw(lib: Library, series: TrendSeries | None, days: dict[date, int], today: date) -> bytes:
-    """Draw the picture (in a worker thread: matplotlib is loaded on the first call)."""
-    labels = TrendLabels(
+def _labels(lib: Library) -> TrendLabels:
+    """The words drawn on the trend, from the content."""
+    return TrendLabels(
         title=lib.text("trend_title"),
         pain=lib.text("trend_pain"),
         function=lib.text("trend_function"),
@@ -75,7 +75,6 @@ def _draw(lib: Library, series: TrendSeries | None, days: dict[date, int], today
         scale=lib.text("trend_scale"),
         phases={phase.value: lib.text(f"phase_name_{phase.value}") for phase in Phase},
     )
-    return render_progress(series, days, today, WEEKS, lib.text("heatmap_title"), labels)
 
 
 def _trend_line(lib: Library, points: list[Point]) -> str:

@@ -7,9 +7,10 @@ new phase (green up, orange down). ``render_progress`` stacks the trend above
 the streak heatmap in one picture, 1080 pixels wide like the heatmap.
 
 matplotlib is imported inside the drawing function, never at module import:
-the bot starts without it (it costs tens of megabytes) and only a /progress
-with check-ins loads it. The Figure API is used without pyplot, so there is no
-global figure state and drawing in worker threads is safe. Everything depends
+the bot imports this module for its types, and the drawing itself runs in the
+worker process of ``bot.pictures.worker``, so matplotlib never loads in the
+bot's own process. The Figure API is used without pyplot: no global figure
+state, safe in any thread. Everything depends
 only on the arguments, so equal data give byte-identical pictures.
 """
 
