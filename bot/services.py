@@ -26,6 +26,7 @@ def _drawing_worker() -> DrawingWorker:
 
     return DrawingWorker()
 
+
 Clock = Callable[[], datetime]
 
 

@@ -16,7 +16,7 @@ from bot.coach import clearance
 from bot.coach.triage import Phase, red_flag_level
 from bot.coach.triage_flow import TriageState, with_cleared
 from bot.handlers.common import answers_from_profile, close_press, is_check_step, say
-from bot.handlers.safety import stop_text
+from bot.handlers.safety import clearance_button, stop_text
 from bot.handlers.triage import resume_triage
 from bot.keyboards import button, rows
 from bot.nudge_schedule import reschedule
@@ -122,12 +122,7 @@ async def _record(context: LumbarContext, user_id: int, stamp: str) -> None:
             await reschedule(uow, user_id, now)
     if stale:
         await say(context, user_id, lib.text("question_passed"))
-        await say(
-            context,
-            user_id,
-            lib.text("cleared_later"),
-            rows([button(lib.text("btn_cleared"), Menu("clear", "ask"))]),
-        )
+        await say(context, user_id, lib.text("cleared_later"), clearance_button(lib))
         return
     await say(context, user_id, lib.text("cleared_thanks"))
     if resume:

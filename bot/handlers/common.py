@@ -7,6 +7,7 @@ and ``zone`` (from the coach) are imported here too, where every handler looks f
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -59,6 +60,14 @@ async def answer_query(update: Update, text: str | None = None) -> None:
     except BadRequest as error:
         if "too old" not in error.message and "invalid" not in error.message.lower():
             raise
+
+
+async def remove_card_buttons(
+    context: LumbarContext, chat_id: int, message_ids: Iterable[int]
+) -> None:
+    """Take the buttons off cards closed because the user may no longer exercise."""
+    for message_id in message_ids:
+        await remove_buttons(context, chat_id, message_id)
 
 
 async def close_press(update: Update, context: LumbarContext, text: str | None = None) -> None:

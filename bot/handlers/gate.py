@@ -9,7 +9,6 @@ user, the open safety check, or the way to start one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +16,12 @@ from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import Menu
 from bot.coach.triage import Access
-from bot.handlers.common import answers_from_profile, exercise_access, remove_buttons, say
+from bot.handlers.common import (
+    answers_from_profile,
+    exercise_access,
+    remove_card_buttons,
+    say,
+)
 from bot.handlers.safety import blocked_reply
 from bot.handlers.triage import resume_triage
 from bot.keyboards import button, rows
@@ -95,11 +99,3 @@ async def close_open_sessions(
     if closed:
         log.info("closed %d open card(s) of a user who may no longer exercise", len(closed))
     return closed
-
-
-async def remove_card_buttons(
-    context: LumbarContext, user_id: int, message_ids: Iterable[int]
-) -> None:
-    """Take the buttons off cards closed by ``close_open_sessions`` (after the commit)."""
-    for message_id in message_ids:
-        await remove_buttons(context, user_id, message_id)

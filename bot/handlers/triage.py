@@ -46,6 +46,7 @@ from bot.handlers.common import (
     first_name,
     is_check_step,
     remove_buttons,
+    remove_card_buttons,
     say,
     zone,
 )
@@ -469,7 +470,7 @@ async def _late_report(context: LumbarContext, user_id: int, flag_id: str) -> bo
             await _store(uow, context, user_id, new, extra=extra, bump=True)
         profile = await uow.profiles.get(user_id)
         user = await uow.users.get(user_id)
-    await _close_cards(context, user_id, closed)
+    await remove_card_buttons(context, user_id, closed)
     await _send_stop(context, user_id, new, profile, user.time_zone if user else None, now)
     return True
 
@@ -491,7 +492,7 @@ async def _show(
         await resume_triage(context, user_id)
         return
     await remove_buttons(context, user_id, message_id)
-    await _close_cards(context, user_id, outcome.closed_cards)
+    await remove_card_buttons(context, user_id, outcome.closed_cards)
     state = outcome.state
     if outcome.before is TriageStep.TIME_ZONE and state.time_zone:
         await _confirm_zone(context, user_id, state.time_zone, now)
@@ -508,11 +509,6 @@ async def _show(
             await _send_summary(context, user_id, state)
         case _:
             await resume_triage(context, user_id)
-
-
-async def _close_cards(context: LumbarContext, user_id: int, message_ids: tuple[int, ...]) -> None:
-    for card in message_ids:
-        await remove_buttons(context, user_id, card)
 
 
 async def _redraw(context: LumbarContext, user_id: int, message_id: int | None) -> None:
