@@ -46,6 +46,9 @@ class BotConfig:
     clock: str = ""  # ISO start of the bot's ticking clock
     cache_dir: str = ""
     rate_limit: float | None = 25.0  # None: the rate limiter is taken out
+    # One chat's messages a second (the bot's default is 1); 0: unspaced, as the simulated
+    # users act many times a second in one chat and the figures measure the bot, not that.
+    chat_rate_limit: float = 0.0
     nudge_interval: float = 3600.0
     batch_size: int = 200
     log_level: str = "INFO"  # as `python -m bot` runs by default
@@ -75,6 +78,7 @@ def build_lumbar(config: BotConfig, clock: TickingClock) -> Any:
         nudge_interval_seconds=config.nudge_interval,
         nudge_batch_size=config.batch_size,
         rate_limit_per_second=config.rate_limit or 25.0,
+        chat_rate_limit_per_second=config.chat_rate_limit,
     )
     app = build_application(settings, clock=clock)
     if config.rate_limit is None:

@@ -49,7 +49,7 @@ class Stopwatch:
     upload_bytes: int = 0
     uploads: int = 0
     refused_429: int = 0
-    refused_same_chat: int = 0  # of those, the chat had a message less than a second before
+    refused_same_chat: int = 0  # of those, refused by the chat's (or group's) own limit
     reuploads: int = 0  # the same bytes uploaded again
     reupload_bytes: int = 0
     sends: deque[tuple[float, int | None]] = field(default_factory=deque)
@@ -174,10 +174,7 @@ class TimedServer(BotApiServer):
             super()._check_flood(method, params)
         except ApiError:
             self.watch.refused_429 += 1
-            chat = self._chat_of(params)
-            flood = self.flood
-            stamps = flood._chats.get(chat) if flood is not None and chat is not None else None
-            if stamps and flood is not None and stamps[-1] > self.now() - flood.window:
+            if self.flood is not None and self.flood.refused_by in ("chat", "group"):
                 self.watch.refused_same_chat += 1
             raise
         if counts_against_flood(method):

@@ -38,26 +38,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_bot() -> int:
-    """Run until stopped; exit codes: 2 configuration, 3 token refused, 4 database, 5 no Bot API."""
+    """Run until stopped; exit codes 2 config, 3 token refused, 4 database, 5 no Bot API, 6 port."""
     from telegram.error import NetworkError
 
-    from bot.app import StartupError, run
+    from bot.app import run
     from bot.config import Settings, describe_errors
     from bot.logs import configure_logging
+    from bot.startup import ConfigurationError, StartupError
     from content.loader import ContentError
 
     try:
         settings = Settings()  # type: ignore[call-arg,unused-ignore]  # from the environment
     except ValidationError as error:
         return _fail(f"configuration error: {describe_errors(error)}", 2)
+    except UnicodeDecodeError:  # the environment is text already; only .env is decoded
+        return _fail("configuration error: .env is not UTF-8 text", 2)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        return _fail(f"configuration error: .env cannot be read: {reason}", 2)
     token = settings.telegram_bot_token.get_secret_value()
     configure_logging(settings.log_level, [token])
     try:
         run(settings)
     except InvalidToken:
         return _fail("the Bot API server rejected TELEGRAM_BOT_TOKEN", 3)
+    except ConfigurationError as error:
+        return _fail(f"configuration error: {error}", error.exit_code)
     except StartupError as error:
-        return _fail(str(error), 4)
+        return _fail(str(error), error.exit_code)
     except ContentError as error:
         return _fail(f"content error: {str(error).splitlines()[0]}", 2)
     except NetworkError as error:

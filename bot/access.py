@@ -37,6 +37,23 @@ async def exercise_access(uow: UnitOfWork, user_id: int) -> Access:
     return coach_access(answers, check_open=check_open)
 
 
+async def has_consented(uow: UnitOfWork, user_id: int) -> bool:
+    """Whether the user agreed to be coached (their check ended, or a flag stopped it).
+
+    Before that, nothing is stored about them outside the check itself.
+    """
+    user = await uow.users.get(user_id)
+    if user is None:
+        return False
+    return user.consent_at is not None or await uow.profiles.get(user_id) is not None
+
+
+def emergency_open(profile: Profile) -> bool:
+    """A red flag of the emergency tier no doctor has cleared: not even water nudges then."""
+    open_red_flags = set(profile.red_flag_ids) - set(profile.cleared_ids)
+    return bool(open_red_flags) and profile.red_flag == "emergency"
+
+
 def is_check_step(step: str) -> bool:
     """A stored triage step that belongs to the safety check, not a typed setting."""
     return not step.startswith("await_") and step != "zone_only"

@@ -8,7 +8,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -17,18 +16,34 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.cards import CardPictures
 from bot.config import Settings
+from bot.delivery import PRUNE_EVERY, Poller, prune_ledger
 from bot.handlers import register_handlers
+from bot.metrics import MeteredRequest, Metrics
 from bot.pictures import CardRenderer
 from bot.retry import RetryingRateLimiter
-from bot.scheduler import schedule_dispatcher
+from bot.scheduler import schedule_dispatcher, stop_dispatching
 from bot.services import BotData, Clock, LumbarApp, LumbarContext, Services, system_clock
+from bot.startup import (
+    CannotListenError,
+    ConfigurationError,
+    StartupError,
+    bot_api_bound,
+    check_before_serving,
+    initialize,
+)
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
+from bot.webhook import Address, HttpServers, start_servers
 from content.loader import load_library
-from db.engine import create_engine, create_session_factory
+from db.engine import create_engine, create_session_factory, dispose_within
 from db.migrate import upgrade_to_head
 
 log = logging.getLogger(__name__)
+
+# Seconds a stop waits for running jobs (a nudge run mid-batch) before cutting them off;
+# with the grace for updates in flight and the bounded database close, SIGTERM ends the
+# process in bounded time even while a query hangs (issue 16: it could not).
+STOP_JOBS_TIMEOUT_S = 5.0
 
 COMMANDS = (
     ("today", "Today's session"),
@@ -44,10 +59,6 @@ COMMANDS = (
 )
 
 
-class StartupError(RuntimeError):
-    """A problem that stops the bot from starting; its message is shown as one line."""
-
-
 def build_application(
     settings: Settings, *, clock: Clock = system_clock, read_timeout: float = 15.0
 ) -> LumbarApp:
@@ -58,8 +69,11 @@ def build_application(
 
     async def post_init(app: LumbarApp) -> None:
         app.bot_data.services = await build_services(settings, clock)
-        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        async with bot_api_bound("setMyCommands", app.bot.base_url):
+            await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         schedule_dispatcher(app, settings)
+        assert app.job_queue is not None
+        app.job_queue.run_repeating(prune_ledger, interval=PRUNE_EVERY, first=60, name="ledger")
 
     async def post_stop(app: LumbarApp) -> None:
         # Application.stop() has let updates in flight finish and stopped the JobQueue.
@@ -69,11 +83,14 @@ def build_application(
         services = getattr(app.bot_data, "services", None)
         if services is not None:
             services.drawing.close()
-            await services.engine.dispose()
+            await dispose_within(services.engine)  # bounded: a silent server never answers
             log.info("database closed")
 
+    metrics = Metrics()  # one registry per application (tests run many in one process)
+
     def transport(pool_size: int) -> AiohttpRequest:
-        return AiohttpRequest(
+        return MeteredRequest(
+            metrics,
             connection_pool_size=pool_size,
             connect_timeout=10,
             read_timeout=read_timeout,
@@ -87,9 +104,14 @@ def build_application(
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.file_base_url)
         .context_types(ContextTypes(context=LumbarContext, bot_data=BotData))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(on_handled=metrics.update_handled))
         .rate_limiter(
-            RetryingRateLimiter(overall_max_rate=settings.rate_limit_per_second, max_retries=3)
+            RetryingRateLimiter(
+                overall_max_rate=settings.rate_limit_per_second,
+                chat_max_rate=settings.chat_rate_limit_per_second,
+                chat_burst=settings.chat_rate_limit_burst,
+                max_retries=3,
+            )
         )
         # aiohttp instead of PTB's httpx default: a third of the CPU per call (bot/transport.py).
         .request(transport(32))
@@ -99,6 +121,7 @@ def build_application(
         .post_shutdown(post_shutdown)
     )
     app = cast(LumbarApp, builder.build())
+    app.bot_data.metrics = metrics
     register_handlers(app)
     return app
 
@@ -142,7 +165,7 @@ class Webhook:
         if not settings.webhook_url:
             return None
         if settings.webhook_secret is None:  # Settings refuses this; never serve without it
-            raise StartupError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+            raise ConfigurationError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
         return cls(
             settings.webhook_listen,
             settings.webhook_port,
@@ -168,38 +191,75 @@ async def running(
         # leave the Bot API connections open (aiohttp warns about them at exit).
         await app.bot.shutdown()
         raise
+    poller: Poller | None = None
+    servers: HttpServers | None = None
     try:
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
+        servers = await _start_servers(app, webhook)
         assert app.updater is not None
         if webhook is None:
-            await app.updater.start_polling(
-                poll_interval=0,
-                timeout=timedelta(seconds=poll_timeout),
-                allowed_updates=Update.ALL_TYPES,
-            )
+            # Not PTB's updater: ours confirms an update only once it was handled.
+            poller = Poller(app, timeout=poll_timeout)
+            await poller.start()
         else:
-            # Requests without Telegram's X-Telegram-Bot-Api-Secret-Token header get 403.
-            await app.updater.start_webhook(
-                listen=webhook.listen,
-                port=webhook.port,
-                url_path=urlsplit(webhook.url).path.strip("/"),
-                webhook_url=webhook.url,
-                secret_token=webhook.secret,
-                allowed_updates=Update.ALL_TYPES,
+            # Our server (bot/webhook.py) is listening: tell Telegram where, as PTB's would.
+            await app.bot.set_webhook(
+                webhook.url, secret_token=webhook.secret, allowed_updates=Update.ALL_TYPES
             )
         yield app
     finally:
+        stop_dispatching(app, STOP_JOBS_TIMEOUT_S)  # no new nudge run; the one under way ends
+        if servers is not None:
+            servers.stopping.set()  # 503 to webhook calls and health checks from here on
+        if poller is not None:
+            await poller.stop()
+        if servers is not None:
+            await servers.stop()  # after the updates in flight were handled and answered
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
-            await app.stop()
+            await _stop_within(app, STOP_JOBS_TIMEOUT_S + 1)  # the nudge run ends before
             if app.post_stop is not None:
                 await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
+
+
+async def _stop_within(app: LumbarApp, seconds: float) -> None:
+    """PTB's ``Application.stop`` (it waits for running jobs), cut off after ``seconds``.
+
+    The nudge run ends itself (``stop_dispatching``); this bounds any other job.
+    """
+    try:
+        await asyncio.wait_for(app.stop(), seconds)
+    except TimeoutError:
+        log.warning("stop: jobs still running after %g s were cancelled", seconds)
+        if app.job_queue is not None and app.job_queue.scheduler.running:
+            app.job_queue.scheduler.shutdown(wait=False)  # no further runs
+
+
+async def _start_servers(app: LumbarApp, webhook: Webhook | None) -> HttpServers | None:
+    """Our HTTP servers: the webhook (with /healthz), HEALTH_PORT and METRICS_PORT ones."""
+    settings = app.bot_data.services.settings
+    hook = None
+    if webhook is not None:
+        hook = (Address(webhook.listen, webhook.port), urlsplit(webhook.url).path, webhook.secret)
+    health = metrics = None
+    if settings.health_port is not None:
+        health = Address(settings.health_listen, settings.health_port)
+    if settings.metrics_port is not None:
+        metrics = Address(settings.metrics_listen, settings.metrics_port)
+    if hook is None and health is None and metrics is None:
+        return None
+    try:
+        return await start_servers(
+            app, app.bot_data.metrics, webhook=hook, health=health, metrics_at=metrics
+        )
+    except OSError as error:
+        raise CannotListenError(str(error)) from error
 
 
 def run(settings: Settings, *, clock: Clock = system_clock) -> None:
@@ -209,11 +269,13 @@ def run(settings: Settings, *, clock: Clock = system_clock) -> None:
     into one line and an exit code; nothing else is printed for them.
     """
     webhook = Webhook.from_settings(settings)
+    check_before_serving(settings)
     app = build_application(settings, clock=clock)
     asyncio.run(_serve(app, webhook))
 
 
 async def _serve(app: LumbarApp, webhook: Webhook | None) -> None:
+    await initialize(app)  # getMe, bounded; `running` then finds the app initialised
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

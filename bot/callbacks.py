@@ -117,7 +117,13 @@ def _int(text: str) -> int | None:
 
 def decode(text: object) -> Callback | None:
     """Decode callback data, or ``None`` for anything this version did not produce."""
-    if not isinstance(text, str) or not 0 < len(text.encode()) <= MAX_BYTES:
+    if not isinstance(text, str):
+        return None
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:  # lone surrogates: no client sends them
+        return None
+    if not 0 < size <= MAX_BYTES:
         return None
     prefix, _, rest = text.partition(":")
     fields = rest.split(":") if rest else []

@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from db.engine import DEFAULT_DATABASE_URL, normalize_url
+from db.engine import DEFAULT_DATABASE_URL, check_url, normalize_url
 
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
 _TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
@@ -33,11 +33,20 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook must listen beyond loopback
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # GET /healthz and /livez on a port of their own (also on the webhook port when serving one).
+    health_listen: str = "0.0.0.0"  # noqa: S104 - a load balancer checks from another host
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    # GET /metrics for Prometheus; off unless a port is given, loopback unless told otherwise.
+    metrics_listen: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     admin_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     cache_dir: Path = Path(".cache/lumbar")
-    nudge_interval_seconds: float = Field(default=5.0, gt=0, le=86400)
+    nudge_interval_seconds: float = Field(default=5.0, gt=0, le=86400, allow_inf_nan=False)
     nudge_batch_size: int = Field(default=200, ge=1, le=5000)
-    rate_limit_per_second: float = Field(default=25.0, gt=0)
+    rate_limit_per_second: float = Field(default=25.0, gt=0, allow_inf_nan=False)
+    # New messages to one chat: a burst of this many, then this many a second (0: unspaced).
+    chat_rate_limit_per_second: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    chat_rate_limit_burst: int = Field(default=3, ge=1)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -55,6 +64,7 @@ class Settings(BaseSettings):
             raise ValueError("is not a database URL (sqlite:///file or postgresql://...)") from None
         if backend not in _BACKENDS:
             raise ValueError("must be a sqlite:// or postgresql:// URL")
+        check_url(value)  # an async driver, and options the driver takes
         return value
 
     @field_validator("webhook_secret")
@@ -68,6 +78,24 @@ class Settings(BaseSettings):
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
+
+    @field_validator("health_port", "metrics_port", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _ports_differ(self) -> Settings:
+        ports = {"HEALTH_PORT": self.health_port, "METRICS_PORT": self.metrics_port}
+        if self.webhook_url:
+            ports["WEBHOOK_PORT"] = self.webhook_port
+        taken: dict[int, str] = {}
+        for name, port in ports.items():
+            if port is not None and port in taken:
+                raise ValueError(f"{name} must differ from {taken[port]} (both are {port})")
+            if port is not None:
+                taken[port] = name
         return self
 
     @field_validator("telegram_base_url", "webhook_url")

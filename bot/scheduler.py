@@ -41,6 +41,7 @@ from bot.coach.triage import (
     red_flag_level,
 )
 from bot.keyboards import button, rows
+from bot.metrics import metrics_of
 from bot.services import LumbarApp, LumbarContext, Services
 from db.models import NudgeSettings
 from db.repositories.nudges import NudgeOutcome
@@ -62,6 +63,12 @@ CHAT_SEND_SPACING = 1.1
 SEND_CONCURRENCY = 32
 # Seconds one dispatcher tick may keep claiming batches while they come back full.
 DISPATCH_BUDGET_SECONDS = 50.0
+# Seconds one tick may take in all before it is cut off and the next one can run: the
+# budget, plus time for a batch begun just before it ran out to send and be recorded.
+# The database's own timeouts (db/engine.py) end a hung query far sooner; this bounds
+# whatever else could hang a tick, which once held every later one off for good.
+DISPATCH_TICK_TIMEOUT_SECONDS = DISPATCH_BUDGET_SECONDS + 40.0
+DISPATCHER_JOB = "nudge-dispatcher"
 
 
 def prefs_from_settings(settings: NudgeSettings | Any) -> NudgePrefs:
@@ -121,6 +128,7 @@ class DispatchReport:
     failed: int = 0
     unsure: int = 0  # maybe sent (a timeout, or a dispatcher died mid-send): never repeated
     errors: list[str] = field(default_factory=list)
+    lag_seconds: float = 0.0  # now minus the oldest claimed nudge's due time (metrics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +147,41 @@ class NudgeDispatcher:
     nudges due together but claimed in two batches still go out a gap apart.
     """
 
-    def __init__(self, services: Services, bot: ExtBot[None], *, batch_size: int = 200) -> None:
+    def __init__(
+        self,
+        services: Services,
+        bot: ExtBot[None],
+        *,
+        batch_size: int = 200,
+        tick_timeout: float = DISPATCH_TICK_TIMEOUT_SECONDS,
+    ) -> None:
         self.services = services
         self.bot = bot
         self.batch_size = batch_size
+        self.tick_timeout = tick_timeout
+        self.ticking = asyncio.Lock()  # held by the tick under way (see dispatch_nudges)
+        self.failed_ticks = 0  # ticks in a row that failed: logged once, then on recovery
+        self._stopping = False  # the bot is stopping: no new tick, the one under way ends soon
+        self._deadline: asyncio.Timeout | None = None  # the tick under way's
         self._recent_chats: dict[int, datetime] = {}
         self._sent_at: dict[int, float] = {}  # chat -> when its last send finished (monotonic)
         self._in_flight: dict[int, asyncio.Event] = {}  # chats with a send under way
+
+    def stop_within(self, seconds: float) -> None:
+        """The bot is stopping: start no tick, and cut the one under way off after ``seconds``.
+
+        PTB's job queue waits for a running job but cannot cancel it (it runs shielded),
+        so shutdown would wait for a run stuck on a silent database or Telegram.
+        """
+        self._stopping = True
+        if self._deadline is not None:
+            when = asyncio.get_running_loop().time() + seconds
+            current = self._deadline.when()
+            self._deadline.reschedule(when if current is None else min(current, when))
+
+    def stopping(self) -> bool:
+        """Whether ``stop_within`` was called."""
+        return self._stopping
 
     async def run_once(self) -> DispatchReport:
         """Claim, send and record one batch; never raises for a single nudge's failure."""
@@ -165,6 +201,7 @@ class NudgeDispatcher:
             # In the claim's transaction: a crash from here on counts these as maybe sent.
             await uow.nudges.mark_sending([n.id for n in to_send], now)
         report.claimed = len(claimed)
+        report.lag_seconds = max(0.0, (now - min(n.due_at for n in claimed)).total_seconds())
         sent = await self._send_batch(to_send)
         await self._record([*decided, *sent], now, report)
         return report
@@ -392,22 +429,66 @@ async def dispatch_nudges(context: LumbarContext) -> None:
     """The repeating job: run batches until one comes back short, for at most a time budget.
 
     A fixed number of batches per tick capped the fan-out (20 x 200 every 5 s is 800 a
-    second); a time budget does not, and ``max_instances=1`` keeps ticks from overlapping.
-    The loop also ends when the application stops, so shutdown never waits for a backlog.
+    second); a time budget does not. The loop also ends when the application stops, so
+    shutdown never waits for a backlog.
+
+    A tick never hangs: it is cut off after ``tick_timeout`` and the next one runs. Ticks
+    never overlap: one that comes due while another runs returns at once (the dispatcher's
+    lock), rather than APScheduler skipping it with a warning every interval (233 of them
+    in the outage of issue 16). A failure is logged once, however many ticks in a row
+    fail, and the recovery once.
     """
     assert context.job is not None and isinstance(context.job.data, NudgeDispatcher)
     dispatcher = context.job.data  # one per process: see schedule_dispatcher
+    if dispatcher.stopping():
+        return
+    if dispatcher.ticking.locked():
+        log.debug("nudge dispatch: the last run is still going; this one is skipped")
+        return
+    async with dispatcher.ticking:
+        try:
+            async with asyncio.timeout(dispatcher.tick_timeout) as dispatcher._deadline:
+                failure = await _run_batches(context, dispatcher)
+        except TimeoutError as error:
+            if dispatcher.stopping():
+                log.info("nudge dispatch: the run under way was cut off, the bot is stopping")
+                return
+            failure = f"cut off after {dispatcher.tick_timeout:g} s"
+            metrics_of(context.bot_data).dispatch_failed(error)
+        finally:
+            dispatcher._deadline = None
+        if failure is not None:
+            dispatcher.failed_ticks += 1
+            if dispatcher.failed_ticks == 1:
+                log.warning("nudge dispatch failed: %s; trying again every run", failure)
+        elif dispatcher.failed_ticks:
+            log.info("nudge dispatch works again, after %d failed runs", dispatcher.failed_ticks)
+            dispatcher.failed_ticks = 0
+
+
+async def _run_batches(context: LumbarContext, dispatcher: NudgeDispatcher) -> str | None:
+    """Batches until one comes back short or the budget is spent; what failed, if anything."""
     deadline = time_module.monotonic() + DISPATCH_BUDGET_SECONDS
     while True:
         try:
             report = await dispatcher.run_once()
         except Exception as error:  # the job must survive a database hiccup; next tick retries
-            log.warning("nudge dispatch failed: %s", type(error).__name__)
-            return
+            metrics_of(context.bot_data).dispatch_failed(error)
+            return type(error).__name__
+        metrics_of(context.bot_data).dispatched(report)
         if report.claimed < dispatcher.batch_size:
-            return
+            return None
         if not context.application.running or time_module.monotonic() >= deadline:
-            return
+            return None
+
+
+def stop_dispatching(app: LumbarApp, seconds: float) -> None:
+    """As the bot stops: no new nudge run, and the one under way ends within ``seconds``."""
+    if app.job_queue is None:
+        return
+    for job in app.job_queue.get_jobs_by_name(DISPATCHER_JOB):
+        if isinstance(job.data, NudgeDispatcher):
+            job.data.stop_within(seconds)
 
 
 def schedule_dispatcher(app: LumbarApp, settings: Any) -> None:
@@ -417,7 +498,9 @@ def schedule_dispatcher(app: LumbarApp, settings: Any) -> None:
         dispatch_nudges,
         interval=settings.nudge_interval_seconds,
         first=settings.nudge_interval_seconds,
-        name="nudge-dispatcher",
+        name=DISPATCHER_JOB,
         data=NudgeDispatcher(app.bot_data.services, app.bot, batch_size=settings.nudge_batch_size),
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
+        # Two: a run due while the last one goes on starts and returns at once (see
+        # dispatch_nudges), so APScheduler never has to skip one with a warning.
+        job_kwargs={"max_instances": 2, "coalesce": True, "misfire_grace_time": 30},
     )

@@ -17,6 +17,7 @@ from content.schema import Library
 
 if TYPE_CHECKING:
     from bot.cards import CardPictures
+    from bot.metrics import Metrics
     from bot.pictures.worker import DrawingWorker
 
 
@@ -58,6 +59,7 @@ class BotData:
     """Typed `bot_data`: holds the services once `post_init` has built them."""
 
     services: Services
+    metrics: Metrics  # attached by build_application; read through bot.metrics.metrics_of
 
 
 class LumbarContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -11,6 +11,7 @@ from db.repositories.progress import ExerciseProgressRepository
 from db.repositories.stats import StatsRepository
 from db.repositories.streaks import StreakRepository
 from db.repositories.triage import ProfileRepository, TriageRepository
+from db.repositories.updates import HandledUpdateRepository
 from db.repositories.users import UserRepository
 from db.repositories.water import WaterRepository
 from db.repositories.workouts import WorkoutRepository
@@ -32,3 +33,4 @@ class UnitOfWork:
         self.files = FileCacheRepository(session)
         self.stats = StatsRepository(session)
         self.checkins = CheckInRepository(session)
+        self.updates = HandledUpdateRepository(session)

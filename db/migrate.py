@@ -28,7 +28,7 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
 
 
 async def _run(url: str, direction: str, revision: str) -> None:
-    engine = create_engine(url, poolclass=NullPool)
+    engine = create_engine(url, poolclass=NullPool, query_timeouts=False)  # may run long
     try:
         async with engine.connect() as conn:
 

@@ -118,6 +118,10 @@ class Workout(Base):
     hurts: Mapped[int] = mapped_column(Integer, default=0)
     feeling: Mapped[str | None] = mapped_column(String(16))  # better|same|worse
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # When "how does your back feel?" went out: a session finished without it (the process
+    # died between the two) asks it at the next /today or press of its last card.
+    feeling_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feeling_update_id: Mapped[int | None] = mapped_column(BigInteger)  # as ExerciseResult's
 
     # Loaded only where asked for (selectinload); a lazy load would be hidden I/O in async code.
     results: Mapped[list[ExerciseResult]] = relationship(
@@ -146,6 +150,9 @@ class ExerciseResult(Base):
     variant_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))  # done|skipped|hurt
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The Telegram update that gave the answer: the same update delivered again (its
+    # process died) picks up where it stopped, while a second tap is only a double tap.
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
 
     workout: Mapped[Workout] = relationship(back_populates="results")
 
@@ -257,6 +264,19 @@ class FileCache(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     file_id: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HandledUpdate(Base):
+    """Telegram updates already handled, so one delivered again after a crash is not redone.
+
+    Telegram keeps an update until it is confirmed and delivers it again after a crash or
+    to the other replica; rows older than two days are pruned (Telegram keeps updates 24 h).
+    """
+
+    __tablename__ = "handled_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class CheckIn(Base):

@@ -103,7 +103,7 @@ def do_run_migrations(connection: Connection) -> None:
 
 async def run_async_migrations() -> None:
     """Open our own async engine for the CLI and run the migrations through it."""
-    engine = create_engine(database_url(), poolclass=pool.NullPool)
+    engine = create_engine(database_url(), poolclass=pool.NullPool, query_timeouts=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(do_run_migrations)

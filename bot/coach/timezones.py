@@ -5,13 +5,19 @@ from UTC follows (to the nearest 15 minutes) and a few real cities with that
 offset *today* are offered, so daylight saving applies from then on. When no
 listed city matches a whole-hour offset, ``Etc/GMT±N`` (a fixed offset, sign
 inverted by IANA convention) is the fallback.
+
+Only canonical zones are ever accepted from a user (``is_canonical_zone``): the
+zones of the tz database's country tables, UTC and ``Etc/GMT±N``.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import re
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 MIN_OFFSET = timedelta(hours=-12)
 MAX_OFFSET = timedelta(hours=14)
@@ -155,6 +161,52 @@ def _rank(offset: timedelta, now_utc: datetime) -> int:
 def _real_zones(offset: timedelta, now_utc: datetime) -> list[str]:
     now = _aware_utc(now_utc)
     return [z for z in CANDIDATE_ZONES if now.astimezone(ZoneInfo(z)).utcoffset() == offset]
+
+
+# Every new user's zone until they choose one, and the fallback of ``zones_for_offset``.
+DEFAULT_ZONE = "UTC"
+# Fixed offsets for a clock time no listed city shows (sign inverted by IANA convention).
+FIXED_OFFSET_ZONES = frozenset(
+    {"Etc/UTC", "Etc/GMT", *(f"Etc/GMT{hours:+d}" for hours in range(-14, 13) if hours)}
+)
+_ZONE_TABLES = ("zone1970.tab", "zone.tab")
+
+
+@functools.cache
+def canonical_zones() -> frozenset[str]:
+    """The zones a user may choose: places in the tz database's country tables, UTC, Etc/GMT±N.
+
+    Everything else ``zoneinfo`` would load is left out: backward links (``W-SU``,
+    ``US/Eastern``), the old System V rules (``EST5EDT``), ``Factory`` and the machine's
+    ``localtime``. Only names this machine can load are kept.
+    """
+    places: set[str] = set()
+    for text in _zone_table_texts():
+        for line in text.splitlines():
+            fields = line.split("\t")
+            if not line.startswith("#") and len(fields) >= 3:
+                places.add(fields[2])
+    wanted = places | FIXED_OFFSET_ZONES | {DEFAULT_ZONE}
+    return frozenset(wanted & available_timezones())
+
+
+def _zone_table_texts() -> list[str]:
+    """The tz database's country tables: the tzdata package's, else the system's."""
+    texts: list[str] = []
+    try:
+        folder = importlib.resources.files("tzdata").joinpath("zoneinfo")
+        texts = [folder.joinpath(name).read_text(encoding="utf-8") for name in _ZONE_TABLES]
+    except (ModuleNotFoundError, OSError):
+        for root in TZPATH:
+            for name in _ZONE_TABLES:
+                if (Path(root) / name).is_file():
+                    texts.append((Path(root) / name).read_text(encoding="utf-8"))
+    return texts
+
+
+def is_canonical_zone(name: str) -> bool:
+    """Whether a zone name from a user (typed, a button, a location) may be stored."""
+    return name in canonical_zones()
 
 
 def zones_for_offset(offset: timedelta, now_utc: datetime) -> list[str]:

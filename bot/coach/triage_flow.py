@@ -28,12 +28,12 @@ new state (``to_json``). The rules:
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from bot.coach.timezones import is_canonical_zone
 from bot.coach.triage import Experience, PainDuration, TriageAnswers
 from content.schema import Equipment, Flag, GroupKind, Rules, ScreenGroup, Tier
 
@@ -280,11 +280,9 @@ def _enum(kind: type[E], value: str) -> E:
 
 
 def _zone(value: str) -> str:
-    """Accept only a key zoneinfo knows."""
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidAnswerError(value) from None
+    """Accept only a canonical IANA zone (no backward link, ``Factory`` or ``localtime``)."""
+    if not is_canonical_zone(value):
+        raise InvalidAnswerError(value)
     return value
 
 

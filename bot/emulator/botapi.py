@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.emulator import errors, validation
 from bot.emulator.errors import ApiError, bad_request
 from bot.emulator.messaging import MessageMethods
 from bot.emulator.params import Params
+from bot.emulator.pusher import DEFAULT_MAX_CONNECTIONS, WebhookConfig, WebhookPusher
 from bot.emulator.state import JSON
 from bot.emulator.world import World
 
 Method = Callable[[Params], Awaitable[Any]]
 PROFILE_LIMITS = {"description": 512, "short_description": 120, "name": 64}
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class BotApi(MessageMethods):
     """Dispatches Bot API calls by (case-insensitive) method name onto the world."""
 
-    def __init__(self, world: World, stopping: asyncio.Event) -> None:
+    def __init__(
+        self, world: World, stopping: asyncio.Event, pusher: WebhookPusher | None = None
+    ) -> None:
         super().__init__(world, stopping)
         self._poller = 0
+        self.pusher = pusher or WebhookPusher(world)
         self.methods: dict[str, tuple[str, Method]] = {}
         for name in (
             "getMe",
             "getUpdates",
+            "setWebhook",
             "deleteWebhook",
             "getWebhookInfo",
             "setMyCommands",
@@ -77,8 +85,14 @@ class BotApi(MessageMethods):
         return self.world.me_json()
 
     async def m_get_updates(self, params: Params) -> list[JSON]:
-        """Long-poll for updates: return early on a new update, 409 when superseded."""
+        """Long-poll for updates: return early on a new update, 409 when superseded.
+
+        While a webhook is set, Telegram refuses getUpdates with 409 (and so does a poll
+        that was waiting when setWebhook came).
+        """
         world = self.world
+        if self.pusher.active:
+            raise ApiError(409, errors.WEBHOOK_ACTIVE)
         allowed = params.get_json("allowed_updates")
         if allowed is not None:
             if not isinstance(allowed, list):
@@ -96,6 +110,8 @@ class BotApi(MessageMethods):
         while True:
             if self._poller != me:
                 raise ApiError(409, errors.CONFLICT)
+            if self.pusher.active:
+                raise ApiError(409, errors.WEBHOOK_ACTIVE)
             if world.pending:
                 world.activity.delivered()
                 return world.pending[:limit]
@@ -109,20 +125,51 @@ class BotApi(MessageMethods):
             finally:
                 world.activity.polling -= 1
 
+    async def m_set_webhook(self, params: Params) -> bool:
+        """Switch to pushing updates to a URL (an empty URL goes back to getUpdates)."""
+        url = params.get_str("url")
+        if url is None:
+            raise bad_request('parameter "url" is required')
+        if not url:
+            return await self.m_delete_webhook(params)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get_str("secret_token") or None
+        if secret is not None and not _SECRET_TOKEN.match(secret):
+            raise bad_request("secret token contains unallowed characters")
+        limit = params.get_int("max_connections")
+        if limit is not None and not 1 <= limit <= 100:
+            raise bad_request("bad webhook: max_connections must be between 1 and 100")
+        allowed = params.get_json("allowed_updates")
+        if allowed is not None and not isinstance(allowed, list):
+            raise bad_request("can't parse allowed_updates JSON object")
+        if allowed is not None:
+            self.world.set_allowed_updates([str(a) for a in allowed])
+        if params.flag("drop_pending_updates"):
+            self.world.pending.clear()
+        self.pusher.set(
+            WebhookConfig(
+                url=url,
+                secret_token=secret,
+                max_connections=limit or DEFAULT_MAX_CONNECTIONS,
+                allowed_updates=tuple(str(a) for a in allowed) if allowed is not None else None,
+            )
+        )
+        return True
+
     async def m_delete_webhook(self, params: Params) -> bool:
-        """Answer deleteWebhook (there is never a webhook); optionally drop pending updates."""
+        """Stop pushing and go back to getUpdates; optionally drop pending updates."""
+        if self.pusher.active:
+            await self.pusher.clear()
         if params.flag("drop_pending_updates"):
             self.world.pending.clear()
             self.world.touch()
         return True
 
     async def m_get_webhook_info(self, params: Params) -> JSON:
-        """Answer getWebhookInfo for a bot that polls."""
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self.world.pending),
-        }
+        """Answer getWebhookInfo: the URL (empty while polling), pending count, last error."""
+        return self.pusher.info()
 
     # --- commands and profile ----------------------------------------------------------
     def _command_key(self, params: Params) -> tuple[str, str]:

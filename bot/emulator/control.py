@@ -27,14 +27,18 @@ deleted, silent and history (earlier versions).
 ``POST /_emulator/wait_bot_messages``     ``{"user_id", "count"?: 1, "timeout"?: 5}`` answers the
                                           new bot messages since the user's last action
 ``POST /_emulator/clock``                 ``{"advance": seconds}`` moves the server clock forward
-``POST /_emulator/flood``                 ``{"overall"?: 30, "per_chat"?: null}`` turns flood
-                                          control on: sends and edits past these per-second
+``POST /_emulator/flood``                 ``{"overall"?: 30, "per_chat"?: 1, "chat_burst"?: 4,
+                                          "per_group"?: 20}`` turns flood control on, like
+                                          Telegram's (``bot.emulator.flood``): calls past these
                                           limits get 429 with retry_after (null: no such
                                           limit); ``{"off": true}`` turns it off
 ``GET  /_emulator/commands``              ``[{"scope", "language_code", "commands"}]``
 ``GET  /_emulator/callback_answers``      ``{query_id: {text, show_alert, url, cache_time}}``
 ``GET  /_emulator/changes?since=V&timeout=S`` long-polls until the state version passes V;
                                           answers ``{"version"}`` (for a live page)
+``GET  /_emulator/webhook?since=N``       ``{"info": getWebhookInfo's answer, "deliveries":
+                                          [{update_id, attempt, started, finished, status,
+                                          error}...] from index N}`` (every POST to the bot)
 
 Actions for ``/_emulator/act/<action>``: ``user_id`` names the user; the other keys are the
 keyword arguments of the Python method of the same name. ``send_text{text, reply_to?}``,
@@ -211,8 +215,8 @@ def add_routes(app: web.Application, server: BotApiServer) -> None:
         if body.pop("off", False):
             server.flood = None
             return _ok(None)
-        server.flood = FloodControl(**body)
-        return _ok({"overall": server.flood.overall, "per_chat": server.flood.per_chat})
+        flood = server.flood = FloodControl(**body)
+        return _ok({f.name: getattr(flood, f.name) for f in dataclasses.fields(flood) if f.init})
 
     async def commands(request: web.Request) -> web.StreamResponse:
         return _ok(
@@ -237,6 +241,11 @@ def add_routes(app: web.Application, server: BotApiServer) -> None:
             await server.next_change(remaining)
         return _ok({"version": server.version})
 
+    async def webhook(request: web.Request) -> web.StreamResponse:
+        since = int(request.query.get("since", "0"))
+        pushed = server.webhook.deliveries[since:]
+        return _ok({"info": server.webhook.info(), "deliveries": [d.view() for d in pushed]})
+
     routes: list[tuple[str, str, Handler]] = [
         ("GET", "/state", state),
         ("GET", "/me", me),
@@ -253,6 +262,7 @@ def add_routes(app: web.Application, server: BotApiServer) -> None:
         ("GET", "/commands", commands),
         ("GET", "/callback_answers", callback_answers),
         ("GET", "/changes", changes),
+        ("GET", "/webhook", webhook),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, PREFIX + path, _guard(handler))

@@ -29,6 +29,10 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 NOT_MEMBER = "Forbidden: bot is not a member of the group chat"
 KICKED = "Forbidden: bot was kicked from the group chat"
 

@@ -15,8 +15,9 @@ from aiohttp import web
 from bot.emulator import control, errors
 from bot.emulator.botapi import BotApi
 from bot.emulator.errors import ApiError, EmulatorTimeoutError, too_many_requests
-from bot.emulator.flood import FloodControl, counts_against_flood
+from bot.emulator.flood import FloodControl, counts_against_flood, makes_message
 from bot.emulator.params import Params, Upload
+from bot.emulator.pusher import WebhookPusher
 from bot.emulator.state import ApiCall, Fault, StoredMessage
 from bot.emulator.users import UserRef, UserSide, chat_ref
 
@@ -72,7 +73,9 @@ class BotApiServer(UserSide):
     """A Telegram Bot API server on loopback that tests drive as users.
 
     Point a bot at ``base_url`` / ``base_file_url``; act with ``send_text``, ``press`` and
-    friends; read ``chat()``, ``calls``, ``commands``; wait with ``settle()``.
+    friends; read ``chat()``, ``calls``, ``commands``; wait with ``settle()``. After the
+    bot calls ``setWebhook``, updates are POSTed to it instead (``webhook``, see
+    ``bot.emulator.pusher``); ``webhook_timeout`` and ``webhook_backoff`` shape the retries.
     """
 
     def __init__(
@@ -85,6 +88,9 @@ class BotApiServer(UserSide):
         bot_username: str = "lumbar_test_bot",
         bot_first_name: str = "Lumbar",
         flood: FloodControl | None = None,
+        webhook_timeout: float = 10.0,
+        webhook_backoff: float = 0.5,
+        webhook_max_backoff: float = 10.0,
     ) -> None:
         super().__init__(
             bot_id=_bot_id(token) or DEFAULT_BOT_ID,
@@ -96,7 +102,13 @@ class BotApiServer(UserSide):
         self.host = host
         self._port = port
         self.stopping = asyncio.Event()
-        self.api = BotApi(self, self.stopping)
+        self.webhook = WebhookPusher(
+            self,
+            timeout=webhook_timeout,
+            backoff=webhook_backoff,
+            max_backoff=webhook_max_backoff,
+        )
+        self.api = BotApi(self, self.stopping, self.webhook)
         self.flood = flood
         self._runner: web.AppRunner | None = None
 
@@ -149,6 +161,7 @@ class BotApiServer(UserSide):
         """Release waiting long polls and stalls, then close the server."""
         self.stopping.set()
         self.touch()
+        await self.webhook.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -252,7 +265,7 @@ class BotApiServer(UserSide):
     def _check_flood(self, method: str, params: Params) -> None:
         if self.flood is None or not counts_against_flood(method):
             return
-        wait = self.flood.admit(self._chat_of(params), self.now())
+        wait = self.flood.admit(self._chat_of(params), self.now(), message=makes_message(method))
         if wait:
             raise too_many_requests(wait)
 
@@ -359,10 +372,13 @@ class BotApiServer(UserSide):
         return found
 
     def settled(self, quiet: float) -> bool:
-        """Tell whether the bot took every update, polls again and was quiet for ``quiet`` s."""
+        """Tell whether the bot took every update, polls again and was quiet for ``quiet`` s.
+
+        With a webhook set, "took" means answered with 2xx, and nobody polls.
+        """
         activity = self.activity
         return (
-            activity.idle_polls > 0
+            (activity.idle_polls > 0 or self.webhook.active)
             and not self.pending
             and activity.inflight == 0
             and time.monotonic() - activity.last >= quiet

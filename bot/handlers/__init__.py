@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -18,7 +20,11 @@ OUTSIDE = (filters.ChatType.GROUPS | filters.ChatType.CHANNEL) & filters.COMMAND
 
 
 def register_handlers(app: LumbarApp) -> None:
-    """Register every handler; the first matching one in group 0 answers an update."""
+    """Register every handler; the first matching one in group 0 answers an update.
+
+    Group -1 runs first for every update: a user who had blocked the bot is back.
+    """
+    app.add_handler(TypeHandler(Update, basic.on_any_update), group=-1)
     app.add_handler(ChatMemberHandler(basic.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(OUTSIDE, basic.on_group_command))
     commands = {

@@ -11,8 +11,12 @@ from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.coach.triage import Access
 from bot.handlers.common import say
+from bot.handlers.gate import consent_refusal
 from bot.logs import describe_error
+from bot.metrics import metrics_of
+from bot.nudge_schedule import welcome_back
 from bot.services import LumbarContext
 from content.schema import Library
 
@@ -23,8 +27,19 @@ async def cmd_help(update: Update, context: LumbarContext) -> None:
     """List the commands, then the article's rules for exercising safely and the sources."""
     assert update.effective_chat is not None
     lib = context.services.library
-    await say(context, update.effective_chat.id, lib.text("help"))
-    await say(context, update.effective_chat.id, safety_notes(lib))
+    chat_id = update.effective_chat.id
+    # Help needs no database: it is sent first and whole, even in an outage.
+    await say(context, chat_id, lib.text("help"))
+    await say(context, chat_id, safety_notes(lib))
+    try:
+        async with context.services.transaction() as uow:
+            refusal = await consent_refusal(uow, context, chat_id)
+    except Exception as error:
+        if classify_error(error) != "database":
+            raise
+        return  # only the pointer to /start is missing; no apology for help that arrived
+    if refusal is not None and refusal.access is Access.NO_PROFILE and refusal.text:
+        await say(context, chat_id, refusal.text, refusal.markup)  # where to begin
 
 
 def safety_notes(lib: Library) -> str:
@@ -88,13 +103,29 @@ async def on_my_chat_member(update: Update, context: LumbarContext) -> None:
         async with context.services.transaction() as uow:
             if status in (ChatMember.BANNED, ChatMember.LEFT):
                 await uow.users.mark_blocked(chat.id, now)
-            elif status == ChatMember.MEMBER and await uow.users.get(chat.id) is not None:
-                await uow.users.seen(chat.id, None, now)
+            elif status == ChatMember.MEMBER:
+                await welcome_back(uow, chat.id, now)
         return
     was_in = change.old_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
     is_in = status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
     if is_in and not was_in and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
         await say(context, chat.id, context.services.library.text("group_only_private"))
+
+
+async def on_any_update(update: Update, context: LumbarContext) -> None:
+    """Before every handler: a user who had blocked the bot and writes or presses is back.
+
+    Their nudges are scheduled again (``welcome_back``); for everyone else this is one
+    read. A membership change is left to ``on_my_chat_member``, which knows the status.
+    """
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE or update.my_chat_member is not None:
+        return
+    try:
+        async with context.services.transaction() as uow:
+            await welcome_back(uow, chat.id, context.services.clock())
+    except Exception as error:  # the handler meets the same database and apologises once
+        log.warning("could not check for a returning user (%s)", type(error).__name__)
 
 
 async def on_error(update: object, context: LumbarContext) -> None:
@@ -105,6 +136,7 @@ async def on_error(update: object, context: LumbarContext) -> None:
     if error is None:
         return
     kind = classify_error(error)
+    metrics_of(context.bot_data).update_failed(kind)
     if kind == "blocked":
         log.info("%s: the user blocked the bot", what)
         return
@@ -130,20 +162,44 @@ async def on_error(update: object, context: LumbarContext) -> None:
 
 def classify_error(error: BaseException) -> str:
     """Sort an error: "blocked", "database" (unreachable), "telegram" (after retries), or "bug"."""
-    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import (
+        DBAPIError,
+        DisconnectionError,
+        InterfaceError,
+        OperationalError,
+        StatementError,
+    )
     from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
     if isinstance(error, Forbidden):
         return "blocked"
     if isinstance(error, (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)):
         return "database"
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    if isinstance(error, DBAPIError) and (
+        error.connection_invalidated or _unavailable_state(error.orig)
+    ):
         return "database"
+    if isinstance(error, StatementError) and isinstance(error.orig, (OSError, TimeoutError)):
+        return "database"  # a driver's timeout or socket error, wrapped with its statement
     if isinstance(error, (NetworkError, RetryAfter)) and not isinstance(error, BadRequest):
         return "telegram"
     if isinstance(error, (OSError, TimeoutError)) and _raised_by_database_driver(error):
-        return "database"  # asyncpg lets connection errors through unwrapped
+        return "database"  # asyncpg lets connection errors and its timeouts through unwrapped
     return "bug"
+
+
+# PostgreSQL error classes that say the server is unreachable or gave up, not that the
+# statement was wrong: connection (08), resources (53), shut down or statement timed out
+# (57), and a session ended for idling in a transaction or a lock wait timed out.
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_UNAVAILABLE_STATES = ("25P03", "55P03")
+
+
+def _unavailable_state(driver_error: object) -> bool:
+    state = getattr(driver_error, "sqlstate", None) or getattr(driver_error, "pgcode", None)
+    return isinstance(state, str) and (
+        state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE_STATES
+    )
 
 
 def _raised_by_database_driver(error: BaseException) -> bool:

@@ -1,7 +1,8 @@
 """Small helpers shared by the handlers: who is asking, replies, local time.
 
-``answers_from_profile``, ``exercise_access``, ``is_check_step`` (from ``bot.access``)
-and ``zone`` (from the coach) are imported here too, where every handler looks first.
+``answers_from_profile``, ``exercise_access``, ``has_consented``, ``is_check_step`` (from
+``bot.access``) and ``zone`` (from the coach) are imported here too, where every handler
+looks first.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
-from bot.access import answers_from_profile, exercise_access, is_check_step
+from bot.access import answers_from_profile, exercise_access, has_consented, is_check_step
+from bot.callbacks import Menu
 from bot.coach.timezones import zone
+from bot.keyboards import button, rows
 from bot.services import LumbarContext
+from content.schema import Library
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -29,6 +33,11 @@ def first_name(update: Update) -> str:
 def local_now(context: LumbarContext, zone_name: str) -> datetime:
     """The current time in the user's zone, from the injected clock."""
     return context.services.clock().astimezone(zone(zone_name))
+
+
+def start_pointer(lib: Library) -> tuple[str, InlineKeyboardMarkup]:
+    """For someone the bot keeps nothing about: where to begin, and the check's button."""
+    return lib.text("need_start"), rows([button(lib.text("btn_start_check"), Menu("go", "triage"))])
 
 
 async def say(
@@ -71,11 +80,16 @@ async def remove_card_buttons(
 
 
 async def close_press(update: Update, context: LumbarContext, text: str | None = None) -> None:
-    """Acknowledge a button press and take the buttons off its message, so it is answered once."""
+    """Acknowledge a button press and take the buttons off its message, so it is answered once.
+
+    Only a message in the presser's own private chat is touched (``router.on_button``
+    answers every other press as stale before it gets here).
+    """
     await answer_query(update, text)
     query = update.callback_query
-    if query is not None and query.message is not None:
-        await remove_buttons(context, query.message.chat.id, query.message.message_id)
+    message = query.message if query is not None else None
+    if query is not None and isinstance(message, Message) and message.chat.id == query.from_user.id:
+        await remove_buttons(context, query.from_user.id, message.message_id)
 
 
-__all__ = ["answers_from_profile", "exercise_access", "is_check_step", "zone"]
+__all__ = ["answers_from_profile", "exercise_access", "has_consented", "is_check_step", "zone"]

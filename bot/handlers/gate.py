@@ -3,7 +3,9 @@
 Every path that could hand out exercise (``/today``, ``/stretch``, a card's
 buttons, a nudge's buttons, a snooze) asks ``refusal_for`` in its transaction
 and, when refused, sends ``send_refusal`` after it: the advice for a blocked
-user, the open safety check, or the way to start one.
+user, the open safety check, or the way to start one. Paths that would store
+something about the user (reminders, settings, progress, a glass of water) ask
+``consent_refusal`` first: before consent nothing is stored.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from bot.coach.triage import Access
 from bot.handlers.common import (
     answers_from_profile,
     exercise_access,
+    has_consented,
+    is_check_step,
     remove_card_buttons,
     say,
+    start_pointer,
 )
 from bot.handlers.safety import blocked_reply
 from bot.handlers.triage import resume_triage
@@ -68,6 +73,20 @@ async def refusal_for(
     return Refusal(access, text, markup, tuple(closed))
 
 
+async def consent_refusal(uow: UnitOfWork, context: LumbarContext, user_id: int) -> Refusal | None:
+    """None once the user agreed; before that, back to their check or the way to /start.
+
+    Reads only: someone who has not agreed leaves no row behind by asking.
+    """
+    if await has_consented(uow, user_id):
+        return None
+    state = await uow.triage.get_state(user_id)
+    if state is not None and is_check_step(state.step):
+        return Refusal(Access.CHECK_OPEN)
+    text, markup = start_pointer(context.services.library)
+    return Refusal(Access.NO_PROFILE, text, markup)
+
+
 async def send_refusal(context: LumbarContext, user_id: int, refusal: Refusal) -> None:
     """Answer for the gate: the advice, the open safety check, or the way to start it."""
     lib = context.services.library
@@ -76,6 +95,8 @@ async def send_refusal(context: LumbarContext, user_id: int, refusal: Refusal) -
         await say(context, user_id, refusal.text, refusal.markup)
     elif refusal.access is Access.CHECK_OPEN:
         await resume_triage(context, user_id)
+    elif refusal.text is not None:
+        await say(context, user_id, refusal.text, refusal.markup)
     else:
         await say(
             context,

@@ -32,10 +32,10 @@ async def cmd_forget(update: Update, context: LumbarContext) -> None:
 
 
 async def on_forget_answer(update: Update, context: LumbarContext, arg: str) -> None:
-    """Erase the user (every row cascades from it) or keep everything."""
+    """Erase the user who pressed (every row cascades from it) or keep everything."""
     query = update.callback_query
-    assert query is not None and update.effective_chat is not None
-    chat_id = update.effective_chat.id
+    assert query is not None
+    chat_id = query.from_user.id  # the presser's own chat: router.on_button checked the message
     lib = context.services.library
     await close_press(update, context)
     if arg != "yes":

@@ -16,6 +16,7 @@ from bot.coach.trend import (
 )
 from bot.coach.triage import Phase
 from bot.handlers.common import say, zone
+from bot.handlers.gate import consent_refusal, send_refusal
 from bot.pictures.trend import TrendLabels
 from bot.services import LumbarContext
 from content.schema import Library
@@ -30,17 +31,23 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
     lib = context.services.library
     now = context.services.clock()
     async with context.services.transaction() as uow:
-        user = await uow.users.seen(user_id, None, now)
-        today = now.astimezone(zone(user.time_zone)).date()
-        row = await uow.streaks.get(user_id)
-        monday = today - timedelta(days=today.weekday())
-        week = await uow.workouts.finished_count_between(user_id, monday, today)
-        water = await uow.water.count_on(user_id, today)
-        days = await uow.streaks.days_between(user_id, today - timedelta(weeks=WEEKS), today)
-        checkins = await uow.checkins.history(user_id)
-        moves = await uow.checkins.phase_changes(user_id)
-        history = [(c.kind, c.local_on, c.pain, c.function) for c in checkins]
-        changes = [(m.local_on, m.from_phase, m.to_phase) for m in moves]
+        refusal = await consent_refusal(uow, context, user_id)
+        user = await uow.users.touch(user_id, now) if refusal is None else None
+        if user is not None:  # before consent there is nothing to show, and nothing is stored
+            today = now.astimezone(zone(user.time_zone)).date()
+            row = await uow.streaks.get(user_id)
+            monday = today - timedelta(days=today.weekday())
+            week = await uow.workouts.finished_count_between(user_id, monday, today)
+            water = await uow.water.count_on(user_id, today)
+            days = await uow.streaks.days_between(user_id, today - timedelta(weeks=WEEKS), today)
+            checkins = await uow.checkins.history(user_id)
+            moves = await uow.checkins.phase_changes(user_id)
+            history = [(c.kind, c.local_on, c.pain, c.function) for c in checkins]
+            changes = [(m.local_on, m.from_phase, m.to_phase) for m in moves]
+    if user is None:
+        assert refusal is not None  # consent needs the user row, read in the same transaction
+        await send_refusal(context, user_id, refusal)
+        return
     state = StreakState(
         current=row.current if row else 0,
         best=row.best if row else 0,

@@ -6,14 +6,14 @@ import html
 from datetime import time, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.callbacks import Menu, NudgeAction
 from bot.coach import timezones
 from bot.coach.triage import Access
-from bot.handlers.common import answer_query, close_press, say, zone
-from bot.handlers.gate import refusal_for, send_refusal
+from bot.handlers.common import answer_query, close_press, is_check_step, say, zone
+from bot.handlers.gate import consent_refusal, refusal_for, send_refusal
 from bot.handlers.session import start_session
 from bot.keyboards import button, rows
 from bot.nudge_schedule import reschedule
@@ -44,8 +44,13 @@ async def cmd_reminders(update: Update, context: LumbarContext) -> None:
     assert update.effective_user is not None
     user_id = update.effective_user.id
     async with context.services.transaction() as uow:
-        settings = await _settings(uow, context, user_id)
-        text, markup = _overview(context, settings, await _zone_name(uow, user_id))
+        refusal = await consent_refusal(uow, context, user_id)
+        if refusal is None:
+            settings = await _settings(uow, context, user_id)
+            text, markup = _overview(context, settings, await _zone_name(uow, user_id))
+    if refusal is not None:
+        await send_refusal(context, user_id, refusal)
+        return
     await say(context, user_id, text, markup)
 
 
@@ -55,8 +60,9 @@ async def _zone_name(uow: UnitOfWork, user_id: int) -> str:
 
 
 async def _settings(uow: UnitOfWork, context: LumbarContext, user_id: int) -> NudgeSettings:
+    """The user's settings, the defaults stored on first use: only after ``consent_refusal``."""
     now = context.services.clock()
-    await uow.users.seen(user_id, None, now)
+    await uow.users.touch(user_id, now)
     settings = await uow.nudges.get_settings(user_id)
     if settings is None:
         await uow.nudges.save_settings(user_id, now=now, stretch_times=list(DEFAULT_TIMES))
@@ -132,46 +138,19 @@ async def on_reminders_button(update: Update, context: LumbarContext, arg: str) 
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
     lib = context.services.library
-    now = context.services.clock()
-    prompt: str | None = None
+    if not isinstance(query.message, Message) or query.message.text is None:
+        # The screen is a text message; this data on a card or a picture was never ours.
+        await answer_query(update, lib.text("stale_button"))
+        return
     async with context.services.transaction() as uow:
-        s = await _settings(uow, context, user_id)
-        changes: dict[str, Any] = {}
-        match arg:
-            case "stretch":
-                changes["stretch_enabled"] = not s.stretch_enabled
-                if not s.stretch_times:
-                    changes["stretch_times"] = list(DEFAULT_TIMES)
-            case "days":
-                changes["stretch_days"] = EVERY_DAY if s.stretch_days == WORKDAYS else WORKDAYS
-            case "water":
-                changes["water_enabled"] = not s.water_enabled
-            case "interval":
-                current = s.water_interval_minutes
-                following = [i for i in INTERVALS if i > current]
-                changes["water_interval_minutes"] = following[0] if following else INTERVALS[0]
-            case "pause1" | "pause7":
-                changes["paused_until"] = now + timedelta(days=1 if arg == "pause1" else 7)
-            case "resume":
-                changes["paused_until"] = None
-            case "off":
-                changes["enabled"] = False
-            case "on":
-                changes["enabled"] = True
-                changes["paused_until"] = None
-            case "cday":
-                changes["checkin_weekday"] = (s.checkin_weekday + 1) % 7
-            case "times" | "wake" | "quiet" | "ctime":
-                await uow.triage.save_state(user_id, AWAIT_STEPS[arg], {}, 0, None, now)
-                prompt = lib.text(PROMPTS[arg])
-            case _:
-                pass
-        if changes:
-            await _save(uow, context, user_id, s, changes)
-        zone_name = await _zone_name(uow, user_id)
-        settings = await uow.nudges.get_settings(user_id)
-        assert settings is not None
-        text, markup = _overview(context, settings, zone_name)
+        # Before consent and the check nothing is stored, and nothing scheduled.
+        refusal = await consent_refusal(uow, context, user_id)
+        if refusal is None:
+            text, markup, prompt = await _apply(uow, context, user_id, arg)
+    if refusal is not None:
+        await close_press(update, context)
+        await send_refusal(context, user_id, refusal)
+        return
     await answer_query(update)
     if prompt is not None:
         await say(context, user_id, prompt)
@@ -188,6 +167,58 @@ async def on_reminders_button(update: Update, context: LumbarContext, arg: str) 
         except BadRequest as error:
             if "not modified" not in error.message:
                 raise
+
+
+async def _apply(
+    uow: UnitOfWork, context: LumbarContext, user_id: int, arg: str
+) -> tuple[str, InlineKeyboardMarkup, str | None]:
+    """Apply one button's change; the redrawn screen, and the prompt for a typed setting."""
+    lib = context.services.library
+    now = context.services.clock()
+    prompt: str | None = None
+    s = await _settings(uow, context, user_id)
+    changes: dict[str, Any] = {}
+    match arg:
+        case "stretch":
+            changes["stretch_enabled"] = not s.stretch_enabled
+            if not s.stretch_times:
+                changes["stretch_times"] = list(DEFAULT_TIMES)
+        case "days":
+            changes["stretch_days"] = EVERY_DAY if s.stretch_days == WORKDAYS else WORKDAYS
+        case "water":
+            changes["water_enabled"] = not s.water_enabled
+        case "interval":
+            current = s.water_interval_minutes
+            following = [i for i in INTERVALS if i > current]
+            changes["water_interval_minutes"] = following[0] if following else INTERVALS[0]
+        case "pause1" | "pause7":
+            changes["paused_until"] = now + timedelta(days=1 if arg == "pause1" else 7)
+        case "resume":
+            changes["paused_until"] = None
+        case "off":
+            changes["enabled"] = False
+        case "on":
+            changes["enabled"] = True
+            changes["paused_until"] = None
+        case "cday":
+            changes["checkin_weekday"] = (s.checkin_weekday + 1) % 7
+        case "times" | "wake" | "quiet" | "ctime":
+            stored = await uow.triage.get_state(user_id)
+            if stored is not None and is_check_step(stored.step):
+                # Typing times would take the place of the check's saved answers.
+                prompt = lib.text("rem_after_check")
+            else:
+                await uow.triage.save_state(user_id, AWAIT_STEPS[arg], {}, 0, None, now)
+                prompt = lib.text(PROMPTS[arg])
+        case _:
+            pass
+    if changes:
+        await _save(uow, context, user_id, s, changes)
+    zone_name = await _zone_name(uow, user_id)
+    settings = await uow.nudges.get_settings(user_id)
+    assert settings is not None
+    text, markup = _overview(context, settings, zone_name)
+    return text, markup, prompt
 
 
 async def _save(
@@ -237,12 +268,17 @@ async def on_reminders_text(update: Update, context: LumbarContext, step: str) -
         await say(context, user_id, lib.text("rem_bad_input", hint=lib.text(hint_key)))
         return
     async with context.services.transaction() as uow:
-        s = await _settings(uow, context, user_id)
-        await _save(uow, context, user_id, s, changes)
         await uow.triage.clear_state(user_id)
-        settings = await uow.nudges.get_settings(user_id)
-        assert settings is not None
-        overview, markup = _overview(context, settings, await _zone_name(uow, user_id))
+        refusal = await consent_refusal(uow, context, user_id)
+        if refusal is None:
+            s = await _settings(uow, context, user_id)
+            await _save(uow, context, user_id, s, changes)
+            settings = await uow.nudges.get_settings(user_id)
+            assert settings is not None
+            overview, markup = _overview(context, settings, await _zone_name(uow, user_id))
+    if refusal is not None:
+        await send_refusal(context, user_id, refusal)
+        return
     await say(context, user_id, lib.text("rem_saved") + "\n\n" + overview, markup)
 
 
@@ -269,10 +305,12 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
         return
     if data.action == "snooze":
         async with context.services.transaction() as uow:
-            user = await uow.users.seen(user_id, None, now)
-            refusal = await refusal_for(uow, context, user_id, now)
+            refusal = await consent_refusal(uow, context, user_id)
+            user = await uow.users.touch(user_id, now) if refusal is None else None
+            if refusal is None:
+                refusal = await refusal_for(uow, context, user_id, now)
             settings = await uow.nudges.get_settings(user_id)
-            if refusal is not None:
+            if refusal is not None or user is None:
                 pass  # nothing is scheduled for someone who may not exercise now
             elif settings is not None and not (settings.enabled and settings.stretch_enabled):
                 reply = lib.text("snooze_off")
@@ -291,12 +329,19 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
             return
     else:
         async with context.services.transaction() as uow:
-            user = await uow.users.seen(user_id, None, now)
-            today = now.astimezone(zone(user.time_zone)).date()
-            query = update.callback_query
-            message_id = query.message.message_id if query and query.message else None
-            logged = await uow.water.log_glass(user_id, now, today, message_id)
-            count = await uow.water.count_on(user_id, today)
-            reply = lib.text("water_logged" if logged else "water_already", count=count)
+            refusal = await consent_refusal(uow, context, user_id)
+            user = await uow.users.touch(user_id, now) if refusal is None else None
+            if user is not None:
+                today = now.astimezone(zone(user.time_zone)).date()
+                query = update.callback_query
+                message_id = query.message.message_id if query and query.message else None
+                logged = await uow.water.log_glass(user_id, now, today, message_id)
+                count = await uow.water.count_on(user_id, today)
+                reply = lib.text("water_logged" if logged else "water_already", count=count)
+        if user is None:
+            assert refusal is not None  # consent needs the user row, read in the same transaction
+            await close_press(update, context)
+            await send_refusal(context, user_id, refusal)
+            return
     await close_press(update, context, reply)
     await say(context, user_id, reply)

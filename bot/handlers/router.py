@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 
 from bot import callbacks
 from bot.handlers import checkin, clearance, privacy, reminders, session, settings, triage
-from bot.handlers.common import close_press, say
+from bot.handlers.common import answer_query, close_press, has_consented, say, start_pointer
 from bot.services import LumbarContext
 
 
 async def on_button(update: Update, context: LumbarContext) -> None:
-    """Decode the callback data; anything this version did not produce is answered as stale."""
+    """Decode the callback data; anything this version did not produce is answered as stale.
+
+    The person who pressed (``from_user``) is the one acted for, and only on a message of
+    their own private chat: a press without one (an inline message, an inaccessible or
+    someone else's message) changes nothing and edits nothing.
+    """
     query = update.callback_query
     assert query is not None and update.effective_user is not None
+    if not pressed_in_own_chat(update):
+        await answer_query(update, context.services.library.text("stale_button"))
+        return
     data = callbacks.decode(query.data)
     match data:
         case callbacks.TriageAnswer():
@@ -44,16 +52,34 @@ async def on_button(update: Update, context: LumbarContext) -> None:
             await close_press(update, context, context.services.library.text("stale_button"))
 
 
+def pressed_in_own_chat(update: Update) -> bool:
+    """Whether a press came on a message the bot can see, in the presser's private chat."""
+    query = update.callback_query
+    if query is None:
+        return False
+    message = query.message
+    # PTB parses an inaccessible message (date 0: deleted, or too old) as a Message too.
+    return (
+        isinstance(message, Message)
+        and message.is_accessible
+        and message.chat.id == query.from_user.id
+    )
+
+
 async def on_text(update: Update, context: LumbarContext) -> None:
     """Free text: a triage answer, a reminder setting being typed, or a friendly pointer."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
     async with context.services.transaction() as uow:
         state = await uow.triage.get_state(user_id)
+        known = await has_consented(uow, user_id)
     if state is not None and state.step.startswith("await_"):
         await reminders.on_reminders_text(update, context, state.step)
         return
     if await triage.on_triage_text(update, context):
+        return
+    if not known:  # nothing kept about them yet: where to begin
+        await say(context, user_id, *start_pointer(context.services.library))
         return
     await say(context, user_id, context.services.library.text("free_text_idle"))
 

@@ -52,6 +52,9 @@ from db.models import Profile, Workout
 log = logging.getLogger(__name__)
 
 HURTS_TO_STOP = 2
+# A card pressed again this long after its answer was stored, with nothing sent since,
+# was left unfinished by a process that died; sooner, it may still be on its way.
+RESUME_AFTER = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +88,23 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
     now = context.services.clock()
     minutes = 0
     summary: dict[str, Any] | None = None
+    early = False
     async with context.services.transaction() as uow:
-        user = await uow.users.seen(user_id, None, now)
+        user = await uow.users.touch(user_id, now)  # never creates one: no row before consent
         refusal = await refusal_for(uow, context, user_id, now)
         profile = await uow.profiles.get(user_id)
-        today = now.astimezone(zone(user.time_zone)).date()
+        today = now.astimezone(zone(user.time_zone if user else "UTC")).date()
         outcome: str
+        unasked = None
+        if refusal is None and profile is not None:
+            unasked = await uow.workouts.unasked_feeling(user_id, today)
         if refusal is not None or profile is None:
             outcome, workout = "refused", None
+        elif unasked is not None:
+            # The session ended but its question was lost (the process died between).
+            summary = await _stored_summary(uow, context, unasked, today)
+            outcome, workout = "finished", None
+            early = unasked.ended_early
         elif kind == "today" and profile.stretch_only_since is not None:
             # The safety net stepped back: stretches only until the back feels better.
             outcome, workout = "stretch_only", None
@@ -134,7 +146,7 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
         await say(context, user_id, lib.text("session_already_done"))
         return
     if outcome == "finished" and summary is not None:
-        await _send_summary(context, user_id, summary, early=False)
+        await _send_summary(context, user_id, summary, early=early)
         return
     if outcome == "empty" or to_send is None:
         await say(context, user_id, lib.text("free_text_idle"))
@@ -286,6 +298,7 @@ class _Outcome:
     ended_early: bool = False
     summary: dict[str, Any] | None = None
     net: Verdict = Verdict.STAY
+    answered: str | None = None  # on a resumed press: the answer stored the first time
 
 
 async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswer) -> None:
@@ -296,11 +309,16 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
     lib = context.services.library
     now = context.services.clock()
     outcome = _Outcome()
+    message_id = query.message.message_id if query.message else None
     async with context.services.transaction() as uow:
         refusal = await refusal_for(uow, context, user_id, now)
         workout = await uow.workouts.get(data.workout_id) if refusal is None else None
         if refusal is not None:
             pass  # no answer is recorded and no card follows
+        elif workout is not None and await _left_unfinished(
+            uow, workout, data, user_id, message_id, update.update_id, now
+        ):
+            await _resume(uow, context, workout, data, outcome)
         elif (
             workout is None
             or workout.user_id != user_id
@@ -309,8 +327,7 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
         ):
             outcome.stale = True
         else:
-            await _apply_answer(uow, context, workout, data, now, outcome)
-    message_id = query.message.message_id if query.message else None
+            await _apply_answer(uow, context, workout, data, now, outcome, update.update_id)
     if refusal is not None:
         await answer_query(update)
         if refusal.access is Access.BLOCKED and message_id not in refusal.closed_cards:
@@ -323,7 +340,7 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
         return
     await answer_query(update)
     if data.action in ("done", "skip", "hurt"):
-        await _mark_card(context, query.message, data.action)
+        await _mark_card(context, query.message, outcome.answered or data.action)
     else:
         await remove_buttons(context, user_id, message_id)
     if outcome.hurt_name is not None:
@@ -338,7 +355,12 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
                 text += "\n\n" + lib.text(
                     "hurt_offer", gentler=html.escape(_card_name(context, outcome.gentler))
                 )
-            await say(context, user_id, text, _after_hurt_buttons(context, data, outcome))
+            follow_up = await say(
+                context, user_id, text, _after_hurt_buttons(context, data, outcome)
+            )
+            # The choice is now the session's live message: pressing the card again is stale.
+            async with context.services.transaction() as uow:
+                await uow.workouts.set_card_message(data.workout_id, follow_up.message_id)
             return
     if outcome.finished and outcome.summary is not None:
         await _send_summary(context, user_id, outcome.summary, early=outcome.ended_early)
@@ -347,6 +369,63 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
         return
     if outcome.next_card is not None:
         await send_card(context, user_id, outcome.next_card)
+
+
+async def _left_unfinished(
+    uow: UnitOfWork,
+    workout: Workout,
+    data: CardAnswer,
+    user_id: int,
+    message_id: int | None,
+    update_id: int,
+    now: datetime,
+) -> bool:
+    """Whether this press was stored but what follows it never went out.
+
+    The process died between storing the answer and sending the next card (or the
+    summary): the pressed card is still the session's live message, yet the workout
+    has moved past it. Telegram delivering the same press again, or the user pressing
+    the card again a while later, then sends what is missing. A second tap that comes
+    while the first is still being handled (by another replica) is only a double tap.
+    """
+    if workout.user_id != user_id or message_id is None or workout.card_message_id != message_id:
+        return False
+    if data.action not in ("done", "skip", "hurt"):
+        return False
+    if workout.finished_at is not None:
+        if workout.feeling_asked_at is not None:
+            return False
+    elif workout.position != data.position + 1:
+        return False
+    stored = await uow.workouts.result_at(workout.id, data.position)
+    if stored is None:
+        return workout.finished_at is not None  # closed without this answer: the summary
+    return stored.update_id == update_id or stored.answered_at <= now - RESUME_AFTER
+
+
+async def _resume(
+    uow: UnitOfWork, context: LumbarContext, workout: Workout, data: CardAnswer, outcome: _Outcome
+) -> None:
+    """Prepare what the first handling of this press would have sent, from what it stored."""
+    results = {r.position: r for r in await uow.workouts.results(workout.id)}
+    stored = results.get(data.position)
+    outcome.answered = {"done": "done", "skipped": "skip", "hurt": "hurt"}.get(
+        stored.outcome if stored else "", data.action
+    )
+    profile = await uow.profiles.get(workout.user_id)
+    if workout.finished_at is not None:
+        outcome.finished, outcome.ended_early = True, workout.ended_early
+        outcome.summary = await _stored_summary(uow, context, workout, workout.local_on)
+        if outcome.answered == "hurt" and stored is not None:
+            outcome.hurt_name = context.services.library.exercise(stored.exercise_id).name
+        return
+    outcome.next_card = _card_to_send(workout, profile)
+    if outcome.answered == "hurt" and stored is not None:
+        card = PlannedCard.from_json(workout.plan[data.position])
+        outcome.hurt_name = context.services.library.exercise(card.exercise_id).name
+        resting = await _resting(uow, workout.user_id, workout.local_on)
+        outcome.gentler = _gentler_for(context, workout, profile, card, resting)
+        outcome.last_card = data.position + 1 >= len(workout.plan)
 
 
 def _card_name(context: LumbarContext, card: PlannedCard) -> str:
@@ -384,6 +463,7 @@ async def _apply_answer(
     data: CardAnswer,
     now: datetime,
     outcome: _Outcome,
+    update_id: int,
 ) -> None:
     lib = context.services.library
     user = await uow.users.get(workout.user_id)
@@ -409,6 +489,7 @@ async def _apply_answer(
         card.variant_id,
         {"done": "done", "skip": "skipped", "hurt": "hurt"}[data.action],
         now,
+        update_id,
     )
     if not recorded:
         outcome.stale = True
@@ -523,7 +604,6 @@ async def _finish(
     early: bool,
 ) -> None:
     """Close the workout once, count the day towards the streak once, and prepare the summary."""
-    lib = context.services.library
     outcome.finished, outcome.ended_early = True, early
     if not await uow.workouts.finish(workout.id, now, early):
         outcome.stale = True
@@ -537,7 +617,6 @@ async def _finish(
     )
     results = await uow.workouts.results(workout.id)
     done = sum(1 for r in results if r.outcome == "done")
-    skipped = sum(1 for r in results if r.outcome == "skipped")
     # A day counts when at least one exercise was done; a session that only hurt does not.
     if done and await uow.streaks.add_day(workout.user_id, workout.local_on):
         state = count_day(state, workout.local_on)
@@ -551,16 +630,45 @@ async def _finish(
         )
     if early:
         outcome.net = await _net_after_session(uow, workout, now)
+    outcome.summary = _summary(context, workout, results, state, now, today)
+
+
+def _summary(
+    context: LumbarContext,
+    workout: Workout,
+    results: list[Any],
+    state: StreakState,
+    finished_at: datetime,
+    today: date,
+) -> dict[str, Any]:
+    """What the end-of-session message says, from the stored answers and the streak."""
+    lib = context.services.library
     tip = lib.tips[today.toordinal() % len(lib.tips)] if lib.tips else None
-    outcome.summary = {
+    return {
         "workout_id": workout.id,
-        "done": done,
-        "skipped": skipped,
-        "duration": _duration(now - workout.started_at),
+        "done": sum(1 for r in results if r.outcome == "done"),
+        "skipped": sum(1 for r in results if r.outcome == "skipped"),
+        "duration": _duration(finished_at - workout.started_at),
         "streak": _days(lib.texts, current_streak(state, today)),
         "best": _days(lib.texts, state.best),
         "tip": tip.text if tip else None,
     }
+
+
+async def _stored_summary(
+    uow: UnitOfWork, context: LumbarContext, workout: Workout, today: date
+) -> dict[str, Any]:
+    """The summary of a session finished earlier, as it was when it finished."""
+    row = await uow.streaks.get(workout.user_id)
+    state = StreakState(
+        current=row.current if row else 0,
+        best=row.best if row else 0,
+        last_on=row.last_on if row else None,
+        rest_on=row.rest_on if row else None,
+    )
+    results = await uow.workouts.results(workout.id)
+    assert workout.finished_at is not None
+    return _summary(context, workout, results, state, workout.finished_at, today)
 
 
 async def _net_after_session(uow: UnitOfWork, workout: Workout, now: datetime) -> Verdict:
@@ -631,6 +739,8 @@ async def _send_summary(
             ]
         ),
     )
+    async with context.services.transaction() as uow:
+        await uow.workouts.mark_feeling_asked(workout_id, context.services.clock())
 
 
 async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> None:
@@ -650,11 +760,14 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
     async with context.services.transaction() as uow:
         workout = await uow.workouts.get(data.workout_id)
         stale = workout is None or workout.user_id != user_id
+        again = False  # this very press, delivered again: its process died before the thanks
         if not stale and workout is not None:
-            stale = not await uow.workouts.set_feeling(workout.id, data.value)
+            stored = await uow.workouts.set_feeling(workout.id, data.value, update.update_id)
+            again = not stored and workout.feeling_update_id == update.update_id
+            stale = not stored and not again
         if not stale and workout is not None:
             refusal = await refusal_for(uow, context, user_id, now)
-        if not stale and workout is not None and refusal is None:
+        if not stale and not again and workout is not None and refusal is None:
             recent = await uow.workouts.recent(user_id, workout.local_on - timedelta(days=30))
             lines = await _progress_after(uow, context, user_id, recent, now)
             verdict = await _net_after_answer(uow, workout, data.value, recent, now)
@@ -731,9 +844,14 @@ async def _mark_card(context: LumbarContext, message: Any, action: str) -> None:
     """Show the answer on the card and take its buttons away, so it cannot be pressed again."""
     if not isinstance(message, Message):
         return
+    if not message.photo:  # card data on a message that is no card (forged): buttons only
+        await remove_buttons(context, message.chat_id, message.message_id)
+        return
     lib = context.services.library
     status = lib.text(f"answered_{action}")
     caption = message.caption_html or ""
+    if caption.endswith(f"<b>{status}</b>"):  # marked already, before a crash
+        caption = caption.removesuffix(f"<b>{status}</b>").rstrip()
     new_caption = f"{caption}\n\n<b>{status}</b>" if caption else f"<b>{status}</b>"
     if len(new_caption) > 1024:
         new_caption = f"<b>{status}</b>"

@@ -8,6 +8,7 @@ from telegram import Update
 
 from bot.callbacks import Menu
 from bot.handlers.common import close_press, say
+from bot.handlers.gate import consent_refusal, send_refusal
 from bot.handlers.triage import cmd_triage, start_zone_change
 from bot.keyboards import button, rows
 from bot.services import LumbarContext
@@ -19,8 +20,14 @@ async def cmd_settings(update: Update, context: LumbarContext) -> None:
     user_id = update.effective_user.id
     lib = context.services.library
     async with context.services.transaction() as uow:
-        user = await uow.users.seen(user_id, None, context.services.clock())
+        refusal = await consent_refusal(uow, context, user_id)
+        now = context.services.clock()
+        user = await uow.users.touch(user_id, now) if refusal is None else None
         profile = await uow.profiles.get(user_id)
+    if user is None:
+        assert refusal is not None  # consent needs the user row, read in the same transaction
+        await send_refusal(context, user_id, refusal)
+        return
     equipment = ", ".join(profile.equipment) if profile and profile.equipment else "none"
     await say(
         context,
@@ -42,8 +49,14 @@ async def on_settings_button(update: Update, context: LumbarContext, arg: str) -
     """Change the time zone (reminders follow it) or redo the whole check."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
+    user_id = update.effective_user.id
     await close_press(update, context)
     if arg == "zone":
-        await start_zone_change(context, update.effective_user.id)
+        async with context.services.transaction() as uow:
+            refusal = await consent_refusal(uow, context, user_id)
+        if refusal is not None:
+            await send_refusal(context, user_id, refusal)
+            return
+        await start_zone_change(context, user_id)
     elif arg == "triage":
         await cmd_triage(update, context)

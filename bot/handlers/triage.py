@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import available_timezones
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
@@ -44,10 +43,12 @@ from bot.handlers.common import (
     answer_query,
     answers_from_profile,
     first_name,
+    has_consented,
     is_check_step,
     remove_buttons,
     remove_card_buttons,
     say,
+    start_pointer,
     zone,
 )
 from bot.handlers.safety import blocked_reply, clearance_button, may_clear, stop_text
@@ -61,6 +62,8 @@ from content.schema import Library
 from db.models import Profile
 
 ZONE_ONLY = "zone_only"
+# The nonce of a consent question that was sent without storing anything (see ask_consent).
+UNSTORED = 0
 
 
 # --- entry points
@@ -73,18 +76,19 @@ async def cmd_start(update: Update, context: LumbarContext) -> None:
     lib = context.services.library
     now = context.services.clock()
     async with context.services.transaction() as uow:
-        user = await uow.users.seen(user_id, update.effective_user.language_code, now)
+        # touch, not seen: someone new leaves no row until they agree to the check.
+        user = await uow.users.touch(user_id, now)
         stored = await uow.triage.get_state(user_id)
         profile = await uow.profiles.get(user_id)
         if stored is not None and not is_check_step(stored.step):
             await uow.triage.clear_state(user_id)
             stored = None
-        zone_name = user.time_zone
+        zone_name = user.time_zone if user is not None else None
     if stored is not None:
         await resume_triage(context, user_id)
         return
     if profile is None:
-        await _begin(context, user_id, first_name(update), TriageState())
+        await ask_consent(context, user_id, first_name(update))
         return
     answers = answers_from_profile(profile)
     if answers.open_flags:
@@ -109,13 +113,52 @@ async def cmd_triage(update: Update, context: LumbarContext) -> None:
     assert update.effective_user is not None
     user_id = update.effective_user.id
     async with context.services.transaction() as uow:
-        user = await uow.users.seen(
-            user_id, update.effective_user.language_code, context.services.clock()
-        )
+        user = await uow.users.touch(user_id, context.services.clock())
         profile = await uow.profiles.get(user_id)
-        await uow.triage.clear_state(user_id)
-    state = redo_state(profile, user.time_zone) if profile else TriageState()
-    await _begin(context, user_id, first_name(update), state)
+        if profile is not None:
+            await uow.triage.clear_state(user_id)
+    if profile is None or user is None:
+        await ask_consent(context, user_id, first_name(update))
+        return
+    await _begin(context, user_id, first_name(update), redo_state(profile, user.time_zone))
+
+
+async def ask_consent(context: LumbarContext, user_id: int, name: str) -> None:
+    """Ask a newcomer to agree to the check, storing nothing until they do.
+
+    A check already under way is asked again instead. The question carries the
+    nonce ``UNSTORED``, which no stored question has (they start at 1): its Yes
+    creates the user and the check (``_consented``), its No leaves nothing behind.
+    """
+    async with context.services.transaction() as uow:
+        stored = await uow.triage.get_state(user_id)
+    if stored is not None and is_check_step(stored.step):
+        await resume_triage(context, user_id)
+        return
+    lib = context.services.library
+    text, markup = question(lib, TriageStep.CONSENT, TriageState(), UNSTORED, {"name": name})
+    await say(context, user_id, text, markup)
+
+
+async def _consented(update: Update, context: LumbarContext, value: str) -> None:
+    """The answer to a consent question that was never stored: Yes begins, No keeps nothing."""
+    assert update.effective_user is not None
+    user_id = update.effective_user.id
+    lib = context.services.library
+    query = update.callback_query
+    message_id = query.message.message_id if query is not None and query.message else None
+    await answer_query(update)
+    await remove_buttons(context, user_id, message_id)
+    if value != "yes":
+        await say(context, user_id, lib.text("consent_declined"))
+        return
+    now = context.services.clock()
+    async with context.services.transaction() as uow:
+        await uow.users.seen(user_id, update.effective_user.language_code, now)
+        await _store(
+            uow, context, user_id, TriageState(), extra={"name": first_name(update)}, bump=True
+        )
+    await _answer(context, user_id, value, None)
 
 
 def redo_state(profile: Profile, zone_name: str) -> TriageState:
@@ -213,6 +256,9 @@ async def on_triage_answer(update: Update, context: LumbarContext, data: TriageA
     message_id = query.message.message_id if query.message else None
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
+    if data.nonce == UNSTORED and (stored is None or not is_check_step(stored.step)):
+        await _consented(update, context, data.value)
+        return
     live = stored is not None and data.nonce == stored.nonce and is_check_or_zone(stored.step)
     if not live:
         if data.value.startswith(FLAG) and await _late_report(
@@ -273,14 +319,18 @@ async def on_location(update: Update, context: LumbarContext) -> None:
     lib = context.services.library
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
+        known = await has_consented(uow, user_id)
     asking_zone = stored is not None and (
         stored.step == ZONE_ONLY or stored.step == TriageStep.TIME_ZONE.value
     )
     if location is None or stored is None or not asking_zone:
+        if stored is None and not known:  # nothing kept about them yet: where to begin
+            await say(context, user_id, *start_pointer(lib))
+            return
         await say(context, user_id, lib.text("free_text_idle"), ReplyKeyboardRemove())
         return
     found = zone_at(location.latitude, location.longitude)
-    if found is None:
+    if found is None or not timezones.is_canonical_zone(found):
         await say(context, user_id, lib.text("tz_not_found", text="📍"))
         return
     await _answer(context, user_id, found, stored.message_id)
@@ -346,7 +396,7 @@ async def _decide(
             return _Answered("edit", step, state, step)
         value = found
     if stored_step == ZONE_ONLY:
-        if value not in available_timezones():
+        if not timezones.is_canonical_zone(value):
             return _Answered("invalid", step)
         await uow.users.set_time_zone(user_id, value, now)
         await uow.triage.clear_state(user_id)
@@ -529,7 +579,9 @@ async def _redraw(context: LumbarContext, user_id: int, message_id: int | None) 
             text, chat_id=user_id, message_id=message_id, parse_mode="HTML", reply_markup=markup
         )
     except BadRequest as error:
-        if "not modified" not in error.message:
+        if "no text" in error.message.lower():  # the press was on a picture: ask anew
+            await say(context, user_id, text, markup)
+        elif "not modified" not in error.message:
             raise
 
 
@@ -597,7 +649,7 @@ def zone_from_text(lib: Library, text: str, now: datetime) -> str | None:
     for city in cities:
         if len(wanted) >= 4 and city.name.lower().startswith(wanted):
             return city.zone
-    by_lower = {name.lower(): name for name in available_timezones()}
+    by_lower = {name.lower(): name for name in timezones.canonical_zones()}
     if wanted in by_lower:
         return by_lower[wanted]
     for name_lower, name in by_lower.items():

@@ -76,6 +76,14 @@ class UserRepository:
         )
         return result.one()
 
+    async def touch(self, user_id: int, now: datetime) -> User | None:
+        """Record that a known user wrote again; unlike ``seen``, never creates one (None)."""
+        result = await self._session.scalars(
+            update(User).where(User.id == user_id).values(updated_at=now).returning(User),
+            execution_options={"populate_existing": True},
+        )
+        return result.one_or_none()
+
     async def set_time_zone(self, user_id: int, time_zone: str, now: datetime) -> bool:
         """Store the user's IANA zone (validated by the caller); False if no such user."""
         return await self._update(user_id, time_zone=time_zone, updated_at=now)
@@ -91,6 +99,10 @@ class UserRepository:
             update(Nudge).where(Nudge.user_id == user_id).values(due_at=None, claimed_until=None)
         )
         return found
+
+    async def unblock(self, user_id: int, now: datetime) -> bool:
+        """The user came back: clear the mark (the caller schedules their nudges again)."""
+        return await self._update(user_id, blocked_at=None, updated_at=now)
 
     async def delete(self, user_id: int) -> bool:
         """Erase the user; ON DELETE CASCADE removes every row about them. False if absent."""

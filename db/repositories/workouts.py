@@ -85,6 +85,7 @@ class WorkoutRepository:
         variant_id: str | None,
         outcome: str,
         now: datetime,
+        update_id: int | None = None,
     ) -> bool:
         """Store the answer to one card; False when that card was already answered."""
         stmt = (
@@ -97,6 +98,7 @@ class WorkoutRepository:
                 variant_id=variant_id,
                 outcome=outcome,
                 answered_at=now,
+                update_id=update_id,
             )
             .on_conflict_do_nothing(index_elements=["workout_id", "position"])
             .returning(ExerciseResult.id)
@@ -119,6 +121,29 @@ class WorkoutRepository:
         )
         return (await self._session.execute(stmt)).first() is not None
 
+    async def mark_feeling_asked(self, workout_id: int, now: datetime) -> None:
+        """Remember that "how does your back feel?" went out, so it is never asked twice."""
+        await self._session.execute(
+            update(Workout)
+            .where(Workout.id == workout_id, Workout.feeling_asked_at.is_(None))
+            .values(feeling_asked_at=now)
+        )
+
+    async def unasked_feeling(self, user_id: int, local_on: date) -> Workout | None:
+        """Today's finished workout whose feeling question never went out (a crash between)."""
+        stmt = (
+            select(Workout)
+            .where(
+                Workout.user_id == user_id,
+                Workout.local_on == local_on,
+                Workout.finished_at.is_not(None),
+                Workout.feeling_asked_at.is_(None),
+            )
+            .order_by(Workout.finished_at.desc())
+            .limit(1)
+        )
+        return (await self._session.scalars(stmt)).first()
+
     async def set_card_message(self, workout_id: int, message_id: int | None) -> None:
         """Remember which message shows the current card, to edit or clear its buttons."""
         await self._session.execute(
@@ -135,15 +160,24 @@ class WorkoutRepository:
         )
         return (await self._session.execute(stmt)).first() is not None
 
-    async def set_feeling(self, workout_id: int, feeling: str) -> bool:
+    async def set_feeling(
+        self, workout_id: int, feeling: str, update_id: int | None = None
+    ) -> bool:
         """Store how the user felt afterwards; the first answer wins."""
         stmt = (
             update(Workout)
             .where(Workout.id == workout_id, Workout.feeling.is_(None))
-            .values(feeling=feeling)
+            .values(feeling=feeling, feeling_update_id=update_id)
             .returning(Workout.id)
         )
         return (await self._session.execute(stmt)).first() is not None
+
+    async def result_at(self, workout_id: int, position: int) -> ExerciseResult | None:
+        """The answer given to one card, if any."""
+        stmt = select(ExerciseResult).where(
+            ExerciseResult.workout_id == workout_id, ExerciseResult.position == position
+        )
+        return (await self._session.scalars(stmt)).first()
 
     async def results(self, workout_id: int) -> list[ExerciseResult]:
         """The answers of one workout, in card order."""
@@ -186,7 +220,8 @@ class WorkoutRepository:
         stmt = (
             update(Workout)
             .where(Workout.user_id == user_id, Workout.finished_at.is_(None))
-            .values(finished_at=now, ended_early=True)
+            # No "how does your back feel?" is owed for a session closed for safety.
+            .values(finished_at=now, ended_early=True, feeling_asked_at=now)
             .returning(Workout.card_message_id)
         )
         ids = (await self._session.execute(stmt)).scalars()

@@ -49,6 +49,8 @@ def test_arbitrary_text_never_crashes_and_only_valid_shapes_decode(text: str) ->
         "c1:1:2:done:extra",
         "m1:rem",
         "a" * 65,
+        "m1:rem:\udcff",  # lone surrogates: not even encodable as UTF-8
+        "\ud800",
         None,
         42,
     ],

@@ -74,3 +74,36 @@ def test_redaction_removes_the_token_from_messages_args_and_tracebacks() -> None
     shaped = logging.LogRecord("x", logging.INFO, __file__, 1, f"saw {other}", None, None)
     RedactingFilter([]).filter(shaped)
     assert other not in shaped.getMessage()
+
+
+def test_health_and_metrics_servers_are_off_unless_given_a_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HEALTH_PORT", "METRICS_PORT", "METRICS_LISTEN", "WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    s = settings(telegram_bot_token=TOKEN)
+    assert (s.health_port, s.metrics_port, s.metrics_listen) == (None, None, "127.0.0.1")
+    monkeypatch.setenv("METRICS_PORT", "")  # blank means unset, as in a compose file
+    assert settings(telegram_bot_token=TOKEN).metrics_port is None
+    monkeypatch.setenv("METRICS_PORT", "9100")
+    monkeypatch.setenv("HEALTH_PORT", "8080")
+    s = settings(telegram_bot_token=TOKEN)
+    assert (s.health_port, s.metrics_port) == (8080, 9100)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"metrics_port": "0"}, "METRICS_PORT"),
+        ({"health_port": "70000"}, "HEALTH_PORT"),
+        ({"health_port": "9100", "metrics_port": "9100"}, "METRICS_PORT must differ from HEALTH"),
+        (
+            {"webhook_url": "https://x.example/h", "webhook_secret": "s", "metrics_port": "8443"},
+            "WEBHOOK_PORT must differ from METRICS_PORT",
+        ),
+    ],
+)
+def test_bad_ports_are_named(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        settings(telegram_bot_token=TOKEN, **env)
+    assert named in describe_errors(caught.value)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.retry import RetryingRateLimiter, should_retry
+from bot.retry import OVERALL_FLOOD_CHATS, RetryingRateLimiter, should_retry
 
 RATE = 20.0  # calls a second: one every 50 ms
 
@@ -56,7 +56,10 @@ async def test_a_429_pause_ends_with_calls_spread_out() -> None:
     limiter = RetryingRateLimiter(overall_max_rate=RATE)
     first = Recorder(retry_after_first=1)
     others = Recorder()
-    paused = asyncio.create_task(send(limiter, first))
+    # A 429 for a call that names no chat pauses every request.
+    paused = asyncio.create_task(
+        limiter.process_request(first, (), {}, "setMyCommands", {}, rate_limit_args=None)
+    )
     await asyncio.sleep(0.05)  # the 429 pause has begun
     start = time.monotonic()
     await asyncio.gather(*(send(limiter, others, chat) for chat in range(2, 10)), paused)
@@ -64,6 +67,56 @@ async def test_a_429_pause_ends_with_calls_spread_out() -> None:
     assert min(others.times) - start >= 0.9  # nobody went during the pause
     span = max(others.times) - min(others.times)
     assert span >= 0.25, f"8 calls after the pause went out within {span:.3f} s"
+
+
+async def test_a_429_for_one_chat_pauses_that_chat_only() -> None:
+    limiter = RetryingRateLimiter(overall_max_rate=RATE)
+    burster = Recorder(retry_after_first=1)
+    others = Recorder()
+    start = time.monotonic()
+    paused = asyncio.create_task(send(limiter, burster, chat_id=1))
+    await asyncio.sleep(0.05)  # the 429 came back
+    assert limiter.chat_paused(1)
+    assert not limiter.chat_paused(2)
+    await asyncio.gather(*(send(limiter, others, chat) for chat in range(2, 6)))
+    # Four calls one every 50 ms: about 0.2 s, not after chat 1's second-long pause.
+    assert max(others.times) - start < 0.6
+    await paused
+    assert burster.times[0] - start >= 1.0  # chat 1 went again once its pause had passed
+
+
+async def test_429s_for_several_chats_within_a_second_pause_everyone() -> None:
+    limiter = RetryingRateLimiter(overall_max_rate=RATE)
+    refused = [Recorder(retry_after_first=1) for _ in range(OVERALL_FLOOD_CHATS)]
+    start = time.monotonic()
+    paused = [asyncio.create_task(send(limiter, r, chat)) for chat, r in enumerate(refused, 1)]
+    await asyncio.sleep(0.3)  # each drew its 429: that is the bot's budget, not one chat's
+    later = Recorder()
+    await send(limiter, later, chat_id=99)
+    await asyncio.gather(*paused)
+    assert later.times[0] - start >= 0.9
+
+
+async def test_new_messages_to_one_chat_go_in_a_short_burst_then_spaced() -> None:
+    limiter = RetryingRateLimiter(overall_max_rate=1000.0, chat_max_rate=10.0, chat_burst=2)
+    one_chat, other_chat, edits = Recorder(), Recorder(), Recorder()
+    start = time.monotonic()
+    await asyncio.gather(
+        *(send(limiter, one_chat, chat_id=1) for _ in range(5)),
+        send(limiter, other_chat, chat_id=2),
+        *(
+            limiter.process_request(
+                edits, (), {}, "editMessageText", {"chat_id": 1}, rate_limit_args=None
+            )
+            for _ in range(3)
+        ),
+    )
+    offsets = sorted(t - start for t in one_chat.times)
+    assert offsets[1] < 0.05  # a burst of two at once
+    # then one every 100 ms: the fifth about 0.3 s after the first
+    assert offsets[4] >= 0.25, offsets
+    assert other_chat.times[0] - start < 0.05  # another chat has its own line
+    assert max(edits.times) - start < 0.05  # edits are not new messages: not spaced
 
 
 async def test_answers_to_button_presses_take_no_overall_token() -> None:

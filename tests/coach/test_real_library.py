@@ -195,3 +195,10 @@ def test_triage_flow_asks_every_real_question() -> None:
     assert groups == len(rules.groups)
     assert {flag_id for flag_id, _ in state.flags} == {f.id for f in rules.flags}
     assert next_step(state, rules) is TriageStep.PAIN_NOW
+
+
+def test_every_city_of_the_zone_picker_is_a_canonical_zone() -> None:
+    from bot.coach.timezones import canonical_zones
+
+    cities = [city for region in library().regions for city in region.cities]
+    assert cities and {city.zone for city in cities} <= canonical_zones()

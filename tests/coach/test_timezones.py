@@ -11,14 +11,19 @@ from hypothesis import strategies as st
 
 from bot.coach.timezones import (
     CANDIDATE_ZONES,
+    DEFAULT_ZONE,
+    FIXED_OFFSET_ZONES,
     candidate_offsets,
+    canonical_zones,
+    is_canonical_zone,
     offset_for_local_time,
     parse_clock,
     parse_clocks,
     parse_local_time,
     zones_for_offset,
 )
-from tests.coach.factory import FAST
+from bot.coach.triage_flow import InvalidAnswerError, TriageState, TriageStep, next_step, record
+from tests.coach.factory import FAST, RULES
 
 WINTER = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 SUMMER = datetime(2025, 7, 15, 12, 0, tzinfo=UTC)
@@ -124,3 +129,33 @@ def test_any_real_zone_is_found_back_from_its_clock(now: datetime, name: str) ->
     assert got.total_seconds() % (15 * 60) == 0
     for zone_name in zones_for_offset(got, now):
         assert now.astimezone(ZoneInfo(zone_name)).utcoffset() == got
+
+
+# Names zoneinfo loads that are no place: the machine's own zone, tzdata's placeholder,
+# an old System V rule and backward links (old names kept for compatibility).
+FORGED_ZONES = ["localtime", "Factory", "EST5EDT", "W-SU", "US/Eastern", "GMT0", "posixrules"]
+
+
+@pytest.mark.parametrize("name", FORGED_ZONES)
+def test_only_canonical_zones_are_accepted(name: str) -> None:
+    assert not is_canonical_zone(name)
+    state = record(TriageState(), RULES, "yes", WINTER)
+    assert next_step(state, RULES) is TriageStep.TIME_ZONE
+    with pytest.raises(InvalidAnswerError):
+        record(state, RULES, name, WINTER)
+
+
+@pytest.mark.parametrize(
+    "name", ["Europe/Berlin", "Europe/Kyiv", "America/Argentina/Buenos_Aires", "Etc/UTC", "UTC"]
+)
+def test_canonical_zones_are_accepted(name: str) -> None:
+    assert is_canonical_zone(name)
+    state = record(TriageState(), RULES, "yes", WINTER)
+    assert record(state, RULES, name, WINTER).time_zone == name
+
+
+def test_every_zone_the_bot_itself_offers_is_canonical() -> None:
+    offered = {*CANDIDATE_ZONES, *FIXED_OFFSET_ZONES, DEFAULT_ZONE}
+    assert offered <= canonical_zones()
+    # Every country's zones are there: several hundred, not the 600 names zoneinfo knows.
+    assert 400 <= len(canonical_zones()) < 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from db.engine import (
     DEFAULT_DATABASE_URL,
     DatabaseUnavailableError,
     check_connection,
+    check_url,
     create_engine,
     normalize_url,
 )
@@ -30,6 +32,7 @@ from db.models import FileCache, User
         ("postgresql://u:p@h:5432/d", "postgresql+asyncpg://u:p@h:5432/d"),
         ("postgres://u:p@h/d", "postgresql+asyncpg://u:p@h/d"),
         ("postgres://u@h/d?sslmode=require", "postgresql+asyncpg://u@h/d?ssl=require"),
+        ("postgres://u@h/d?connect_timeout=3", "postgresql+asyncpg://u@h/d?timeout=3"),
         ("postgresql+asyncpg://u@h/d", "postgresql+asyncpg://u@h/d"),
         ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
         (DEFAULT_DATABASE_URL, DEFAULT_DATABASE_URL),
@@ -47,6 +50,41 @@ def test_normalize_url_keeps_special_characters_in_passwords() -> None:
 def test_normalize_url_rejects_garbage() -> None:
     with pytest.raises(ValueError, match="not a valid database URL"):
         normalize_url("not a url")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///x.db",
+        "sqlite+aiosqlite:///x.db",
+        "postgresql://u:pw@h/d?sslmode=verify-full&connect_timeout=3&command_timeout=2.5",
+        "postgres://u@h/d?ssl=require&target_session_attrs=primary&statement_timeout=1500",
+        "postgresql+asyncpg://u@h/d?prepared_statement_cache_size=0&passfile=/run/pgpass",
+    ],
+)
+def test_check_url_accepts_async_drivers_and_known_options(url: str) -> None:
+    check_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql+psycopg2://u:pw@h/d", "async driver: postgresql+asyncpg:// (or plain"),
+        ("postgresql+psycopg://u@h/d", "async driver: postgresql+asyncpg://"),
+        ("sqlite+pysqlite:///x.db", "async driver: sqlite+aiosqlite:// (or plain sqlite://)"),
+        ("postgresql://u@h/d?connect_timeout=abc", "option connect_timeout must be a number"),
+        ("postgresql://u@h/d?timeout=inf", "option timeout must be a number of seconds"),
+        ("postgresql://u@h/d?command_timeout=0", "option command_timeout must be a number"),
+        ("postgresql://u@h/d?sslmode=on", "option sslmode must be one of disable, allow"),
+        ("postgresql://u@h/d?application_name=x", "option application_name is not supported"),
+        ("postgresql://u@h/d?ssl=require&ssl=disable", "option ssl is given more than once"),
+        ("postgresql://u@h/d?prepared_statement_cache_size=-1", "must be a whole number"),
+    ],
+)
+def test_check_url_names_what_is_wrong_without_the_value(url: str, says: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)) as caught:
+        check_url(url)
+    assert "pw" not in str(caught.value)
 
 
 async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:

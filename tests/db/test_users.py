@@ -68,6 +68,24 @@ async def test_a_blocked_user_who_writes_again_is_unblocked(
     assert user.blocked_at is None
 
 
+async def test_touch_refreshes_a_known_user_and_never_creates_one(
+    session: AsyncSession, now: datetime
+) -> None:
+    repo = UserRepository(session)
+    assert await repo.touch(8, now) is None
+    assert await repo.get(8) is None
+    await repo.seen(8, "en", now)
+    assert await repo.mark_blocked(8, now)
+    later = now + timedelta(hours=1)
+    user = await repo.touch(8, later)
+    assert user is not None and user.updated_at == later
+    assert user.blocked_at == now  # only ``unblock`` (with the nudges rescheduled) clears it
+    assert await repo.unblock(8, later)
+    user = await repo.get(8)
+    assert user is not None and user.blocked_at is None
+    assert not await repo.unblock(9, later)
+
+
 async def test_updates_on_an_unknown_user_report_false(
     session: AsyncSession, now: datetime
 ) -> None:

@@ -10,7 +10,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.emulator import BotApiServer
-from bot.emulator.flood import FloodControl
+from bot.emulator.flood import FloodControl, counts_against_flood, makes_message
 from tests.emulator.conftest import TOKEN, App
 
 # PTB warns about RetryAfter.retry_after becoming a timedelta; not our concern here.
@@ -133,7 +133,7 @@ async def test_flood_control_answers_429_until_the_window_passes(
     server: BotApiServer, bot: Bot, ann_id: int
 ) -> None:
     server.send_text(server.user(43), "hi")
-    server.flood = FloodControl(overall=3, per_chat=2)
+    server.flood = FloodControl(overall=3, per_chat=2, chat_burst=2)
     await bot.send_message(ann_id, "1")
     await bot.send_message(ann_id, "2")
     with pytest.raises(RetryAfter):
@@ -145,3 +145,44 @@ async def test_flood_control_answers_429_until_the_window_passes(
     server.advance_clock(1.0)
     await bot.send_message(ann_id, "6")
     assert [m.text for m in server.bot_messages(ann_id)] == ["1", "2", "6"]
+
+
+def test_flood_control_allows_a_chat_a_short_burst_then_one_message_a_second() -> None:
+    flood = FloodControl()  # Telegram's: 30/s overall, 1/s per chat after a burst of 4
+    assert [flood.admit(7, 100.0) for _ in range(5)] == [0, 0, 0, 0, 1]
+    assert flood.refused_by == "chat"
+    assert flood.admit(8, 100.0) == 0  # another chat is not held up
+    assert flood.admit(7, 100.5) == 1
+    assert flood.admit(7, 101.0) == 0  # the bucket refills one message a second
+    assert flood.admit(7, 101.0) == 1
+    assert flood.admit(7, 101.0, message=False) == 0  # an edit counts toward overall only
+    assert flood.admit(7, 105.0) == 0
+
+
+def test_flood_control_overall_and_group_limits() -> None:
+    flood = FloodControl()
+    assert [flood.admit(chat, 100.0) for chat in range(1, 31)] == [0] * 30
+    assert flood.admit(31, 100.5) == 1
+    assert flood.refused_by == "overall"
+    groups = FloodControl(overall=None, per_chat=None)  # the group's own limit alone
+    assert [groups.admit(-5, 100.0 + n) for n in range(20)] == [0] * 20
+    assert groups.admit(-5, 120.0) == 40  # 20 a minute: the first one leaves the window at 160
+    assert groups.refused_by == "group"
+    assert groups.admit(-6, 120.0) == 0
+    assert groups.admit(-5, 160.0) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "overall", "per_chat"),
+    [
+        ("sendMessage", True, True),
+        ("sendPhoto", True, True),
+        ("copyMessage", True, True),
+        ("editMessageCaption", True, False),
+        ("sendChatAction", False, False),
+        ("answerCallbackQuery", False, False),
+    ],
+)
+def test_what_flood_control_counts(method: str, overall: bool, per_chat: bool) -> None:
+    assert counts_against_flood(method) is overall
+    assert makes_message(method) is per_chat

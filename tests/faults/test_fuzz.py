@@ -79,6 +79,8 @@ FORGED = [
     "t1:-1:yes",
     "🙂",
     "c2:1:0:done",
+    "m1:rem:stretch",  # on whichever message: a card is a picture, with no text to redraw
+    "m1:rem:\udcff",  # lone surrogates, which no client sends
 ]
 
 user_text = st.text(min_size=1, max_size=300).filter(lambda t: t.strip() != "")

@@ -193,6 +193,9 @@ def clock() -> FakeClock:
 
 
 def make_settings(server: BotApiServer, db_url: str, cache: Path, **extra: object) -> Settings:
+    # Test users act many times a second in one chat; Telegram's spacing of one message a
+    # second per chat would only slow them down (tests/flows/test_burst.py turns it on).
+    extra.setdefault("chat_rate_limit_per_second", 0.0)
     return Settings(
         telegram_bot_token=SecretStr(TOKEN),
         database_url=db_url,

@@ -150,8 +150,7 @@ async def test_the_job_keeps_claiming_past_twenty_batches(lumbar: Lumbar) -> Non
         lumbar.server.private_chat(user_id)
     await seed_due_users(lumbar.services, 45, kinds=("stretch",))
     assert lumbar.app.job_queue is not None
-    (job,) = lumbar.app.job_queue.jobs()
-    assert isinstance(job.data, NudgeDispatcher)
+    (job,) = [j for j in lumbar.app.job_queue.jobs() if isinstance(j.data, NudgeDispatcher)]
     job.data.batch_size = 2  # 23 batches: more than the 20 a tick used to stop at
     context = lumbar.app.context_types.context.from_job(job, lumbar.app)
     await dispatch_nudges(context)

@@ -174,3 +174,15 @@ async def test_changing_time_zone_moves_the_reminders(lumbar: Lumbar) -> None:
     assert user is not None and user.time_zone == "America/New_York"
     # 09:00 UTC = 04:00 in New York (EST): next stretch 11:00 EST = 16:00 UTC.
     assert rows["stretch"].due_at == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+
+
+async def test_typing_reminder_times_waits_while_a_repeat_check_is_open(lumbar: Lumbar) -> None:
+    ann = lumbar.user(name="Ann")
+    await lumbar.triage(ann)
+    await lumbar.send(ann, "/triage")  # a repeat check: consent and zone are kept
+    await lumbar.press(ann, "16 to 49")
+    await lumbar.send(ann, "/reminders")
+    out = await lumbar.press(ann, "Stretch times")
+    assert "finish your safety check first" in " ".join(m.text_or_caption for m in out)
+    out = await lumbar.send(ann, "/start")  # the check in progress is still there
+    assert "None of these" in str([lumbar.server.buttons(m) for m in out])

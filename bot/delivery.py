@@ -1,0 +1,238 @@
+"""At-least-once delivery: an update is confirmed to Telegram only once it was handled.
+
+python-telegram-bot's ``Updater`` confirms a batch of updates with the next
+``getUpdates`` call, as soon as it has queued them; a process killed a moment later
+loses them for good. Here an update counts as delivered only when its handler has run
+to the end (its transactions committed, its messages sent):
+
+- long polling (``Poller``): the ``offset`` sent to Telegram never passes an update
+  still in flight, so Telegram delivers it again to the next process after a crash;
+- webhook (``bot.webhook``): the HTTP answer goes out after ``deliver`` returns, so
+  Telegram retries an update whose process died, on this replica or the other one.
+
+Delivering again must not do the work twice. Handled updates are written to a ledger
+(``handled_update``) right after their handler finishes; an update found there is
+skipped. The window between a handler's last step and that write is covered by the
+handlers themselves, which are idempotent on state: a press is stored once (a unique
+row per card), and pressing a card again re-sends only what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from datetime import timedelta
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBUserWarning
+
+from bot.services import LumbarApp, LumbarContext
+
+log = logging.getLogger(__name__)
+
+# Longest pause after Bot API failures while polling, in seconds (doubling from 1 s).
+MAX_BACKOFF = 30.0
+# While an update is in flight, Telegram answers getUpdates at once (the update is still
+# pending): wait this long for it to finish before asking again, so polling does not spin.
+IN_FLIGHT_WAIT = 0.05
+# The ledger keeps two days; pruning runs this often.
+PRUNE_EVERY = timedelta(hours=1)
+
+
+async def deliver(app: LumbarApp, update: Update, *, checked: bool = False) -> bool:
+    """Handle one update unless it was handled before; True when it was handled now.
+
+    ``checked``: the caller has already looked the update up in the ledger (the poller
+    does it once per batch). Returns after the handler (and any error handler) finished.
+    """
+    services = app.bot_data.services
+    if not checked:
+        try:
+            async with services.transaction() as uow:
+                if await uow.updates.handled([update.update_id]):
+                    log.info("update %d was handled before: skipped", update.update_id)
+                    return False
+        except Exception as error:  # the handler will meet the same database and apologise
+            log.warning("update ledger unreadable (%s)", type(error).__name__)
+    await app.update_processor.process_update(update, app.process_update(update))
+    try:
+        async with services.transaction() as uow:
+            await uow.updates.record([update.update_id], services.clock())
+    except Exception as error:  # handled; at worst a redelivery finds the work done
+        log.warning("update %d: ledger not written (%s)", update.update_id, type(error).__name__)
+    return True
+
+
+async def prune_ledger(context: LumbarContext) -> None:
+    """Forget handled updates that Telegram can no longer deliver again (a JobQueue job)."""
+    services = context.services
+    async with services.transaction() as uow:
+        removed = await uow.updates.prune(services.clock())
+    if removed:
+        log.info("update ledger: %d old entries pruned", removed)
+
+
+class Poller:
+    """Long polling that confirms an update to Telegram only after it was handled.
+
+    Updates of a batch are handled concurrently (``PerChatUpdateProcessor`` keeps one
+    chat's updates in order). The offset sent with each ``getUpdates`` is the oldest
+    update still in flight, so Telegram keeps those; the ones after it that were
+    already handled come back too and are skipped from memory. At most ``limit``
+    updates can be in flight past the oldest unfinished one.
+    """
+
+    def __init__(
+        self,
+        app: LumbarApp,
+        *,
+        timeout: float = 10.0,
+        limit: int = 100,
+        allowed_updates: list[str] | None = None,
+    ) -> None:
+        self._app = app
+        self._timeout = timeout
+        self._limit = limit
+        self._allowed = list(Update.ALL_TYPES) if allowed_updates is None else allowed_updates
+        self._in_flight: dict[int, asyncio.Task[bool]] = {}
+        self._done: set[int] = set()  # handled ids that Telegram has not been told about yet
+        self._next = 0  # one past the highest update id fetched
+        self._ceiling: int | None = None  # the highest id in the ledger when polling began
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def offset(self) -> int | None:
+        """What the next getUpdates confirms up to: the oldest unfinished update."""
+        if self._in_flight:
+            return min(self._in_flight)
+        return self._next or None
+
+    async def start(self) -> None:
+        """Stop any webhook (as PTB's updater does) and begin polling in the background."""
+        await self._app.bot.delete_webhook(drop_pending_updates=False)
+        async with self._app.bot_data.services.transaction() as uow:
+            self._ceiling = await uow.updates.ceiling()
+        self._task = asyncio.create_task(self._run(), name="lumbar-poller")
+
+    async def stop(self, grace: float = 8.0) -> None:
+        """Stop fetching, let updates in flight finish (for ``grace`` seconds), confirm them."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight.values()), timeout=grace)
+        offset = self.offset
+        if offset is not None and not self._in_flight:
+            # Tell Telegram about the last handled ones, as PTB's updater does at stop.
+            with contextlib.suppress(Exception):
+                await self._app.bot.get_updates(offset=offset, limit=1, timeout=0)
+
+    async def _run(self) -> None:
+        backoff = 1.0
+        while not self._stopping:
+            try:
+                updates = await self._fetch()
+            except InvalidToken:
+                log.error("polling stopped: the Bot API rejected the token")
+                return
+            except RetryAfter as error:
+                await asyncio.sleep(float(_seconds(error.retry_after)))
+                continue
+            except (NetworkError, TimedOut) as error:
+                log.warning(
+                    "getUpdates failed (%s); again in %.0f s", type(error).__name__, backoff
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(MAX_BACKOFF, backoff * 2)
+                continue
+            backoff = 1.0
+            fresh = [u for u in updates if u.update_id not in self._in_flight]
+            fresh = [u for u in fresh if u.update_id not in self._done]
+            before = await self._handled_before(fresh)
+            for update in fresh:
+                self._next = max(self._next, update.update_id + 1)
+                if update.update_id in before:
+                    self._done.add(update.update_id)
+                    continue
+                task = asyncio.create_task(deliver(self._app, update, checked=True))
+                self._in_flight[update.update_id] = task
+                task.add_done_callback(self._finished)
+            if not fresh and self._in_flight:
+                await asyncio.wait(list(self._in_flight.values()), timeout=IN_FLIGHT_WAIT)
+            else:
+                await asyncio.sleep(0)
+            offset = self.offset or 0
+            self._done = {uid for uid in self._done if uid >= offset}
+
+    async def _fetch(self) -> list[Update]:
+        """The next updates; one the library cannot read is skipped, not retried forever."""
+        try:
+            return list(
+                await self._app.bot.get_updates(
+                    offset=self.offset,
+                    limit=self._limit,
+                    timeout=timedelta(seconds=self._timeout),
+                    allowed_updates=self._allowed,
+                )
+            )
+        except TelegramError:
+            raise
+        except Exception:
+            return await self._fetch_one_by_one()
+
+    async def _fetch_one_by_one(self) -> list[Update]:
+        """Fetch the raw updates and parse each alone; the unreadable ones count as handled."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.get_updates instead"
+            raw = await self._app.bot.do_api_request(
+                "getUpdates",
+                api_kwargs={"offset": self.offset, "limit": self._limit, "timeout": 0},
+            )
+        good: list[Update] = []
+        for item in raw if isinstance(raw, list) else []:
+            update_id = int(item.get("update_id", 0)) if isinstance(item, dict) else 0
+            try:
+                update = Update.de_json(item, self._app.bot)
+            except Exception as error:
+                log.error(
+                    "update %d could not be read (%s): skipped", update_id, type(error).__name__
+                )
+                self._next = max(self._next, update_id + 1)
+                self._done.add(update_id)
+                continue
+            if update is not None:
+                good.append(update)
+        return good
+
+    def _finished(self, task: asyncio.Task[bool]) -> None:
+        update_id = next((uid for uid, t in self._in_flight.items() if t is task), None)
+        if update_id is None:
+            return
+        del self._in_flight[update_id]
+        if not task.cancelled() and task.exception() is not None:
+            name = type(task.exception()).__name__
+            log.error("update %d: delivery failed (%s)", update_id, name)
+        self._done.add(update_id)
+
+    async def _handled_before(self, updates: list[Update]) -> set[int]:
+        """Ids handled by an earlier process; only ids it could have seen are looked up."""
+        ceiling = self._ceiling
+        ids = [u.update_id for u in updates if ceiling is not None and u.update_id <= ceiling]
+        if not ids:
+            return set()
+        try:
+            async with self._app.bot_data.services.transaction() as uow:
+                return await uow.updates.handled(ids)
+        except Exception as error:  # handle them; the handlers are idempotent on state
+            log.warning("update ledger unreadable (%s)", type(error).__name__)
+            return set()
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
