@@ -1,6 +1,6 @@
-"""``python -m bench [--quick] [updates|nudges|scale|pictures ...]``: run the benchmarks.
+"""``python -m bench [--quick] [updates|drain|nudges|scale|pictures ...]``: run the benchmarks.
 
-Without names, all four run in turn (about 30 minutes in full, a few with ``--quick``).
+Without names, all five run in turn (about 70 minutes in full, about 10 with ``--quick``).
 Each prints its tables and keeps them in test-artifacts/bench/<name>.md and .json.
 """
 
@@ -9,11 +9,12 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import nudges, pictures, scale, updates
+from bench import drain, nudges, pictures, scale, updates
 from bench.common import log
 
 ORDER = {
     "updates": lambda quick: updates.main(["--quick"] if quick else ["--profile"]),
+    "drain": lambda quick: drain.main(["--quick"] if quick else []),
     "nudges": lambda quick: nudges.main(["--quick"] if quick else []),
     "scale": lambda quick: scale.main(["--quick"] if quick else []),
     "pictures": lambda quick: pictures.main(["--quick"] if quick else []),

@@ -1,8 +1,8 @@
 """The bot under test, alone in its own process, driven by JSON lines on stdin.
 
 ``python -m bench.botproc '<config json>'`` builds the real application
-(``bot.app.build_application``, or a bare python-telegram-bot bot that only answers
-button presses), runs it with long polling against the emulator at ``base_url`` and
+(``bot.app.build_application``, or a bare python-telegram-bot bot that makes the same
+Bot API calls per press), runs it with long polling against the emulator at ``base_url`` and
 answers commands, one JSON object per line each way:
 
 ``{"cmd": "stats"}``              CPU seconds, RSS and peak RSS (KiB) of this process
@@ -42,13 +42,14 @@ class BotConfig:
 
     base_url: str
     db_url: str = ""
-    mode: str = "lumbar"  # lumbar | bare | mirror
+    mode: str = "lumbar"  # lumbar | bare (Lumbar's Bot API calls without Lumbar)
     clock: str = ""  # ISO start of the bot's ticking clock
     cache_dir: str = ""
     rate_limit: float | None = 25.0  # None: the rate limiter is taken out
     # One chat's messages a second (the bot's default is 1); 0: unspaced, as the simulated
     # users act many times a second in one chat and the figures measure the bot, not that.
     chat_rate_limit: float = 0.0
+    nudge_share: float = 0.5  # NUDGE_RATE_SHARE
     nudge_interval: float = 3600.0
     batch_size: int = 200
     log_level: str = "INFO"  # as `python -m bot` runs by default
@@ -79,6 +80,7 @@ def build_lumbar(config: BotConfig, clock: TickingClock) -> Any:
         nudge_batch_size=config.batch_size,
         rate_limit_per_second=config.rate_limit or 25.0,
         chat_rate_limit_per_second=config.chat_rate_limit,
+        nudge_rate_share=config.nudge_share,
     )
     app = build_application(settings, clock=clock)
     if config.rate_limit is None:
@@ -86,49 +88,39 @@ def build_lumbar(config: BotConfig, clock: TickingClock) -> Any:
     return app
 
 
-def build_bare(config: BotConfig) -> Any:
-    """A bare python-telegram-bot bot that only answers each press (the yardstick)."""
-    from telegram import Update
-    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
-
-    async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.callback_query is not None
-        await update.callback_query.answer()
-
-    app = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(config.base_url)
-        .base_file_url(_file_base(config.base_url))
-        .concurrent_updates(64)
-        .connection_pool_size(32)
-        .build()
-    )
-    app.add_handler(CallbackQueryHandler(on_press))
-    return app
-
-
-MIRROR_CAPTION = (
-    "<b>Bird dog</b>\nEasy · Strengthen · Card {n} of 6\n\n"
+BARE_CAPTION = (
+    "<b>Bird dog</b>\nEasy · Strengthen · Card {n} of {total}\n\n"
     "1. Kneel on all fours, hands under the shoulders, knees under the hips.\n"
     "2. Stretch one arm forward and the opposite leg back until both are level.\n"
     "3. Hold, keeping the back flat and the hips level, then return slowly.\n"
     "4. Repeat with the other arm and leg.\n\n<b>2 sets × 10 reps, each side</b>\n"
     "⚠️ Do not let the back sag."
 )
+BARE_CARDS = 6
 
 
-def build_mirror(config: BotConfig) -> Any:
-    """A bare bot making Lumbar's Telegram calls per press, without database or logic.
+def build_bare(config: BotConfig) -> Any:
+    """A bare python-telegram-bot bot making Lumbar's Bot API calls, without database or logic.
 
-    Per press: answerCallbackQuery, editMessageCaption (the answered card), sendPhoto (the
-    next card, by file id after the first upload). It shows what the Bot API calls alone
-    cost, so the rest of Lumbar's time is its own (database, decisions).
+    The yardstick: what the calls alone cost, so the rest of Lumbar's time is its own.
+    ``/today``: the intro and the first card (sendMessage, sendPhoto). A card press:
+    answerCallbackQuery and editMessageMedia turning the card into the next one, by the
+    file id of the next picture (each picture uploaded once); "It hurts" and the last card
+    edit the caption instead (editMessageCaption: the gentler offer; the summary with the
+    feeling question). The feeling answer: answerCallbackQuery, the buttons taken off
+    (editMessageReplyMarkup) and a thank-you (sendMessage), as Lumbar's ``close_press``
+    and ``say``. Callback data mimics Lumbar's (``c1:0:<card>:<action>``, ``f1:0:<value>``).
     """
     import io
 
     from PIL import Image
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+    from telegram import (
+        InlineKeyboardButton,
+        InlineKeyboardMarkup,
+        InputMediaPhoto,
+        Message,
+        Update,
+    )
     from telegram.ext import (
         ApplicationBuilder,
         CallbackQueryHandler,
@@ -136,51 +128,88 @@ def build_mirror(config: BotConfig) -> Any:
         ContextTypes,
     )
 
-    picture = io.BytesIO()
-    Image.new("RGB", (800, 600), (240, 236, 228)).save(picture, format="PNG")
-    file_ids: list[str] = []
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("✅ Done", callback_data="c1:0:0:done"),
-                InlineKeyboardButton("⏭ Skip", callback_data="c1:0:0:skip"),
-            ],
-            [InlineKeyboardButton("🤕 It hurts", callback_data="c1:0:0:hurt")],
-        ]
-    )
+    pictures: list[bytes] = []
+    for n in range(BARE_CARDS):
+        picture = io.BytesIO()
+        Image.new("RGB", (800, 600), (240, 236 - 8 * n, 228)).save(picture, format="PNG")
+        pictures.append(picture.getvalue())
+    file_ids: dict[int, str] = {}  # card number -> file id, after its first upload
 
-    async def send_card(context: ContextTypes.DEFAULT_TYPE, chat_id: int, n: int) -> None:
-        photo: Any = file_ids[0] if file_ids else picture.getvalue()
-        message: Message = await context.bot.send_photo(
-            chat_id,
-            photo,
-            caption=MIRROR_CAPTION.format(n=n),
-            parse_mode="HTML",
-            reply_markup=buttons,
+    def card_buttons(n: int) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("✅ Done", callback_data=f"c1:0:{n}:done"),
+                    InlineKeyboardButton("⏭ Skip", callback_data=f"c1:0:{n}:skip"),
+                ],
+                [InlineKeyboardButton("🤕 It hurts", callback_data=f"c1:0:{n}:hurt")],
+            ]
         )
-        if not file_ids and message.photo:
-            file_ids.append(message.photo[-1].file_id)
+
+    def caption(n: int) -> str:
+        return BARE_CAPTION.format(n=n, total=BARE_CARDS)
+
+    def remember(n: int, message: Message | bool) -> None:
+        if n not in file_ids and isinstance(message, Message) and message.photo:
+            file_ids[n] = message.photo[-1].file_id
 
     async def on_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
         chat_id = update.effective_chat.id
-        intro = "<b>Today's session</b>: 6 cards, about 12 minutes."
+        intro = f"<b>Today's session</b>: {BARE_CARDS} cards, about 12 minutes."
         await context.bot.send_message(chat_id, intro, parse_mode="HTML")
-        await send_card(context, chat_id, 1)
+        photo: Any = file_ids.get(1) or pictures[0]
+        sent = await context.bot.send_photo(
+            chat_id, photo, caption=caption(1), parse_mode="HTML", reply_markup=card_buttons(1)
+        )
+        remember(1, sent)
 
     async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        assert query is not None and isinstance(query.message, Message)
+        assert query is not None and isinstance(query.message, Message) and query.data
         await query.answer()
-        message = query.message
-        await context.bot.edit_message_caption(
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            caption=(message.caption_html or "") + "\n\n<b>✅ Done</b>",
-            parse_mode="HTML",
-            reply_markup=None,
-        )
-        await send_card(context, message.chat_id, 2)
+        chat_id, message_id = query.message.chat_id, query.message.message_id
+        kind, _, rest = query.data.partition(":")
+        if kind == "f1":
+            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            await context.bot.send_message(chat_id, "Thank you: noted. See you tomorrow.")
+            return
+        card, action = rest.split(":")[1:]
+        n = int(card)
+        if action == "hurt":
+            offer = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton("🌱 Gentler", callback_data=f"c1:0:{n}:gentler")],
+                    [InlineKeyboardButton("⏭ Next", callback_data=f"c1:0:{n}:next")],
+                ]
+            )
+            text = caption(n) + "\n\n<b>Stop if it hurts.</b> A gentler one instead?"
+            await context.bot.edit_message_caption(
+                chat_id, message_id, caption=text, parse_mode="HTML", reply_markup=offer
+            )
+        elif n >= BARE_CARDS:
+            feeling = InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(label, callback_data=f"f1:0:{value}")
+                        for label, value in (("Better", "better"), ("Same", "same"))
+                    ]
+                ]
+            )
+            text = "<b>Done!</b> 5 of 6 cards, 12 min. Streak: 3 days.\n\nHow is your back?"
+            await context.bot.edit_message_caption(
+                chat_id, message_id, caption=text, parse_mode="HTML", reply_markup=feeling
+            )
+        else:
+            following = n + 1
+            media = file_ids.get(following) or pictures[following - 1]
+            edited = await context.bot.edit_message_media(
+                InputMediaPhoto(media, caption=caption(following), parse_mode="HTML"),
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=card_buttons(following),
+            )
+            remember(following, edited)
 
     app = (
         ApplicationBuilder()
@@ -421,8 +450,8 @@ async def serve(config: BotConfig, started: float) -> None:
     if config.record_sql:
         recorder.install()
     clock = TickingClock(datetime.fromisoformat(config.clock)) if config.clock else TickingClock()
-    if config.mode in ("bare", "mirror"):
-        app = build_bare(config) if config.mode == "bare" else build_mirror(config)
+    if config.mode == "bare":
+        app = build_bare(config)
         runner: Any = polling(app, poll_timeout=10.0)
     else:
         app = build_lumbar(config, clock)

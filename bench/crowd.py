@@ -10,8 +10,10 @@ Two ways to drive them:
 * open loop (``rate``): updates at a fixed rate, from whichever users may act — latency
   at a given load.
 
-For the bare bot, each user has one message with a button and presses it again as soon
-as the press was answered.
+A card may come as a new message or as the pressed card edited in place: either way it is
+the next message with card buttons in the user's chat. Nudges that arrive meanwhile
+(``n1:`` buttons) are left alone. Each press is noted in the server's stopwatch, which
+times it to the call that shows the next card (bench/server.py).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import random
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from bench.server import Buttons, TimedServer
+from bench.server import NUDGE_PREFIX, Buttons, TimedServer
 
 
 @dataclass
@@ -45,18 +47,14 @@ class CrowdFigures:
     sessions_done: int = 0
     lost: int = 0
     missed_ticks: int = 0
-    to_next_card: list[float] = field(default_factory=list)
 
 
 class Crowd:
     """Users driven at a rate or as fast as the bot answers."""
 
-    def __init__(
-        self, server: TimedServer, user_ids: Iterator[int], *, bare: bool = False, seed: int = 8
-    ) -> None:
+    def __init__(self, server: TimedServer, user_ids: Iterator[int], *, seed: int = 8) -> None:
         self.server = server
         self.user_ids = user_ids
-        self.bare = bare
         self.rng = random.Random(seed)
         self.agents: dict[int, Agent] = {}
         self.ready: deque[Agent] = deque()
@@ -71,10 +69,10 @@ class Crowd:
     # --- reactions to the bot -----------------------------------------------------------
     def _on_keyboard(self, chat_id: int, message_id: int, buttons: Buttons) -> None:
         agent = self.agents.get(chat_id)
-        if agent is None or self.bare:
+        options = [data for row in buttons for _, data in row if data]
+        if agent is None or options[0].startswith(NUDGE_PREFIX + ":"):
             return
-        self.figures.to_next_card.append(time.perf_counter() - agent.acted_at)
-        choice = self._choose([data for row in buttons for _, data in row if data])
+        choice = self._choose(options)
         if choice is None:
             self._lose(agent)
             return
@@ -86,9 +84,7 @@ class Crowd:
         agent = self.agents.get(chat_id)
         if agent is None:
             return
-        if self.bare:
-            self._ready(agent)
-        elif agent.finishing:
+        if agent.finishing:
             del self.agents[chat_id]
             self.figures.sessions_done += 1
             if self.immediate:
@@ -131,16 +127,6 @@ class Crowd:
         self.spawned += 1
         agent = Agent(chat_id)
         self.agents[chat_id] = agent
-        if self.bare:
-            chat = self.server.private_chat(chat_id)
-            message = self.server.add_message(
-                chat,
-                from_bot=True,
-                sender=self.server.bot_json(),
-                content={"text": "Press me"},
-                reply_markup={"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]},
-            )
-            agent.message_id, agent.data = message.message_id, "go"
         if self.immediate:
             asyncio.get_running_loop().call_soon(self._act, agent)
         return agent
@@ -151,6 +137,8 @@ class Crowd:
         agent.acted_at = time.perf_counter()
         self.figures.actions += 1
         if agent.data:
+            if not agent.finishing:  # the feeling answer ends the session: no card follows
+                self.server.watch.acted[agent.chat_id] = agent.acted_at
             self.server.press(agent.chat_id, agent.message_id, agent.data)
         else:
             self.server.send_text(agent.chat_id, self.command)

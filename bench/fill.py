@@ -100,7 +100,7 @@ def history_plan() -> str:
         pain_duration=PainDuration.WEEKS,
         experience=Experience.SOME,
         equipment=frozenset({Equipment.MAT}),
-        cleared=False,
+        cleared=frozenset(),
     )
     allowed = allowed_exercises(answers, Phase.BUILDING, library.exercises)
     plan = build_today(allowed, day=T0.date(), levels={}, resting=frozenset(), phase=Phase.BUILDING)

@@ -4,6 +4,17 @@
 is the bot's first API call for that update's chat (answerCallbackQuery, a message, an
 edit). Simulated users act one update at a time per chat, so the first call for a chat
 after a hand-over belongs to that update.
+
+"Press → next card" is from the simulated user's press (``Stopwatch.acted``) to the
+arrival of the chat-bound call that shows the next buttons in that chat, whichever method
+it is: a new message (sendPhoto, sendMessage) or an edit of the pressed card in place
+(editMessageMedia, editMessageCaption). Nudges (``n1:`` buttons) are not cards: they are
+counted per chat instead (``Stopwatch.nudge_chats``).
+
+Flood control: ``telegram_limits()`` is Telegram's (30 messages a second for the bot, one
+a second in a chat after a burst of 4, 20 a minute in a group, 429 with retry_after beyond;
+answerCallbackQuery is not counted); ``telegram_limits(paid=True)`` lifts the bot's overall
+limit to the paid-broadcast 1,000 a second and keeps the per-chat ones.
 """
 
 from __future__ import annotations
@@ -20,13 +31,20 @@ from bench.common import TOKEN
 from bot.emulator import BotApiServer
 from bot.emulator.botapi import BotApi
 from bot.emulator.errors import ApiError
-from bot.emulator.flood import counts_against_flood
+from bot.emulator.flood import FloodControl, counts_against_flood
 from bot.emulator.params import Params
 from bot.emulator.state import ChatState, FakeUser
 
 Buttons = list[list[tuple[str, str | None]]]
 KeyboardHook = Callable[[int, int, Buttons], None]
 ChatHook = Callable[[int], None]
+NUDGE_PREFIX = "n1"  # the callback prefix of nudge buttons (bot.callbacks.NudgeAction)
+PAID_BROADCAST_RATE = 1000  # messages a second with paid broadcasts (Telegram's Bot FAQ)
+
+
+def telegram_limits(*, paid: bool = False) -> FloodControl:
+    """Telegram's flood limits; ``paid``: the overall limit of paid broadcasts."""
+    return FloodControl(overall=PAID_BROADCAST_RATE) if paid else FloodControl()
 
 
 @dataclass
@@ -53,11 +71,16 @@ class Stopwatch:
     reuploads: int = 0  # the same bytes uploaded again
     reupload_bytes: int = 0
     sends: deque[tuple[float, int | None]] = field(default_factory=deque)
+    acted: dict[int, float] = field(default_factory=dict)  # chat -> the user's press, waiting
+    next_cards: list[float] = field(default_factory=list)  # press -> next card, seconds
     digests: set[str] = field(default_factory=set)  # kept across reset()
+    nudge_chats: Counter[int] = field(default_factory=Counter)  # kept across reset()
+    nudge_last_at: float = 0.0  # when the last nudge arrived (perf_counter); kept
 
     def reset(self) -> None:
         """Forget everything measured so far (between warm-up and measurement)."""
         self.samples.clear()
+        self.next_cards.clear()
         self.methods.clear()
         self.keyboards.clear()
         self.upload_bytes = self.uploads = self.refused_429 = self.refused_same_chat = 0
@@ -140,9 +163,18 @@ class TimedApi(BotApi):
         if rows:
             buttons = [[(str(b["text"]), b.get("callback_data")) for b in row] for row in rows]
             first = next((data for row in buttons for _, data in row if data), "")
-            watch.keyboards[first.split(":", 1)[0]] += 1
+            prefix = first.split(":", 1)[0]
+            watch.keyboards[prefix] += 1
+            shown_in = int(result["chat"]["id"])
+            if prefix == NUDGE_PREFIX:
+                watch.nudge_chats[shown_in] += 1
+                watch.nudge_last_at = now
+            else:
+                pressed = watch.acted.pop(shown_in, None)
+                if pressed is not None:
+                    watch.next_cards.append(now - pressed)
             if server.on_keyboard is not None:
-                server.on_keyboard(int(result["chat"]["id"]), int(result["message_id"]), buttons)
+                server.on_keyboard(shown_in, int(result["message_id"]), buttons)
         if name == "answercallbackquery" and chat is not None and server.on_answer is not None:
             server.on_answer(chat)
         return result
@@ -151,8 +183,8 @@ class TimedApi(BotApi):
 class TimedServer(BotApiServer):
     """The emulator, timed; optionally forgets its call log so long runs stay small."""
 
-    def __init__(self, *, keep_calls: bool = True) -> None:
-        super().__init__(token=TOKEN)
+    def __init__(self, *, keep_calls: bool = True, flood: FloodControl | None = None) -> None:
+        super().__init__(token=TOKEN, flood=flood)
         self.api = TimedApi(self, self.stopping)
         self.watch = Stopwatch()
         self.keep_calls = keep_calls

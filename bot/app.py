@@ -16,7 +16,8 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.cards import CardPictures
 from bot.config import Settings
-from bot.delivery import PRUNE_EVERY, Poller, prune_ledger
+from bot.delivery import PRUNE_EVERY, Poller, ledger_of, prune_ledger
+from bot.geo import PlaceFinder
 from bot.handlers import register_handlers
 from bot.metrics import MeteredRequest, Metrics
 from bot.pictures import CardRenderer
@@ -110,6 +111,7 @@ def build_application(
                 overall_max_rate=settings.rate_limit_per_second,
                 chat_max_rate=settings.chat_rate_limit_per_second,
                 chat_burst=settings.chat_rate_limit_burst,
+                background_share=settings.nudge_rate_share,
                 max_retries=3,
             )
         )
@@ -145,6 +147,8 @@ async def build_services(settings: Settings, clock: Clock) -> Services:
         sessions=create_session_factory(engine),
         pictures=CardPictures(renderer),
         clock=clock,
+        # Typed towns: the index is built at the first one and kept beside the cards.
+        places=PlaceFinder(settings.cache_dir),
     )
     log.info("ready: %d exercises, database migrated", len(library.exercises))
     return services
@@ -217,6 +221,8 @@ async def running(
             await poller.stop()
         if servers is not None:
             await servers.stop()  # after the updates in flight were handled and answered
+        with contextlib.suppress(Exception):  # the database may be gone: logged inside
+            await ledger_of(app).flush()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
@@ -41,6 +41,7 @@ def render_caption(
     position: int,
     total: int,
     variant_name: str | None = None,
+    variant_description: str | None = None,
     slow: bool = False,
 ) -> Caption:
     """Compose the HTML caption: name, difficulty, goal, progress, steps, dosage, cautions.
@@ -67,6 +68,11 @@ def render_caption(
     # Every caution, in the content's order: the safety ones come first there.
     for caution in exercise.cautions:
         footer += f"\n⚠️ {html.escape(caution, quote=False)}"
+    if variant_description:
+        # The variant's own words come first: they change how the steps are done.
+        variant = f"<i>{html.escape(variant_description, quote=False)}</i>\n\n{steps}"
+        if len(f"{header}\n\n{variant}\n\n{footer}") <= CAPTION_LIMIT:
+            steps = variant
     full = f"{header}\n\n{steps}\n\n{footer}"
     if len(full) <= CAPTION_LIMIT:
         return Caption(full)
@@ -135,6 +141,41 @@ class CardPictures:
             await store(key, message.photo[-1].file_id)
         return message
 
+    async def show(
+        self,
+        bot: ExtBot[None],
+        chat_id: int,
+        message_id: int,
+        exercise_id: str,
+        caption: str,
+        markup: InlineKeyboardMarkup,
+        *,
+        lookup: FileIdLookup,
+        store: FileIdStore,
+    ) -> None:
+        """Turn a card message into this card in place (editMessageMedia), by file id.
+
+        Drawing the same card on the same message again is harmless: Telegram answers
+        "message is not modified", which is taken as done.
+        """
+        key = self.cache_key(exercise_id)
+        file_id = self._file_ids.get(key) or await lookup(key)
+        if file_id is not None:
+            self._file_ids[key] = file_id
+            if await _edit_media(bot, chat_id, message_id, file_id, caption, markup):
+                return
+            self._file_ids.pop(key, None)
+        data = await asyncio.to_thread(self._picture, exercise_id)
+        edited = await bot.edit_message_media(
+            InputMediaPhoto(data, caption=caption, parse_mode="HTML"),
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=markup,
+        )
+        if isinstance(edited, Message) and edited.photo:
+            self._file_ids[key] = edited.photo[-1].file_id
+            await store(key, edited.photo[-1].file_id)
+
     async def send_drawn(
         self, bot: ExtBot[None], chat_id: int, png: bytes, caption: str
     ) -> Message:
@@ -162,6 +203,33 @@ class CardPictures:
     def _picture(self, exercise_id: str) -> bytes:
         """The card's PNG, drawn now if it is not on disk yet (in a thread: ~170 ms)."""
         return self.renderer.path(exercise_id).read_bytes()
+
+
+async def _edit_media(
+    bot: ExtBot[None],
+    chat_id: int,
+    message_id: int,
+    file_id: str,
+    caption: str,
+    markup: InlineKeyboardMarkup,
+) -> bool:
+    """Edit a message into a photo by file id; False when Telegram no longer knows the id."""
+    try:
+        await bot.edit_message_media(
+            InputMediaPhoto(file_id, caption=caption, parse_mode="HTML"),
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=markup,
+        )
+    except BadRequest as error:
+        message = error.message.lower()
+        if "not modified" in message:
+            return True
+        if "file" not in message:
+            raise
+        log.warning("a cached file id was refused; uploading again")
+        return False
+    return True
 
 
 async def _send_by_id(

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # New messages to one chat: a burst of this many, then this many a second (0: unspaced).
     chat_rate_limit_per_second: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     chat_rate_limit_burst: int = Field(default=3, ge=1)
+    # Nudges take what people's answers leave, and at most this share of the budget while
+    # people are pressing (bot/retry.py).
+    nudge_rate_share: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -40,6 +40,8 @@ MAX_BACKOFF = 30.0
 IN_FLIGHT_WAIT = 0.05
 # The ledger keeps two days; pruning runs this often.
 PRUNE_EVERY = timedelta(hours=1)
+# Handled update ids are written at most this long after their handler finished.
+FLUSH_EVERY = 0.1
 
 
 async def deliver(app: LumbarApp, update: Update, *, checked: bool = False) -> bool:
@@ -58,12 +60,64 @@ async def deliver(app: LumbarApp, update: Update, *, checked: bool = False) -> b
         except Exception as error:  # the handler will meet the same database and apologise
             log.warning("update ledger unreadable (%s)", type(error).__name__)
     await app.update_processor.process_update(update, app.process_update(update))
-    try:
-        async with services.transaction() as uow:
-            await uow.updates.record([update.update_id], services.clock())
-    except Exception as error:  # handled; at worst a redelivery finds the work done
-        log.warning("update %d: ledger not written (%s)", update.update_id, type(error).__name__)
+    ledger_of(app).add(update.update_id)
     return True
+
+
+class Ledger:
+    """Handled update ids, written in one statement per ``FLUSH_EVERY`` rather than per update.
+
+    A separate transaction per update would cost each press a third of its database
+    work. Until an id is written it is "unflushed": the poller does not confirm it to
+    Telegram yet, so a crash in between at worst delivers it again, which the handlers
+    take as they take any repeated press.
+    """
+
+    def __init__(self, app: LumbarApp) -> None:
+        self._app = app
+        self._pending: list[int] = []
+        self._writing: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def unflushed(self) -> set[int]:
+        """Handled ids not in the database yet."""
+        return {*self._pending, *self._writing}
+
+    def add(self, update_id: int) -> None:
+        """Note a handled update; it is written within ``FLUSH_EVERY``."""
+        self._pending.append(update_id)
+        if self._task is None:
+            self._task = asyncio.create_task(self._later(), name="lumbar-ledger")
+
+    async def _later(self) -> None:
+        await asyncio.sleep(FLUSH_EVERY)
+        self._task = None
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write what is pending now, in one statement."""
+        ids, self._pending = self._pending, []
+        if not ids:
+            return
+        self._writing.update(ids)
+        services = self._app.bot_data.services
+        try:
+            async with services.transaction() as uow:
+                await uow.updates.record(ids, services.clock())
+        except Exception as error:  # handled; at worst a redelivery finds the work done
+            log.warning("%d handled updates not written (%s)", len(ids), type(error).__name__)
+        finally:
+            self._writing.difference_update(ids)
+
+
+def ledger_of(app: LumbarApp) -> Ledger:
+    """The app's ledger writer, made on first use."""
+    ledger = getattr(app.bot_data, "ledger", None)
+    if ledger is None:
+        ledger = Ledger(app)
+        app.bot_data.ledger = ledger
+    return ledger
 
 
 async def prune_ledger(context: LumbarContext) -> None:
@@ -106,9 +160,10 @@ class Poller:
 
     @property
     def offset(self) -> int | None:
-        """What the next getUpdates confirms up to: the oldest unfinished update."""
-        if self._in_flight:
-            return min(self._in_flight)
+        """What the next getUpdates confirms up to: the oldest update not yet in the ledger."""
+        waiting = self._in_flight.keys() | ledger_of(self._app).unflushed
+        if waiting:
+            return min(waiting)
         return self._next or None
 
     async def start(self) -> None:
@@ -127,6 +182,7 @@ class Poller:
                 await self._task
         if self._in_flight:
             await asyncio.wait(list(self._in_flight.values()), timeout=grace)
+        await ledger_of(self._app).flush()
         offset = self.offset
         if offset is not None and not self._in_flight:
             # Tell Telegram about the last handled ones, as PTB's updater does at stop.
@@ -165,6 +221,8 @@ class Poller:
                 task.add_done_callback(self._finished)
             if not fresh and self._in_flight:
                 await asyncio.wait(list(self._in_flight.values()), timeout=IN_FLIGHT_WAIT)
+            elif not fresh and ledger_of(self._app).unflushed:
+                await asyncio.sleep(FLUSH_EVERY)  # they are confirmed once written
             else:
                 await asyncio.sleep(0)
             offset = self.offset or 0

@@ -24,6 +24,12 @@ one a second in one chat with short bursts allowed):
   passed: one user's burst no longer holds up everyone else. A 429 for a call without a
   chat, or 429s for several chats within a second (the bot's overall budget, which
   Telegram words the same way), pause every request.
+
+People first: the overall budget has two lanes. A call made for a person's update (the
+default) takes the next token before any background call; background calls (nudges,
+made inside ``background_calls()``) take what is left, and while people are pressing
+(a person's call waited or went within the last second) no more than
+``background_share`` of the budget, so a press never queues behind a morning's nudges.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +59,12 @@ DEFAULT_CHAT_BURST = 3
 # 429 answers for this many different chats within a second: the bot's budget, not a chat's.
 OVERALL_FLOOD_CHATS = 3
 _PRUNE_AT = 1024  # chats remembered before those back at a full bucket are forgotten
+# Share of the overall budget background calls may take while people are pressing.
+DEFAULT_BACKGROUND_SHARE = 0.5
+# Seconds after a person's call during which people count as pressing.
+PEOPLE_ACTIVE_SECONDS = 1.0
+
+_background: ContextVar[bool] = ContextVar("lumbar_background_call", default=False)
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 Chat = int | str
@@ -68,6 +81,21 @@ def makes_message(endpoint: str) -> bool:
         "copyMessage",
         "forwardMessage",
     )
+
+
+@contextlib.contextmanager
+def background_calls() -> Iterator[None]:
+    """Mark the Bot API calls made inside as background (nudges): they yield to people's."""
+    token = _background.set(True)
+    try:
+        yield
+    finally:
+        _background.reset(token)
+
+
+def in_background() -> bool:
+    """Whether calls made here are background calls (inside ``background_calls()``)."""
+    return _background.get()
 
 
 def should_retry(endpoint: str, error: Exception) -> bool:
@@ -87,8 +115,89 @@ class _ChatLine:
     paused_until: float = 0.0
 
 
+class _Lanes:
+    """The overall budget: one token every ``1/rate`` seconds, people's calls served first.
+
+    Waiting calls queue in two lines. When a token is due, the first person in line takes
+    it; a background call takes it only when no person waits and, while people are
+    pressing, only within ``rate * share`` a second (a bucket of two, so a token a person
+    took just before does not cost the background its turn). Tokens nobody takes are not
+    saved up, so calls never go in a burst after a quiet spell.
+    """
+
+    def __init__(self, rate: float, background_share: float) -> None:
+        self.interval = 1 / rate
+        self.background_interval = self.interval / background_share
+        self._people: deque[asyncio.Future[None]] = deque()
+        self._background: deque[asyncio.Future[None]] = deque()
+        self._next_at = 0.0  # when the next token is due
+        # The background's share as a bucket kept as the time it is empty again: a token
+        # may go while that is at most one interval ahead.
+        self._background_full_at = 0.0
+        self._people_until = 0.0  # people count as pressing until then
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def acquire(self, *, background: bool) -> None:
+        """Wait for this call's token."""
+        loop = asyncio.get_running_loop()
+        if not self._people and not self._background and self._free(loop.time(), background):
+            self._take(loop.time(), background=background)
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        (self._background if background else self._people).append(waiter)
+        self._grant()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            self._grant()  # a cancelled head of the line must not hold the others up
+            raise
+
+    def _free(self, now: float, background: bool) -> bool:
+        if self._next_at > now:
+            return False
+        return not background or now >= self._people_until or now >= self._background_due()
+
+    def _background_due(self) -> float:
+        return self._background_full_at - self.background_interval
+
+    def _take(self, now: float, *, background: bool) -> None:
+        # A timer that fires a little late does not lower the rate (a quarter token of
+        # slack), and a long quiet spell saves nothing up.
+        self._next_at = max(self._next_at, now - self.interval / 4) + self.interval
+        if background:
+            # Counted only while people press: a morning's nudges sent alone at the full
+            # rate must not leave the share used up for the next minutes.
+            start = now if now >= self._people_until else max(self._background_full_at, now)
+            self._background_full_at = start + self.background_interval
+        else:
+            self._people_until = now + PEOPLE_ACTIVE_SECONDS
+
+    def _grant(self) -> None:
+        """Hand out every token due now, people first; set a timer for the next one."""
+        loop = asyncio.get_running_loop()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while True:
+            for line in (self._people, self._background):
+                while line and line[0].done():
+                    line.popleft()
+            if not self._people and not self._background:
+                return
+            background = not self._people
+            now = loop.time()
+            if not self._free(now, background):
+                at = self._next_at
+                if background:
+                    at = max(at, min(self._background_due(), self._people_until))
+                self._timer = loop.call_at(at, self._grant)
+                return
+            (self._background if background else self._people).popleft().set_result(None)
+            self._take(now, background=background)
+
+
 class RetryingRateLimiter(AIORateLimiter):
-    """Rate limits per bot and per chat, 429 pauses per chat, short retries after 5xx."""
+    """Rate limits per bot and per chat, people before nudges, 429 pauses per chat, 5xx retries."""
 
     def __init__(
         self,
@@ -96,15 +205,17 @@ class RetryingRateLimiter(AIORateLimiter):
         overall_max_rate: float,
         chat_max_rate: float = DEFAULT_CHAT_RATE,
         chat_burst: int = DEFAULT_CHAT_BURST,
+        background_share: float = DEFAULT_BACKGROUND_SHARE,
         max_retries: int = 3,
         delays: Sequence[float] = DEFAULT_DELAYS,
     ) -> None:
-        # One token every 1/rate seconds, not `rate` tokens a second: aiolimiter's bucket
-        # holds a whole period's worth, so after any pause a second's worth went out at
-        # once on top of the steady rate, more than Telegram's 30 a second, and a 429.
-        super().__init__(
-            overall_max_rate=1, overall_time_period=1 / overall_max_rate, max_retries=max_retries
-        )
+        # The overall budget is our own (_Lanes), not aiolimiter's: its bucket holds a
+        # whole period's worth, so after any pause a second's worth went out at once on
+        # top of the steady rate (a 429), and it has one line for everyone.
+        super().__init__(overall_max_rate=0, max_retries=max_retries)
+        if not 0 < background_share <= 1:
+            raise ValueError("background_share must be above 0 and at most 1")
+        self._lanes = _Lanes(overall_max_rate, background_share)
         self.delays = tuple(delays)
         # chat_max_rate 0: no per-chat spacing (429 pauses stay per chat).
         self._chat_interval = 1 / chat_max_rate if chat_max_rate > 0 else 0.0
@@ -127,6 +238,8 @@ class RetryingRateLimiter(AIORateLimiter):
         callback: Callable[..., Coroutine[Any, Any, Result]],
         args: Any,
         kwargs: dict[str, Any],
+        *,
+        background: bool,
     ) -> Result:
         """Wait for the chat's turn and an overall token, then make the call once.
 
@@ -148,11 +261,11 @@ class RetryingRateLimiter(AIORateLimiter):
         async with group_context:
             while True:
                 await self._turn(chat, spaced=spaced)
-                if chat is None or self._base_limiter is None:
+                if chat is None:
                     return await callback(*args, **kwargs)
-                async with self._base_limiter:
-                    if self._free(chat):
-                        return await callback(*args, **kwargs)
+                await self._lanes.acquire(background=background)
+                if self._free(chat):
+                    return await callback(*args, **kwargs)
                 # A pause began while this request waited for its token: wait it out.
                 spaced = False  # its place in the chat's line is kept
 
@@ -224,10 +337,13 @@ class RetryingRateLimiter(AIORateLimiter):
         """PTB's `AIORateLimiter.process_request`, with a 429 pausing only the chat it named."""
         max_retries = rate_limit_args or self._max_retries
         chat = _chat_key(data.get("chat_id"))
+        background = _background.get()
         attempt = 0
         while True:
             try:
-                return await self._run(chat, endpoint, data, callback, args, kwargs)
+                return await self._run(
+                    chat, endpoint, data, callback, args, kwargs, background=background
+                )
             except RetryAfter as error:
                 if attempt >= max_retries:
                     log.warning("%s: still 429 after %d retries", endpoint, max_retries)

@@ -42,6 +42,7 @@ from bot.coach.triage import (
 )
 from bot.keyboards import button, rows
 from bot.metrics import metrics_of
+from bot.retry import background_calls
 from bot.services import LumbarApp, LumbarContext, Services
 from db.models import NudgeSettings
 from db.repositories.nudges import NudgeOutcome
@@ -270,9 +271,10 @@ class NudgeDispatcher:
                 await self._space_out(nudge.user_id)
                 done = self._in_flight[nudge.user_id] = asyncio.Event()
                 try:
-                    await self.bot.send_message(
-                        nudge.user_id, texts[index], reply_markup=self._buttons(nudge.kind)
-                    )
+                    with background_calls():  # people's answers go first (bot/retry.py)
+                        await self.bot.send_message(
+                            nudge.user_id, texts[index], reply_markup=self._buttons(nudge.kind)
+                        )
                 finally:
                     del self._in_flight[nudge.user_id]
                     self._sent_at[nudge.user_id] = time_module.monotonic()

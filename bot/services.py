@@ -17,6 +17,8 @@ from content.schema import Library
 
 if TYPE_CHECKING:
     from bot.cards import CardPictures
+    from bot.delivery import Ledger
+    from bot.geo import PlaceFinder
     from bot.metrics import Metrics
     from bot.pictures.worker import DrawingWorker
 
@@ -26,6 +28,13 @@ def _drawing_worker() -> DrawingWorker:
     from bot.pictures.worker import DrawingWorker
 
     return DrawingWorker()
+
+
+def _place_finder() -> PlaceFinder:
+    """Typed towns without an index file kept between starts (``build_services`` keeps one)."""
+    from bot.geo import PlaceFinder
+
+    return PlaceFinder()
 
 
 Clock = Callable[[], datetime]
@@ -47,6 +56,7 @@ class Services:
     pictures: CardPictures
     clock: Clock = system_clock
     drawing: DrawingWorker = field(default_factory=lambda: _drawing_worker())
+    places: PlaceFinder = field(default_factory=lambda: _place_finder())
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
@@ -60,6 +70,7 @@ class BotData:
 
     services: Services
     metrics: Metrics  # attached by build_application; read through bot.metrics.metrics_of
+    ledger: Ledger | None = None  # handled updates to write (bot.delivery.ledger_of)
 
 
 class LumbarContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -7,8 +7,10 @@ and immutable, so no code needs to re-check a field.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Difficulty(StrEnum):
@@ -295,5 +297,22 @@ class Library:
         raise KeyError(exercise_id)
 
     def text(self, key: str, **values: object) -> str:
-        """Return the user-facing string ``key`` with ``values`` filled in."""
-        return self.texts[key].format(**values) if values else self.texts[key]
+        """Return the user-facing string ``key`` with ``values`` filled in.
+
+        ``{count:glass|glasses}`` is the word for a number: the first for 1, else the second.
+        """
+        return _TEXTS.format(self.texts[key], **values) if values else self.texts[key]
+
+
+class _TextFormatter(string.Formatter):
+    """``str.format``, plus ``{n:one|other}``: the word that goes with the number ``n``."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        """Pick ``one`` for 1 and ``other`` for any other number; anything else as usual."""
+        if "|" in format_spec and isinstance(value, int):
+            one, _, other = format_spec.partition("|")
+            return one if value == 1 else other
+        return str(super().format_field(value, format_spec))
+
+
+_TEXTS = _TextFormatter()

@@ -204,7 +204,8 @@ class NudgeSettings(Base):
     stretch_times: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["11:00", "15:00"]
     stretch_days: Mapped[int] = mapped_column(Integer, default=0b0011111)  # Mon=bit 0
     water_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    water_interval_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    # Every four hours from 08:00: four a day (bot.coach.nudges.DEFAULT_WATER_INTERVAL_MINUTES).
+    water_interval_minutes: Mapped[int] = mapped_column(Integer, default=240)
     wake_start: Mapped[time] = mapped_column(Time, default=time(8, 0))
     wake_end: Mapped[time] = mapped_column(Time, default=time(21, 0))
     quiet_start: Mapped[time | None] = mapped_column(Time)
@@ -215,6 +216,8 @@ class NudgeSettings(Base):
     checkin_time: Mapped[time] = mapped_column(
         Time, default=time(10, 0), server_default=text("'10:00:00'")
     )
+    # The /reminders screen last sent: a new one takes the buttons off it.
+    menu_message_id: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -10,7 +10,8 @@ twice and no slot is skipped. Times are the user's local wall-clock times:
 * nothing fires in quiet hours (which may cross midnight), before
   ``paused_until``, or when the kind or all nudges are turned off;
 * water nudges come every ``water_interval_minutes`` from ``wake_start``
-  while awake (waking hours may cross midnight too).
+  while awake (waking hours may cross midnight too): by default every four
+  hours from 08:00, four a day (08:00, 12:00, 16:00, 20:00);
 * the weekly check-in comes on ``checkin_weekday`` (Monday 0) at
   ``checkin_time``, local; it keeps to quiet hours and pauses like the rest, and
   never sooner than ``CHECKIN_MIN_GAP`` after the last check-in began (the
@@ -33,6 +34,7 @@ from zoneinfo import ZoneInfo
 WORKDAYS = 0b0011111  # Monday (bit 0) to Friday
 ALL_DAYS = 0b1111111
 MIN_WATER_INTERVAL_MINUTES = 15
+DEFAULT_WATER_INTERVAL_MINUTES = 240  # four a day in the default waking hours, 08:00 to 21:00
 STALE_GRACE = timedelta(minutes=30)
 SEARCH_DAYS = 9
 # Wall times this far before the earliest allowed moment cannot resolve after it (no zone
@@ -55,7 +57,7 @@ class NudgePrefs:
     stretch_times: tuple[time, ...] = (time(11, 0), time(15, 30))
     stretch_days: int = WORKDAYS
     water_enabled: bool = True
-    water_interval_minutes: int = 120
+    water_interval_minutes: int = DEFAULT_WATER_INTERVAL_MINUTES
     wake_start: time = time(8, 0)
     wake_end: time = time(21, 0)
     quiet_start: time | None = None
@@ -66,7 +68,7 @@ class NudgePrefs:
 
 
 def default_prefs() -> NudgePrefs:
-    """Stretch at the suggested times on workdays, water every two hours from 8 to 21."""
+    """Stretch at the suggested times on workdays, water every four hours from 8 (four a day)."""
     return NudgePrefs(stretch_times=suggested_stretch_times())
 
 
@@ -203,6 +205,18 @@ def water_slots(
         wall += step
 
 
+def water_per_day(prefs: NudgePrefs) -> int:
+    """How many water nudges a full day brings: the waking window's slots outside quiet hours."""
+    if not (prefs.enabled and prefs.water_enabled):
+        return 0
+    day = date(2001, 1, 1)  # any day: the count depends on the wall clock only
+    return sum(
+        1
+        for wall in water_slots(prefs, day)
+        if not in_quiet_hours(wall.time(), prefs.quiet_start, prefs.quiet_end)
+    )
+
+
 def next_water_at(prefs: NudgePrefs, zone: ZoneInfo, after: datetime) -> datetime | None:
     """The next water nudge strictly after ``after`` (UTC), or None when there is none."""
     if not (prefs.enabled and prefs.water_enabled):
@@ -283,15 +297,16 @@ def is_stale(due_at: datetime, now: datetime, grace: timedelta = STALE_GRACE) ->
 
 
 def pick_text(n_texts: int, last_index: int | None, seed: int) -> int:
-    """Pick a text index from ``seed``, never repeating the last one when there is a choice."""
+    """The text after the last one sent, in the content's order; the first from ``seed``.
+
+    Going round the texts in order, no text comes again before all the others have
+    been sent: a day with no more nudges of a kind than it has texts repeats none.
+    """
     if n_texts < 1:
         raise ValueError("no texts to pick from")
-    if n_texts == 1:
-        return 0
     if last_index is None or not 0 <= last_index < n_texts:
         return seed % n_texts
-    index = seed % (n_texts - 1)
-    return index if index < last_index else index + 1
+    return (last_index + 1) % n_texts
 
 
 def stretch_nudge_kind(finished_today: bool) -> Literal["send", "nice_work"]:

@@ -91,10 +91,12 @@ class TriageState:
 
     ``flags`` holds every screen item answered, in order, as (id, yes);
     ``reported`` the moment of each Yes (ISO 8601, UTC), so an emergency is not
-    cleared within the hour; ``cleared`` the flags a doctor's clearance covers.
+    cleared within the hour; ``cleared`` the flags a doctor's clearance covers;
+    ``consented`` the moment of the Yes to the first question (ISO 8601, UTC).
     """
 
     consent: bool | None = None
+    consented: str | None = None
     time_zone: str | None = None
     age_band: AgeBand | None = None
     flags: tuple[tuple[str, bool], ...] = ()
@@ -139,10 +141,16 @@ class TriageState:
         stamp = dict(self.reported).get(flag_id)
         return None if stamp is None else datetime.fromisoformat(stamp)
 
+    @property
+    def consented_at(self) -> datetime | None:
+        """When the user agreed to the check, if they did in this one."""
+        return None if self.consented is None else datetime.fromisoformat(self.consented)
+
     def to_json(self) -> dict[str, Any]:
         """A plain dict for the ``triage_state.answers`` JSON column."""
         return {
             "consent": self.consent,
+            "consented": self.consented,
             "time_zone": self.time_zone,
             "age_band": self.age_band,
             "flags": [[i, yes] for i, yes in self.flags],
@@ -168,6 +176,7 @@ class TriageState:
         age = data.get("age_band")
         return cls(
             consent=data.get("consent"),
+            consented=data.get("consented"),
             time_zone=data.get("time_zone"),
             age_band=None if age is None else AgeBand(age),
             flags=tuple((str(i), bool(y)) for i, y in data.get("flags", [])),
@@ -352,7 +361,8 @@ def record(state: TriageState, rules: Rules, value: str, now: datetime) -> Triag
     """Apply one answer to the current step; raise ``InvalidAnswerError`` if it does not fit."""
     step = next_step(state, rules)
     if step is TriageStep.CONSENT:
-        return replace(state, consent=_yes_no(value))
+        agreed = _yes_no(value)
+        return replace(state, consent=agreed, consented=now.isoformat() if agreed else None)
     if step is TriageStep.TIME_ZONE:
         return replace(state, time_zone=_zone(value))
     if step is TriageStep.AGE:

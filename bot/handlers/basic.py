@@ -113,13 +113,15 @@ async def on_my_chat_member(update: Update, context: LumbarContext) -> None:
 
 
 async def on_any_update(update: Update, context: LumbarContext) -> None:
-    """Before every handler: a user who had blocked the bot and writes or presses is back.
+    """Before every handler: a user who had blocked the bot and writes again is back.
 
     Their nudges are scheduled again (``welcome_back``); for everyone else this is one
     read. A membership change is left to ``on_my_chat_member``, which knows the status.
     """
     chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE or update.my_chat_member is not None:
+    # Only a message can come from someone who blocked the bot: pressing a button needs
+    # the chat open, and unblocking sends the member update. Presses skip this read.
+    if chat is None or chat.type != ChatType.PRIVATE or update.message is None:
         return
     try:
         async with context.services.transaction() as uow:

@@ -14,8 +14,8 @@ from bot.coach.trend import (
     short_date,
     trend_series,
 )
-from bot.coach.triage import Phase
-from bot.handlers.common import say, zone
+from bot.coach.triage import Access, Phase
+from bot.handlers.common import exercise_access, say, zone
 from bot.handlers.gate import consent_refusal, send_refusal
 from bot.pictures.trend import TrendLabels
 from bot.services import LumbarContext
@@ -37,9 +37,12 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
             today = now.astimezone(zone(user.time_zone)).date()
             row = await uow.streaks.get(user_id)
             monday = today - timedelta(days=today.weekday())
-            week = await uow.workouts.finished_count_between(user_id, monday, today)
+            # The calendar's numbers and "this week" count the same sessions: finished,
+            # with at least one exercise done (as the streak counts a day).
+            days = await uow.streaks.sessions_by_day(user_id, today - timedelta(weeks=WEEKS), today)
+            week = sum(count for day, count in days.items() if day >= monday)
             water = await uow.water.count_on(user_id, today)
-            days = await uow.streaks.days_between(user_id, today - timedelta(weeks=WEEKS), today)
+            blocked = await exercise_access(uow, user_id) is Access.BLOCKED
             checkins = await uow.checkins.history(user_id)
             moves = await uow.checkins.phase_changes(user_id)
             history = [(c.kind, c.local_on, c.pain, c.function) for c in checkins]
@@ -62,7 +65,9 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
     series = trend_series(points, phase_marks(changes)) if len(points) >= 2 else None
     trend_line = _trend_line(lib, points) if series else lib.text("progress_trend_soon")
     if not days and series is None:
-        await say(context, user_id, "\n\n".join((text, lib.text("progress_empty"), trend_line)))
+        # No invitation to /today for someone who may not exercise until a doctor has looked.
+        empty = lib.text("progress_empty_blocked" if blocked else "progress_empty")
+        await say(context, user_id, "\n\n".join((text, empty, trend_line)))
         return
     picture = await context.services.drawing.progress(
         series, days, today, WEEKS, lib.text("heatmap_title"), _labels(lib)

@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import html
-from datetime import time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from bot.access import emergency_open
 from bot.callbacks import Menu, NudgeAction
 from bot.coach import timezones
+from bot.coach.nudges import water_per_day
+from bot.coach.trend import short_date
 from bot.coach.triage import Access
-from bot.handlers.common import answer_query, close_press, is_check_step, say, zone
+from bot.handlers.common import (
+    answer_query,
+    close_press,
+    exercise_access,
+    is_check_step,
+    remove_buttons,
+    say,
+    zone,
+)
 from bot.handlers.gate import consent_refusal, refusal_for, send_refusal
 from bot.handlers.session import start_session
 from bot.keyboards import button, rows
 from bot.nudge_schedule import reschedule
+from bot.scheduler import prefs_from_settings
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
+from content.schema import Library
 from db.models import NudgeSettings
 
-INTERVALS = (60, 90, 120, 180)
+INTERVALS = (60, 90, 120, 180, 240)
 WORKDAYS, EVERY_DAY = 0b0011111, 0b1111111
 DEFAULT_TIMES = ["11:00", "15:30"]
 AWAIT_STEPS = {
@@ -37,21 +51,41 @@ PROMPTS = {
     "ctime": "rem_type_checkin_time",
 }
 WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PAUSES = (("day", 1), ("week", 7))
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What the safety rules hold back whatever the settings say (``reschedule`` does the same)."""
+
+    exercise: Access = Access.ALLOWED  # no stretch and no check-in unless ALLOWED
+    water: bool = False  # an emergency no doctor has cleared: not even water
 
 
 async def cmd_reminders(update: Update, context: LumbarContext) -> None:
-    """Show the reminder settings with buttons to change them."""
+    """Show the reminder settings with buttons to change them; the last screen loses its."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
     async with context.services.transaction() as uow:
         refusal = await consent_refusal(uow, context, user_id)
         if refusal is None:
-            settings = await _settings(uow, context, user_id)
-            text, markup = _overview(context, settings, await _zone_name(uow, user_id))
+            await _settings(uow, context, user_id)
+            text, markup = await _screen(uow, context, user_id)
     if refusal is not None:
         await send_refusal(context, user_id, refusal)
         return
-    await say(context, user_id, text, markup)
+    await _send_screen(context, user_id, text, markup)
+
+
+async def _send_screen(
+    context: LumbarContext, user_id: int, text: str, markup: InlineKeyboardMarkup
+) -> None:
+    """Send the screen and remember it; the screen sent before it loses its buttons."""
+    message = await say(context, user_id, text, markup)
+    async with context.services.transaction() as uow:
+        previous = await uow.nudges.swap_menu(user_id, message.message_id)
+    await remove_buttons(context, user_id, previous)
 
 
 async def _zone_name(uow: UnitOfWork, user_id: int) -> str:
@@ -71,65 +105,144 @@ async def _settings(uow: UnitOfWork, context: LumbarContext, user_id: int) -> Nu
     return settings
 
 
-def _overview(
-    context: LumbarContext, s: NudgeSettings, zone_name: str
+async def _screen(
+    uow: UnitOfWork, context: LumbarContext, user_id: int
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The screen from the stored settings and what the safety rules hold back."""
+    settings = await uow.nudges.get_settings(user_id)
+    assert settings is not None
+    profile = await uow.profiles.get(user_id)
+    held = _Held(
+        exercise=await exercise_access(uow, user_id),
+        water=profile is not None and emergency_open(profile),
+    )
+    return _overview(context, settings, await _zone_name(uow, user_id), held)
+
+
+def until_text(moment: datetime, now: datetime, zone_name: str) -> str:
+    """'Tue 10:30' within the coming week, else 'Mon 9 Mar, 10:30': local to the user."""
+    local, today = moment.astimezone(zone(zone_name)), now.astimezone(zone(zone_name)).date()
+    day = DAY_NAMES[local.weekday()]
+    if (local.date() - today).days < 6:
+        return f"{day} {local:%H:%M}"
+    return f"{day} {short_date(local.date())}, {local:%H:%M}"
+
+
+def _every(lib: Library, minutes: int, prefix: str) -> str:
+    """'every 4 hours', 'every hour', 'every 90 min' (``prefix`` picks the line or the button)."""
+    hours, rest = divmod(minutes, 60)
+    if rest:
+        return lib.text(f"{prefix}every_minutes", minutes=minutes)
+    if hours == 1:
+        return lib.text(f"{prefix}every_hour")
+    return lib.text(f"{prefix}every_hours", hours=hours)
+
+
+def _days_key(mask: int) -> str:
+    if mask == EVERY_DAY:
+        return "every_day"
+    return "workdays" if mask == WORKDAYS else "chosen"
+
+
+def _stretch_line(lib: Library, s: NudgeSettings, held: _Held) -> str:
+    if not (s.stretch_enabled and s.stretch_times):
+        return lib.text("reminders_off")
+    days = lib.text(f"reminders_days_{_days_key(s.stretch_days)}")
+    planned = lib.text("reminders_stretch", times=", ".join(s.stretch_times), days=days)
+    if held.exercise is Access.ALLOWED:
+        return planned
+    # Blocked until a doctor has looked, or a check under way: none until it ends.
+    key = "reminders_held_stretch" if held.exercise is Access.BLOCKED else "reminders_check_stretch"
+    return lib.text(key, planned=planned)
+
+
+def _water_line(lib: Library, s: NudgeSettings, held: _Held) -> str:
+    if not s.water_enabled:
+        return lib.text("reminders_off")
+    if held.water:
+        return lib.text("reminders_held")
+    return lib.text(
+        "reminders_water",
+        every=_every(lib, s.water_interval_minutes, "reminders_"),
+        start=f"{s.wake_start:%H:%M}",
+        count=water_per_day(prefs_from_settings(s)),
+    )
+
+
+def _overview(
+    context: LumbarContext, s: NudgeSettings, zone_name: str, held: _Held
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The screen: what is really scheduled, and buttons that show each setting's state."""
     lib = context.services.library
     now = context.services.clock()
     if not s.enabled:
-        stretch = water = lib.text("reminders_off_all")
+        stretch = water = lib.text("reminders_off")
     else:
-        days = (
-            "every day"
-            if s.stretch_days == EVERY_DAY
-            else ("workdays" if s.stretch_days == WORKDAYS else "chosen days")
-        )
-        stretch = (
-            f"{', '.join(s.stretch_times)} ({days})"
-            if s.stretch_enabled and s.stretch_times
-            else "off"
-        )
-        water = f"every {s.water_interval_minutes} min" if s.water_enabled else "off"
+        stretch, water = _stretch_line(lib, s, held), _water_line(lib, s, held)
     quiet = (
         f"{s.quiet_start:%H:%M}–{s.quiet_end:%H:%M}"
         if s.quiet_start is not None and s.quiet_end is not None
-        else "none"
+        else lib.text("reminders_none")
     )
+    paused_now = s.enabled and s.paused_until is not None and s.paused_until > now
     paused = ""
-    if s.paused_until is not None and s.paused_until > now:
-        local = s.paused_until.astimezone(zone(zone_name))
-        paused = lib.text("reminders_paused", until=f"{local:%a %d %b, %H:%M}")
+    if paused_now and s.paused_until is not None:
+        paused = lib.text("reminders_paused", until=until_text(s.paused_until, now, zone_name))
+    if held.exercise is Access.BLOCKED:
+        checkin = lib.text("reminders_checkin_held")
+    elif held.exercise is not Access.ALLOWED:
+        checkin = lib.text("reminders_checkin_check")
+    elif not s.enabled:
+        checkin = lib.text("reminders_checkin_off")
+    else:
+        checkin = lib.text(
+            "reminders_checkin", day=WEEKDAYS[s.checkin_weekday % 7], time=f"{s.checkin_time:%H:%M}"
+        )
     text = lib.text(
         "reminders_overview",
         stretch=html.escape(stretch),
         water=html.escape(water),
         wake=f"{s.wake_start:%H:%M}–{s.wake_end:%H:%M}",
         quiet=quiet,
-        checkin=lib.text(
-            "reminders_checkin", day=WEEKDAYS[s.checkin_weekday % 7], time=f"{s.checkin_time:%H:%M}"
-        ),
+        checkin=checkin,
         paused=paused,
     ).rstrip()
-    text += f"\n<i>Times are local to {html.escape(zone_name)}.</i>"
+    text += "\n" + lib.text("reminders_zone", zone=html.escape(zone_name))
+    return text, _keyboard(lib, s, paused=paused_now)
 
-    def b(key: str, arg: str) -> InlineKeyboardButton:
-        return button(lib.text(key), Menu("rem", arg))
 
-    pause_row = (
-        [b("btn_rem_resume", "resume")]
-        if s.paused_until is not None and s.paused_until > now
-        else [b("btn_rem_pause_day", "pause1"), b("btn_rem_pause_week", "pause7")]
+def _keyboard(lib: Library, s: NudgeSettings, *, paused: bool) -> InlineKeyboardMarkup:
+    """Short labels, at most two a row; each toggle says whether it is on."""
+
+    def b(label: str, arg: str) -> InlineKeyboardButton:
+        return button(label, Menu("rem", arg))
+
+    if not s.enabled:
+        return rows([b(lib.text("btn_rem_all_on"), "on")])
+    on = "on" if s.stretch_enabled else "off"
+    water_on = "on" if s.water_enabled else "off"
+    day = DAY_NAMES[s.checkin_weekday % 7]
+    pause = [b(lib.text("btn_rem_resume"), "resume")]
+    if not paused:
+        pause = [b(lib.text(f"btn_rem_pause_{n}"), f"pause{days}") for n, days in PAUSES]
+    return rows(
+        [b(lib.text(f"btn_rem_stretch_{on}"), "stretch")],
+        [
+            b(lib.text("btn_rem_stretch_times"), "times"),
+            b(lib.text(f"btn_rem_days_{_days_key(s.stretch_days)}"), "days"),
+        ],
+        [
+            b(lib.text(f"btn_rem_water_{water_on}"), "water"),
+            b(_every(lib, s.water_interval_minutes, "btn_rem_"), "interval"),
+        ],
+        [b(lib.text("btn_rem_wake"), "wake"), b(lib.text("btn_rem_quiet"), "quiet")],
+        [
+            b(lib.text("btn_rem_checkin_day", day=day), "cday"),
+            b(lib.text("btn_rem_checkin_time"), "ctime"),
+        ],
+        pause,
+        [b(lib.text("btn_rem_all_off"), "off")],
     )
-    markup = rows(
-        [b("btn_rem_stretch_toggle", "stretch"), b("btn_rem_stretch_times", "times")],
-        [b("btn_rem_days", "days"), b("btn_rem_water_toggle", "water")],
-        [b("btn_rem_interval", "interval"), b("btn_rem_wake", "wake")],
-        [b("btn_rem_quiet", "quiet")],
-        [b("btn_rem_checkin_day", "cday"), b("btn_rem_checkin_time", "ctime")],
-        pause_row,
-        [b("btn_rem_all_off", "off") if s.enabled else b("btn_rem_all_on", "on")],
-    )
-    return text, markup
 
 
 async def on_reminders_button(update: Update, context: LumbarContext, arg: str) -> None:
@@ -142,40 +255,51 @@ async def on_reminders_button(update: Update, context: LumbarContext, arg: str) 
         # The screen is a text message; this data on a card or a picture was never ours.
         await answer_query(update, lib.text("stale_button"))
         return
+    message_id = query.message.message_id
     async with context.services.transaction() as uow:
         # Before consent and the check nothing is stored, and nothing scheduled.
         refusal = await consent_refusal(uow, context, user_id)
         if refusal is None:
-            text, markup, prompt = await _apply(uow, context, user_id, arg)
+            applied = await _apply(uow, context, user_id, arg)
+            previous = await uow.nudges.swap_menu(user_id, message_id)
     if refusal is not None:
         await close_press(update, context)
         await send_refusal(context, user_id, refusal)
         return
-    await answer_query(update)
-    if prompt is not None:
-        await say(context, user_id, prompt)
+    await answer_query(update, applied.toast)
+    await remove_buttons(context, user_id, previous)  # an older screen: this one is current
+    if applied.prompt is not None:
+        await say(context, user_id, applied.prompt)
         return
-    if query.message is not None:
-        try:
-            await context.bot.edit_message_text(
-                text,
-                chat_id=user_id,
-                message_id=query.message.message_id,
-                parse_mode="HTML",
-                reply_markup=markup,
-            )
-        except BadRequest as error:
-            if "not modified" not in error.message:
-                raise
+    try:
+        await context.bot.edit_message_text(
+            applied.text,
+            chat_id=user_id,
+            message_id=message_id,
+            parse_mode="HTML",
+            reply_markup=applied.markup,
+        )
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
 
 
-async def _apply(
-    uow: UnitOfWork, context: LumbarContext, user_id: int, arg: str
-) -> tuple[str, InlineKeyboardMarkup, str | None]:
-    """Apply one button's change; the redrawn screen, and the prompt for a typed setting."""
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    """The redrawn screen, a toast for the press, and the prompt for a typed setting."""
+
+    text: str
+    markup: InlineKeyboardMarkup
+    toast: str | None = None
+    prompt: str | None = None
+
+
+async def _apply(uow: UnitOfWork, context: LumbarContext, user_id: int, arg: str) -> _Applied:
+    """Apply one button's change; the redrawn screen, a toast, or the prompt to type."""
     lib = context.services.library
     now = context.services.clock()
     prompt: str | None = None
+    toast: str | None = None
     s = await _settings(uow, context, user_id)
     changes: dict[str, Any] = {}
     match arg:
@@ -192,9 +316,13 @@ async def _apply(
             following = [i for i in INTERVALS if i > current]
             changes["water_interval_minutes"] = following[0] if following else INTERVALS[0]
         case "pause1" | "pause7":
-            changes["paused_until"] = now + timedelta(days=1 if arg == "pause1" else 7)
+            until = now + timedelta(days=1 if arg == "pause1" else 7)
+            changes["paused_until"] = until
+            local = until_text(until, now, await _zone_name(uow, user_id))
+            toast = lib.text("reminders_paused_toast", until=local)
         case "resume":
             changes["paused_until"] = None
+            toast = lib.text("reminders_resumed_toast")
         case "off":
             changes["enabled"] = False
         case "on":
@@ -213,20 +341,13 @@ async def _apply(
         case _:
             pass
     if changes:
-        await _save(uow, context, user_id, s, changes)
-    zone_name = await _zone_name(uow, user_id)
-    settings = await uow.nudges.get_settings(user_id)
-    assert settings is not None
-    text, markup = _overview(context, settings, zone_name)
-    return text, markup, prompt
+        await _save(uow, context, user_id, changes)
+    text, markup = await _screen(uow, context, user_id)
+    return _Applied(text, markup, toast, prompt)
 
 
 async def _save(
-    uow: UnitOfWork,
-    context: LumbarContext,
-    user_id: int,
-    current: NudgeSettings,
-    changes: dict[str, Any],
+    uow: UnitOfWork, context: LumbarContext, user_id: int, changes: dict[str, Any]
 ) -> None:
     now = context.services.clock()
     await uow.nudges.save_settings(user_id, now=now, **changes)
@@ -271,15 +392,13 @@ async def on_reminders_text(update: Update, context: LumbarContext, step: str) -
         await uow.triage.clear_state(user_id)
         refusal = await consent_refusal(uow, context, user_id)
         if refusal is None:
-            s = await _settings(uow, context, user_id)
-            await _save(uow, context, user_id, s, changes)
-            settings = await uow.nudges.get_settings(user_id)
-            assert settings is not None
-            overview, markup = _overview(context, settings, await _zone_name(uow, user_id))
+            await _settings(uow, context, user_id)
+            await _save(uow, context, user_id, changes)
+            overview, markup = await _screen(uow, context, user_id)
     if refusal is not None:
         await send_refusal(context, user_id, refusal)
         return
-    await say(context, user_id, lib.text("rem_saved") + "\n\n" + overview, markup)
+    await _send_screen(context, user_id, lib.text("rem_saved") + "\n\n" + overview, markup)
 
 
 def _window(text: str) -> tuple[time, time] | None:
@@ -315,8 +434,8 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
             elif settings is not None and not (settings.enabled and settings.stretch_enabled):
                 reply = lib.text("snooze_off")
             elif settings is not None and settings.paused_until and settings.paused_until > now:
-                until = settings.paused_until.astimezone(zone(user.time_zone))
-                reply = lib.text("snooze_paused", until=f"{until:%a %d %b, %H:%M}")
+                until = until_text(settings.paused_until, now, user.time_zone)
+                reply = lib.text("snooze_paused", until=until)
             else:
                 await uow.nudges.schedule(user_id, "stretch", now + timedelta(hours=1))
                 reply = lib.text("snoozed")

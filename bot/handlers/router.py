@@ -5,7 +5,16 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot import callbacks
-from bot.handlers import checkin, clearance, privacy, reminders, session, settings, triage
+from bot.handlers import (
+    card_press,
+    checkin,
+    clearance,
+    privacy,
+    reminders,
+    session,
+    settings,
+    triage,
+)
 from bot.handlers.common import answer_query, close_press, has_consented, say, start_pointer
 from bot.services import LumbarContext
 
@@ -27,7 +36,7 @@ async def on_button(update: Update, context: LumbarContext) -> None:
         case callbacks.TriageAnswer():
             await triage.on_triage_answer(update, context, data)
         case callbacks.CardAnswer():
-            await session.on_card_answer(update, context, data)
+            await card_press.on_card_answer(update, context, data)
         case callbacks.Feeling():
             await session.on_feeling(update, context, data)
         case callbacks.NudgeAction():

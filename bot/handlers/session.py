@@ -13,10 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import Message, Update
 
-from bot.callbacks import CardAnswer, Feeling, Menu
+from bot.callbacks import Feeling, Menu
 from bot.cards import render_caption
 from bot.coach.plan import (
     PlannedCard,
@@ -27,15 +26,15 @@ from bot.coach.plan import (
     build_today,
     gentler_option,
 )
+from bot.coach.press import HURTS_TO_STOP
 from bot.coach.progression import Feeling as FeelingValue
 from bot.coach.progression import SessionFeedback, decide, describe, resting_ids
 from bot.coach.safety_net import FinishedSession, Verdict, after_answer, after_session
 from bot.coach.selection import TrainingRecord, mobility_only, session_exercises, weights_possible
 from bot.coach.streak import StreakState, count_day, current_streak
-from bot.coach.triage import Access, Phase, allowed_exercises
+from bot.coach.triage import Phase, allowed_exercises
 from bot.handlers.checkin import ask_if_due as ask_checkin_if_due
 from bot.handlers.common import (
-    answer_query,
     answers_from_profile,
     close_press,
     remove_buttons,
@@ -51,10 +50,6 @@ from db.models import Profile, Workout
 
 log = logging.getLogger(__name__)
 
-HURTS_TO_STOP = 2
-# A card pressed again this long after its answer was stored, with nothing sent since,
-# was left unfinished by a process that died; sooner, it may still be on its way.
-RESUME_AFTER = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +84,7 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
     minutes = 0
     summary: dict[str, Any] | None = None
     early = False
+    closed_card: int | None = None
     async with context.services.transaction() as uow:
         user = await uow.users.touch(user_id, now)  # never creates one: no row before consent
         refusal = await refusal_for(uow, context, user_id, now)
@@ -102,7 +98,8 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
             outcome, workout = "refused", None
         elif unasked is not None:
             # The session ended but its question was lost (the process died between).
-            summary = await _stored_summary(uow, context, unasked, today)
+            summary = await stored_summary(uow, context, unasked, today)
+            closed_card = unasked.card_message_id  # the summary goes out anew, below
             outcome, workout = "finished", None
             early = unasked.ended_early
         elif kind == "today" and profile.stretch_only_since is not None:
@@ -113,9 +110,10 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
             outcome = "resume" if workout is not None else "start"
             if workout is not None and workout.position >= len(workout.plan):
                 # Every card was answered but the last choice was never made: finish now.
-                ending = _Outcome()
-                await _finish(uow, context, workout, now, today, ending, early=False)
-                summary, outcome, workout = ending.summary, "finished", None
+                ended = await finish_session(uow, context, workout, now, today, early=False)
+                summary = ended.summary if ended else None
+                closed_card = workout.card_message_id  # its "Finish" button is answered now
+                outcome, workout = "finished", None
             elif workout is None and kind == "today" and await _finished_today(uow, user_id, today):
                 outcome = "done"
             elif workout is None:
@@ -129,7 +127,7 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
                         user_id, kind, today, [c.to_json() for c in plan.cards], now
                     )
                     minutes = plan.minutes
-        to_send = _card_to_send(workout, profile) if workout is not None else None
+        to_send = card_to_send(workout, profile) if workout is not None else None
         previous_card = workout.card_message_id if workout is not None else None
     if refusal is not None:
         await send_refusal(context, user_id, refusal)
@@ -146,6 +144,7 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
         await say(context, user_id, lib.text("session_already_done"))
         return
     if outcome == "finished" and summary is not None:
+        await remove_buttons(context, user_id, closed_card)
         await _send_summary(context, user_id, summary, early=early)
         return
     if outcome == "empty" or to_send is None:
@@ -193,7 +192,7 @@ async def pause_session(context: LumbarContext, user_id: int) -> bool:
     return True
 
 
-async def _step_back(context: LumbarContext, user_id: int, verdict: Verdict) -> None:
+async def step_back(context: LumbarContext, user_id: int, verdict: Verdict) -> None:
     """The safety net stepped back: say why and what now, then ask the safety questions again."""
     lib = context.services.library
     text = lib.text(f"net_{verdict.value}") + " " + lib.text("net_step_back")
@@ -233,12 +232,16 @@ async def _plan(
     return build_today(allowed, day=today, levels=levels, resting=resting, phase=phase)
 
 
-def _card_to_send(workout: Workout, profile: Profile | None) -> CardToSend | None:
-    cards = [PlannedCard.from_json(item) for item in workout.plan]
-    if workout.position >= len(cards):
+def card_to_send(
+    workout: Workout, profile: Profile | None, position: int | None = None
+) -> CardToSend | None:
+    """The card at ``position`` (the workout's own by default), or None past the last."""
+    at = workout.position if position is None else position
+    if not 0 <= at < len(workout.plan):
         return None
     slow = profile is not None and (profile.pain_now >= 4 or profile.phase == Phase.GENTLE.value)
-    return CardToSend(workout.id, workout.position, len(cards), cards[workout.position], slow)
+    card = PlannedCard.from_json(workout.plan[at])
+    return CardToSend(workout.id, at, len(workout.plan), card, slow)
 
 
 async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> Message:
@@ -254,16 +257,11 @@ async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> M
         position=item.position + 1,
         total=item.total,
         variant_name=variant.name if variant else None,
+        variant_description=variant.description if variant else None,
         slow=item.slow,
     )
     if caption.steps_message:
         await say(context, user_id, caption.steps_message)
-    if variant is not None:
-        await say(
-            context,
-            user_id,
-            f"<b>{html.escape(variant.name)}</b>: {html.escape(variant.description)}",
-        )
 
     async def lookup(key: str) -> str | None:
         async with services.transaction() as uow:
@@ -287,245 +285,21 @@ async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> M
     return message
 
 
-@dataclass
-class _Outcome:
-    stale: bool = False
-    next_card: CardToSend | None = None
-    hurt_name: str | None = None
-    gentler: PlannedCard | None = None
-    finished: bool = False
-    last_card: bool = False
-    ended_early: bool = False
-    summary: dict[str, Any] | None = None
-    net: Verdict = Verdict.STAY
-    answered: str | None = None  # on a resumed press: the answer stored the first time
-
-
-async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswer) -> None:
-    """Record done / skip / it hurts for the current card, then send what comes next."""
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    user_id = update.effective_user.id
-    lib = context.services.library
-    now = context.services.clock()
-    outcome = _Outcome()
-    message_id = query.message.message_id if query.message else None
-    async with context.services.transaction() as uow:
-        refusal = await refusal_for(uow, context, user_id, now)
-        workout = await uow.workouts.get(data.workout_id) if refusal is None else None
-        if refusal is not None:
-            pass  # no answer is recorded and no card follows
-        elif workout is not None and await _left_unfinished(
-            uow, workout, data, user_id, message_id, update.update_id, now
-        ):
-            await _resume(uow, context, workout, data, outcome)
-        elif (
-            workout is None
-            or workout.user_id != user_id
-            or workout.finished_at is not None
-            or workout.position != data.position
-        ):
-            outcome.stale = True
-        else:
-            await _apply_answer(uow, context, workout, data, now, outcome, update.update_id)
-    if refusal is not None:
-        await answer_query(update)
-        if refusal.access is Access.BLOCKED and message_id not in refusal.closed_cards:
-            await remove_buttons(context, user_id, message_id)
-        await send_refusal(context, user_id, refusal)
-        return
-    if outcome.stale:
-        await answer_query(update, lib.text("stale_button"))
-        await remove_buttons(context, user_id, message_id)
-        return
-    await answer_query(update)
-    if data.action in ("done", "skip", "hurt"):
-        await _mark_card(context, query.message, outcome.answered or data.action)
-    else:
-        await remove_buttons(context, user_id, message_id)
-    if outcome.hurt_name is not None:
-        text = lib.text("hurt_ack", name=html.escape(outcome.hurt_name))
-        if outcome.ended_early:
-            stop = lib.text("hurt_stop") + "\n\n" + lib.text("cauda_equina_line")
-            await say(context, user_id, text + "\n\n" + stop)
-        elif outcome.next_card is None and not outcome.last_card:
-            await say(context, user_id, text)
-        else:
-            if outcome.gentler is not None:
-                text += "\n\n" + lib.text(
-                    "hurt_offer", gentler=html.escape(_card_name(context, outcome.gentler))
-                )
-            follow_up = await say(
-                context, user_id, text, _after_hurt_buttons(context, data, outcome)
-            )
-            # The choice is now the session's live message: pressing the card again is stale.
-            async with context.services.transaction() as uow:
-                await uow.workouts.set_card_message(data.workout_id, follow_up.message_id)
-            return
-    if outcome.finished and outcome.summary is not None:
-        await _send_summary(context, user_id, outcome.summary, early=outcome.ended_early)
-        if outcome.net.steps_back:
-            await _step_back(context, user_id, outcome.net)
-        return
-    if outcome.next_card is not None:
-        await send_card(context, user_id, outcome.next_card)
-
-
-async def _left_unfinished(
-    uow: UnitOfWork,
-    workout: Workout,
-    data: CardAnswer,
-    user_id: int,
-    message_id: int | None,
-    update_id: int,
-    now: datetime,
-) -> bool:
-    """Whether this press was stored but what follows it never went out.
-
-    The process died between storing the answer and sending the next card (or the
-    summary): the pressed card is still the session's live message, yet the workout
-    has moved past it. Telegram delivering the same press again, or the user pressing
-    the card again a while later, then sends what is missing. A second tap that comes
-    while the first is still being handled (by another replica) is only a double tap.
-    """
-    if workout.user_id != user_id or message_id is None or workout.card_message_id != message_id:
-        return False
-    if data.action not in ("done", "skip", "hurt"):
-        return False
-    if workout.finished_at is not None:
-        if workout.feeling_asked_at is not None:
-            return False
-    elif workout.position != data.position + 1:
-        return False
-    stored = await uow.workouts.result_at(workout.id, data.position)
-    if stored is None:
-        return workout.finished_at is not None  # closed without this answer: the summary
-    return stored.update_id == update_id or stored.answered_at <= now - RESUME_AFTER
-
-
-async def _resume(
-    uow: UnitOfWork, context: LumbarContext, workout: Workout, data: CardAnswer, outcome: _Outcome
-) -> None:
-    """Prepare what the first handling of this press would have sent, from what it stored."""
-    results = {r.position: r for r in await uow.workouts.results(workout.id)}
-    stored = results.get(data.position)
-    outcome.answered = {"done": "done", "skipped": "skip", "hurt": "hurt"}.get(
-        stored.outcome if stored else "", data.action
-    )
-    profile = await uow.profiles.get(workout.user_id)
-    if workout.finished_at is not None:
-        outcome.finished, outcome.ended_early = True, workout.ended_early
-        outcome.summary = await _stored_summary(uow, context, workout, workout.local_on)
-        if outcome.answered == "hurt" and stored is not None:
-            outcome.hurt_name = context.services.library.exercise(stored.exercise_id).name
-        return
-    outcome.next_card = _card_to_send(workout, profile)
-    if outcome.answered == "hurt" and stored is not None:
-        card = PlannedCard.from_json(workout.plan[data.position])
-        outcome.hurt_name = context.services.library.exercise(card.exercise_id).name
-        resting = await _resting(uow, workout.user_id, workout.local_on)
-        outcome.gentler = _gentler_for(context, workout, profile, card, resting)
-        outcome.last_card = data.position + 1 >= len(workout.plan)
-
-
-def _card_name(context: LumbarContext, card: PlannedCard) -> str:
+def card_name(context: LumbarContext, card: PlannedCard) -> str:
     """The exercise's name, or its variant's when the card is a variant."""
     exercise = context.services.library.exercise(card.exercise_id)
     variant = next((v for v in exercise.variants if v.id == card.variant_id), None)
     return variant.name if variant is not None else exercise.name
 
 
-def _after_hurt_buttons(
-    context: LumbarContext, data: CardAnswer, outcome: _Outcome
-) -> InlineKeyboardMarkup:
-    lib = context.services.library
-    position = data.position + 1
-    buttons = []
-    if outcome.gentler is not None:
-        name = _card_name(context, outcome.gentler)
-        buttons.append(
-            [
-                button(
-                    lib.text("btn_gentler", gentler=name[:40]),
-                    CardAnswer(data.workout_id, position, "gentler"),
-                )
-            ]
-        )
-    label = "btn_finish" if outcome.last_card else "btn_next"
-    buttons.append([button(lib.text(label), CardAnswer(data.workout_id, position, "next"))])
-    return rows(*buttons)
-
-
-async def _apply_answer(
-    uow: UnitOfWork,
-    context: LumbarContext,
-    workout: Workout,
-    data: CardAnswer,
-    now: datetime,
-    outcome: _Outcome,
-    update_id: int,
-) -> None:
-    lib = context.services.library
-    user = await uow.users.get(workout.user_id)
-    profile = await uow.profiles.get(workout.user_id)
-    today = now.astimezone(zone(user.time_zone if user else "UTC")).date()
-    plan = list(workout.plan)
-    position = data.position
-    if data.action == "gentler":
-        await _insert_gentler(uow, context, workout, profile, position, outcome)
-        return
-    if data.action == "next":
-        if position >= len(plan):
-            await _finish(uow, context, workout, now, today, outcome, early=False)
-        else:
-            outcome.next_card = _card_to_send(workout, profile)
-        return
-    card = PlannedCard.from_json(plan[position])
-    recorded = await uow.workouts.record_answer(
-        workout.id,
-        workout.user_id,
-        position,
-        card.exercise_id,
-        card.variant_id,
-        {"done": "done", "skip": "skipped", "hurt": "hurt"}[data.action],
-        now,
-        update_id,
-    )
-    if not recorded:
-        outcome.stale = True
-        return
-    hurt = 1 if data.action == "hurt" else 0
-    hurts = workout.hurts + hurt
-    if not await uow.workouts.advance(workout.id, position, position + 1, hurts=hurt):
-        outcome.stale = True
-        return
-    if data.action == "hurt":
-        await uow.progress.mark_hurt(workout.user_id, card.exercise_id, today, now)
-        exercise = lib.exercise(card.exercise_id)
-        outcome.hurt_name = exercise.name
-        if hurts >= HURTS_TO_STOP:
-            await _finish(uow, context, workout, now, today, outcome, early=True)
-            return
-        resting = await _resting(uow, workout.user_id, today)
-        outcome.gentler = _gentler_for(context, workout, profile, card, resting)
-        # The user still chooses: the gentler option, the next card, or finishing.
-        outcome.last_card = position + 1 >= len(plan)
-        outcome.next_card = _card_to_send(workout, profile)
-        return
-    if position + 1 >= len(plan):
-        await _finish(uow, context, workout, now, today, outcome, early=False)
-    else:
-        outcome.next_card = _card_to_send(workout, profile)
-
-
-async def _resting(uow: UnitOfWork, user_id: int, today: date) -> frozenset[str]:
+async def resting_ids_on(uow: UnitOfWork, user_id: int, today: date) -> frozenset[str]:
     """Exercises resting after a recent "It hurts": never offered as the gentler option."""
     progress = await uow.progress.levels(user_id)
     hurt = {eid: row.hurt_on for eid, row in progress.items() if row.hurt_on is not None}
     return resting_ids(hurt, today)
 
 
-def _gentler_for(
+def gentler_for(
     context: LumbarContext,
     workout: Workout,
     profile: Profile | None,
@@ -555,30 +329,27 @@ def _gentler_for(
     )
 
 
-async def _insert_gentler(
+async def insert_gentler(
     uow: UnitOfWork,
     context: LumbarContext,
     workout: Workout,
     profile: Profile | None,
     position: int,
-    outcome: _Outcome,
 ) -> None:
-    """Put the gentler option in as the next card, once, however often the button is pressed.
+    """Put the gentler option in as the card at ``position``, once, however often pressed.
 
     When the option was planned for later in the session, that later card moves up
-    rather than coming twice.
+    rather than coming twice. Without a gentler option the plan stays as it is.
     """
     plan = list(workout.plan)
     if position < len(plan) and plan[position].get("gentler_for") == position - 1:
-        outcome.next_card = _card_to_send(workout, profile)
         return
     hurt_card = PlannedCard.from_json(plan[position - 1])
     today = workout.local_on
-    gentler = _gentler_for(
-        context, workout, profile, hurt_card, await _resting(uow, workout.user_id, today)
+    gentler = gentler_for(
+        context, workout, profile, hurt_card, await resting_ids_on(uow, workout.user_id, today)
     )
     if gentler is None:
-        outcome.next_card = _card_to_send(workout, profile)
         return
     entry = gentler.to_json()
     entry["gentler_for"] = position - 1
@@ -590,24 +361,31 @@ async def _insert_gentler(
     plan.insert(position, entry)
     workout.plan = plan
     await uow.session.flush()
-    outcome.next_card = _card_to_send(workout, profile)
 
 
-async def _finish(
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """A session just finished: its summary, and what the safety net made of it."""
+
+    summary: dict[str, Any]
+    net: Verdict = Verdict.STAY
+
+
+async def finish_session(
     uow: UnitOfWork,
     context: LumbarContext,
     workout: Workout,
     now: datetime,
     today: date,
-    outcome: _Outcome,
     *,
     early: bool,
-) -> None:
-    """Close the workout once, count the day towards the streak once, and prepare the summary."""
-    outcome.finished, outcome.ended_early = True, early
+) -> Ended | None:
+    """Close the workout once, count the day towards the streak once, and sum it up.
+
+    None when the workout was already closed (a double tap, another replica).
+    """
     if not await uow.workouts.finish(workout.id, now, early):
-        outcome.stale = True
-        return
+        return None
     streak_row = await uow.streaks.get(workout.user_id)
     state = StreakState(
         current=streak_row.current if streak_row else 0,
@@ -628,9 +406,8 @@ async def _finish(
             rest_on=state.rest_on,
             now=now,
         )
-    if early:
-        outcome.net = await _net_after_session(uow, workout, now)
-    outcome.summary = _summary(context, workout, results, state, now, today)
+    net = await _net_after_session(uow, workout, now) if early else Verdict.STAY
+    return Ended(_summary(context, workout, results, state, now, today), net)
 
 
 def _summary(
@@ -655,7 +432,7 @@ def _summary(
     }
 
 
-async def _stored_summary(
+async def stored_summary(
     uow: UnitOfWork, context: LumbarContext, workout: Workout, today: date
 ) -> dict[str, Any]:
     """The summary of a session finished earlier, as it was when it finished."""
@@ -786,7 +563,7 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
         text += "\n\n" + lib.text("net_cleared")
     await say(context, user_id, text)
     if verdict.steps_back:
-        await _step_back(context, user_id, verdict)
+        await step_back(context, user_id, verdict)
 
 
 async def _net_after_answer(
@@ -838,31 +615,3 @@ async def _progress_after(
         await uow.progress.set_level(user_id, change.exercise_id, change.new, now)
         lines.append(describe(change, lib.exercise(change.exercise_id)))
     return lines
-
-
-async def _mark_card(context: LumbarContext, message: Any, action: str) -> None:
-    """Show the answer on the card and take its buttons away, so it cannot be pressed again."""
-    if not isinstance(message, Message):
-        return
-    if not message.photo:  # card data on a message that is no card (forged): buttons only
-        await remove_buttons(context, message.chat_id, message.message_id)
-        return
-    lib = context.services.library
-    status = lib.text(f"answered_{action}")
-    caption = message.caption_html or ""
-    if caption.endswith(f"<b>{status}</b>"):  # marked already, before a crash
-        caption = caption.removesuffix(f"<b>{status}</b>").rstrip()
-    new_caption = f"{caption}\n\n<b>{status}</b>" if caption else f"<b>{status}</b>"
-    if len(new_caption) > 1024:
-        new_caption = f"<b>{status}</b>"
-    try:
-        await context.bot.edit_message_caption(
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            caption=new_caption,
-            parse_mode="HTML",
-            reply_markup=None,
-        )
-    except BadRequest as error:
-        if "not modified" not in error.message and "not found" not in error.message:
-            raise

@@ -37,7 +37,7 @@ from bot.coach.triage_flow import (
     record,
     report,
 )
-from bot.geo import zone_at
+from bot.geo import Found, zone_at
 from bot.handlers.checkin_screens import start_baseline
 from bot.handlers.common import (
     answer_query,
@@ -297,11 +297,13 @@ async def on_triage_text(update: Update, context: LumbarContext) -> bool:
     state = TriageState.from_json(stored.answers)
     step = _current_step(state, stored.step, lib)
     if step is TriageStep.TIME_ZONE:
-        found = zone_from_text(lib, text, context.services.clock())
-        if found is None:
+        found = await zone_from_text(context, text)
+        if found.zone is None or not timezones.is_canonical_zone(found.zone):
             await say(context, user_id, lib.text("tz_not_found", text=html.escape(text[:60])))
             return True
-        await _answer(context, user_id, found, stored.message_id)
+        if found.town is not None:
+            await say(context, user_id, lib.text("tz_close_match", town=html.escape(found.town)))
+        await _answer(context, user_id, found.zone, stored.message_id)
         return True
     # A safety question gets why its answer matters; anything else, the buttons again.
     key = "use_buttons_safety" if step in (TriageStep.GROUP, TriageStep.AGE) else "use_buttons"
@@ -488,7 +490,7 @@ async def _block(
             flagged_at=now,
             cleared_at=profile.cleared_at,
         )
-    await uow.users.set_consent(user_id, now)
+    await uow.users.set_consent(user_id, now, given_at=state.consented_at)
     closed = await uow.workouts.close_open(user_id, now)
     await reschedule(uow, user_id, now)
     return tuple(closed)
@@ -637,29 +639,40 @@ def _current_step(state: TriageState, stored_step: str, lib: Library) -> TriageS
     return next_step(state, lib.rules)
 
 
-def zone_from_text(lib: Library, text: str, now: datetime) -> str | None:
-    """A typed city, an IANA zone name, or the user's current local time."""
+async def zone_from_text(context: LumbarContext, text: str) -> Found:
+    """A typed city, an IANA zone name, or the user's current local time.
+
+    In this order: a city of the picker, a zone's name, a clock time, a town of
+    15,000 people or more (``bot.geo``: the most populous of that name), the start
+    of a picker city's name, and last a town whose name is a slip or two away (then
+    ``Found.town`` names it, so the user can see what was understood).
+    """
+    lib = context.services.library
+    now = context.services.clock()
     wanted = text.strip().lower()
     if not wanted:
-        return None
+        return Found()
     cities = [city for region in lib.regions for city in region.cities]
     for city in cities:
         if city.name.lower() == wanted:
-            return city.zone
-    for city in cities:
-        if len(wanted) >= 4 and city.name.lower().startswith(wanted):
-            return city.zone
+            return Found(city.zone)
     by_lower = {name.lower(): name for name in timezones.canonical_zones()}
     if wanted in by_lower:
-        return by_lower[wanted]
+        return Found(by_lower[wanted])
     for name_lower, name in by_lower.items():
         if "/" in name_lower and name_lower.rsplit("/", 1)[1].replace("_", " ") == wanted:
-            return name
+            return Found(name)
     local = timezones.parse_local_time(text)
     if local is not None:
         candidates = timezones.zones_for_offset(timezones.offset_for_local_time(now, local), now)
-        return candidates[0] if candidates else None
-    return None
+        return Found(candidates[0] if candidates else None)
+    found = await context.services.places.find(text)
+    if found.zone is not None and found.town is None:
+        return found
+    for city in cities:
+        if len(wanted) >= 4 and city.name.lower().startswith(wanted):
+            return Found(city.zone)
+    return found
 
 
 # --- endings
@@ -668,19 +681,25 @@ def zone_from_text(lib: Library, text: str, now: datetime) -> str | None:
 async def _save_profile(
     uow: UnitOfWork, context: LumbarContext, user_id: int, state: TriageState
 ) -> None:
-    """Store the check as the profile: this check's reports and clearances replace the old."""
+    """Store the check as the profile: this check's reports and clearances replace the old.
+
+    A clearance given during the check was recorded when it was given (``cleared_at``):
+    that moment is kept, not the moment the check ended.
+    """
     lib = context.services.library
     now = context.services.clock()
     answers = answers_from(state, lib.rules)
     reported = [state.reported_at(i) for i in state.yes_ids]
     stamps = [at for at in reported if at is not None]
+    before = await uow.profiles.get(user_id)
+    cleared_at = (before.cleared_at if before else None) or now
     await uow.profiles.save(
         user_id,
         now=now,
         red_flag=red_flag_level(answers.red_flags - answers.cleared, lib.rules).value,
         red_flag_ids=sorted(answers.red_flags),
         contraindication_ids=sorted(answers.contraindications),
-        cleared_at=now if answers.cleared else None,
+        cleared_at=cleared_at if answers.cleared else None,
         cleared_ids=sorted(answers.cleared),
         flagged_at=max(stamps, default=None),
         age_band=state.age_band.value if state.age_band else None,
@@ -692,7 +711,7 @@ async def _save_profile(
         equipment=sorted(e.value for e in answers.equipment),
         phase=choose_phase(answers).value,
     )
-    await uow.users.set_consent(user_id, now)
+    await uow.users.set_consent(user_id, now, given_at=state.consented_at)
     if state.time_zone:
         await uow.users.set_time_zone(user_id, state.time_zone, now)
 

@@ -1,5 +1,8 @@
 """Draw the /progress calendar: the last weeks as a GitHub-style heatmap.
 
+Each day shows how many sessions counted that day (the numbers /progress adds up
+for "this week"), and the line under the title sums them up.
+
 Rows are Monday to Sunday, columns are weeks with the current week on the
 right. ``today`` is always passed in, so the picture depends only on its
 arguments and tests can draw any day they like.
@@ -124,7 +127,11 @@ def draw_heatmap(
         stroke_fill=style.INK,
     )
     active = sum(1 for item in cells if item.count > 0)
-    summary = f"{active} active {'day' if active == 1 else 'days'} in the last {weeks} weeks"
+    total = sum(item.count for item in cells)
+    summary = (
+        f"{total} {'session' if total == 1 else 'sessions'} on {active} "
+        f"{'day' if active == 1 else 'days'} in the last {weeks} weeks"
+    )
     pen.text((px(margin), px(104)), summary, font=style.font(px(30)), fill=style.MUTED, anchor="lm")
 
     left = margin + label_w + (WIDTH - 2 * margin - label_w - grid_w) // 2

@@ -194,6 +194,19 @@ class NudgeRepository:
         )
         return result.one()
 
+    async def swap_menu(self, user_id: int, message_id: int) -> int | None:
+        """Remember the /reminders screen now on the user's phone; the one it replaces, if any."""
+        result = await self._session.execute(
+            select(NudgeSettings.menu_message_id).where(NudgeSettings.user_id == user_id)
+        )
+        previous = result.scalar_one_or_none()
+        await self._session.execute(
+            update(NudgeSettings)
+            .where(NudgeSettings.user_id == user_id)
+            .values(menu_message_id=message_id)
+        )
+        return previous if previous != message_id else None
+
     async def for_user(self, user_id: int) -> list[Nudge]:
         """The user's queue rows (one per kind), e.g. to show the next reminder times."""
         rows = await self._session.scalars(

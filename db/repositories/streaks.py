@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Streak, StreakDay
+from db.models import ExerciseResult, Streak, StreakDay, Workout
 from db.repositories._sql import insert_for
 
 
@@ -70,3 +70,23 @@ class StreakRepository:
             .order_by(StreakDay.day_on)
         )
         return {day_on: sessions for day_on, sessions in rows}
+
+    async def sessions_by_day(self, user_id: int, start_on: date, end_on: date) -> dict[date, int]:
+        """Sessions that count, by local day in ``start_on``..``end_on`` inclusive.
+
+        A session counts as the streak counts a day: finished, with at least one
+        exercise done (one that only hurt, or was closed for safety, does not).
+        """
+        rows = await self._session.execute(
+            select(Workout.local_on, func.count(func.distinct(Workout.id)))
+            .join(ExerciseResult, ExerciseResult.workout_id == Workout.id)
+            .where(
+                Workout.user_id == user_id,
+                Workout.local_on.between(start_on, end_on),
+                Workout.finished_at.is_not(None),
+                ExerciseResult.outcome == "done",
+            )
+            .group_by(Workout.local_on)
+            .order_by(Workout.local_on)
+        )
+        return {day_on: int(count) for day_on, count in rows}

@@ -88,9 +88,19 @@ class UserRepository:
         """Store the user's IANA zone (validated by the caller); False if no such user."""
         return await self._update(user_id, time_zone=time_zone, updated_at=now)
 
-    async def set_consent(self, user_id: int, now: datetime) -> bool:
-        """Remember when the user agreed to the disclaimer; False if no such user."""
-        return await self._update(user_id, consent_at=now, updated_at=now)
+    async def set_consent(
+        self, user_id: int, now: datetime, *, given_at: datetime | None = None
+    ) -> bool:
+        """Remember when the user agreed (``given_at``, else ``now``); False if no such user.
+
+        The first agreement is the one kept: a check redone later does not move it.
+        """
+        user = await self.get(user_id)
+        if user is None:
+            return False
+        if user.consent_at is not None:
+            return True
+        return await self._update(user_id, consent_at=given_at or now, updated_at=now)
 
     async def mark_blocked(self, user_id: int, now: datetime) -> bool:
         """The user blocked the bot: note it and stop every nudge until they write again."""

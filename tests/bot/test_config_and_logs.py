@@ -107,3 +107,11 @@ def test_bad_ports_are_named(env: dict[str, str], named: str) -> None:
     with pytest.raises(ValidationError) as caught:
         settings(telegram_bot_token=TOKEN, **env)
     assert named in describe_errors(caught.value)
+
+
+@pytest.mark.parametrize("share", ["0", "1.5", "nan"])
+def test_a_nudge_share_outside_0_to_1_is_named(share: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        settings(telegram_bot_token=TOKEN, nudge_rate_share=share)
+    assert "NUDGE_RATE_SHARE" in describe_errors(caught.value)
+    assert settings(telegram_bot_token=TOKEN).nudge_rate_share == 0.5

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from bot.retry import in_background
 from bot.scheduler import DispatchReport, NudgeDispatcher, dispatch_nudges
+from db.repositories.nudges import ClaimedNudge
 
 
 class Stuck(NudgeDispatcher):
@@ -100,3 +103,20 @@ async def test_stopping_ends_the_run_under_way_and_starts_no_other(
     await dispatch_nudges(context)
     assert dispatcher.runs == 1
     assert not warnings(caplog)
+
+
+async def test_nudges_are_sent_in_the_background_lane_behind_peoples_answers() -> None:
+    lanes: list[bool] = []
+
+    async def send_message(chat_id: int, text: str, **kwargs: Any) -> None:
+        lanes.append(in_background())  # what the rate limiter sees (bot/retry.py)
+
+    library = SimpleNamespace(nudges=SimpleNamespace(water=("Drink",)), text=lambda key: key)
+    services = SimpleNamespace(library=library)
+    dispatcher = NudgeDispatcher(services, SimpleNamespace(send_message=send_message))  # type: ignore[arg-type]
+    due = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    nudge = ClaimedNudge(1, 42, "water", due, None, 0, "UTC", None, None)
+    result = await dispatcher._send_one(nudge, asyncio.Semaphore(1))
+    assert result.action == "sent"
+    assert lanes == [True]
+    assert not in_background()  # the mark ends with the send

@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.retry import OVERALL_FLOOD_CHATS, RetryingRateLimiter, should_retry
+from bot.retry import (
+    OVERALL_FLOOD_CHATS,
+    RetryingRateLimiter,
+    background_calls,
+    in_background,
+    should_retry,
+)
 
 RATE = 20.0  # calls a second: one every 50 ms
 
@@ -128,6 +134,61 @@ async def test_answers_to_button_presses_take_no_overall_token() -> None:
         call, (), {}, "answerCallbackQuery", {"callback_query_id": "1"}, rate_limit_args=None
     )
     assert call.times[-1] - start < 0.5
+
+
+async def nudge(limiter: RetryingRateLimiter, call: Recorder, chat_id: int) -> Any:
+    """A send made as the nudge dispatcher makes it: in the background lane."""
+    with background_calls():
+        assert in_background()
+        return await send(limiter, call, chat_id)
+
+
+async def test_a_persons_call_goes_before_nudges_queued_for_the_whole_budget() -> None:
+    limiter = RetryingRateLimiter(overall_max_rate=RATE, chat_max_rate=0)
+    nudges, person = Recorder(), Recorder()
+    queued = [asyncio.create_task(nudge(limiter, nudges, chat)) for chat in range(100, 120)]
+    await asyncio.sleep(0.12)  # nudges hold every token: 20 of them take a second
+    assert not in_background()  # the mark stays with the nudges' own calls
+    asked = time.monotonic()
+    await send(limiter, person, chat_id=1)
+    # The next token (one every 50 ms) is the person's, not the 17 nudges' still waiting.
+    assert person.times[0] - asked < 0.3
+    assert sum(t > person.times[0] for t in nudges.times) == 0  # not yet recorded: still queued
+    await asyncio.gather(*queued)
+    assert len(nudges.times) == 20  # and every nudge still went, after it
+    assert sum(t > person.times[0] for t in nudges.times) >= 10
+
+
+async def test_while_people_press_nudges_take_only_their_share_and_still_progress() -> None:
+    share = 0.25
+    limiter = RetryingRateLimiter(overall_max_rate=RATE, chat_max_rate=0, background_share=share)
+    nudges, people = Recorder(), Recorder()
+    queued = [asyncio.create_task(nudge(limiter, nudges, chat)) for chat in range(100, 160)]
+    await asyncio.sleep(0.5)  # nudges alone take the whole budget: that uses up no share
+    waits: list[float] = []
+    started = time.monotonic()
+    for press in range(10):  # a person's call every 100 ms: half the budget (20 a second)
+        asked = time.monotonic()
+        await send(limiter, people, chat_id=press)
+        waits.append(time.monotonic() - asked)
+        await asyncio.sleep(max(0.0, started + (press + 1) * 0.1 - time.monotonic()))
+    pressing = time.monotonic() - started
+    during = sum(started < t <= started + pressing for t in nudges.times)
+    # At most a quarter of 20 a second go to nudges while people press, and they keep going.
+    assert 2 <= during <= share * RATE * pressing + 3, (during, pressing)
+    assert max(waits) < 0.3, waits  # a token at most one nudge away
+    for task in queued:
+        task.cancel()
+    await asyncio.gather(*queued, return_exceptions=True)
+
+
+async def test_nudges_use_the_whole_budget_when_nobody_presses() -> None:
+    limiter = RetryingRateLimiter(overall_max_rate=RATE, chat_max_rate=0, background_share=0.25)
+    nudges = Recorder()
+    started = time.monotonic()
+    await asyncio.gather(*(nudge(limiter, nudges, chat) for chat in range(100, 110)))
+    # Ten one every 50 ms: about 0.45 s; at a quarter of the budget it would be 1.8 s.
+    assert time.monotonic() - started < 1.2
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot.coach.nudges import (
@@ -25,7 +26,9 @@ from bot.coach.nudges import (
     pick_text,
     stretch_nudge_kind,
     suggested_stretch_times,
+    water_per_day,
 )
+from content.loader import load_library
 from tests.coach.factory import FAST, SLOW
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -154,14 +157,22 @@ class TestStretch:
 
 
 class TestWater:
-    def test_every_interval_from_waking_while_awake(self) -> None:
+    def test_four_a_day_by_default_every_interval_from_waking(self) -> None:
         prefs = default_prefs()
         times: list[time] = []
         at: datetime | None = datetime(2025, 3, 10, 0, 0, tzinfo=BERLIN).astimezone(UTC)
-        while at is not None and len(times) < 8:
+        while at is not None and len(times) < 5:
             at = next_water_at(prefs, BERLIN, at)
             times.append(local(at).time())
-        assert times == [time(h) for h in (8, 10, 12, 14, 16, 18, 20, 8)]
+        assert times == [time(h) for h in (8, 12, 16, 20, 8)]
+        assert water_per_day(prefs) == 4
+
+    def test_how_many_a_day(self) -> None:
+        prefs = default_prefs()
+        assert water_per_day(replace(prefs, water_interval_minutes=60)) == 13  # 08:00..20:00
+        assert water_per_day(replace(prefs, quiet_start=time(11), quiet_end=time(13))) == 3
+        assert water_per_day(replace(prefs, wake_start=time(8), wake_end=time(8))) == 6  # 24 h
+        assert water_per_day(replace(prefs, water_enabled=False)) == 0
 
     def test_quiet_hours_and_late_waking_windows(self) -> None:
         prefs = NudgePrefs(
@@ -219,8 +230,15 @@ class TestHelpers:
         if n >= 2:
             assert index != last
 
-    def test_pick_text_reaches_every_other_text(self) -> None:
-        assert {pick_text(4, 2, seed) for seed in range(10)} == {0, 1, 3}
+    def test_pick_text_goes_round_every_text_before_one_comes_again(self) -> None:
+        assert {pick_text(4, 2, seed) for seed in range(10)} == {3}
+        index = pick_text(5, None, 7)
+        seen = [index]
+        for _ in range(4):
+            index = pick_text(5, index, 7)
+            seen.append(index)
+        assert sorted(seen) == [0, 1, 2, 3, 4]
+        assert pick_text(5, seen[-1], 7) == seen[0]
 
     def test_stretch_already_done_today_gets_a_nice_work(self) -> None:
         assert stretch_nudge_kind(finished_today=True) == "nice_work"
@@ -380,6 +398,48 @@ def test_chained_over_thirty_days_sends_every_slot_once(
     fn: NextFn = next_water_at if water else next_stretch_at
     is_slot = water_wall if water else stretch_wall
     assert chain(fn, prefs, zone, after, end) == oracle(prefs, zone, after, end, is_slot)
+
+
+@functools.cache
+def water_texts() -> int:
+    """How many water texts the real content has."""
+    return len(load_library().nudges.water)
+
+
+@FAST
+@given(
+    prefs_strategy(min_interval=60),
+    st.sampled_from(ZONES),
+    afters,
+    st.none() | st.integers(0, 15),
+    st.integers(0, 2**32 - 1),
+)
+def test_no_water_text_comes_twice_in_a_local_day(
+    prefs: NudgePrefs, zone_name: str, after: datetime, last: int | None, seed: int
+) -> None:
+    """Sent as the dispatcher sends them: the next slot, the text after the last one."""
+    n = water_texts()
+    assume(water_per_day(prefs) <= n)  # more nudges than texts a day cannot all differ
+    zone = ZoneInfo(zone_name)
+    by_day: dict[date, list[int]] = {}
+    for at in chain(next_water_at, prefs, zone, after, after + timedelta(days=3)):
+        last = pick_text(n, last, seed)
+        by_day.setdefault(at.astimezone(zone).date(), []).append(last)
+    for day, texts in by_day.items():
+        assert len(set(texts)) == len(texts), (day, texts)
+
+
+def test_a_default_day_of_water_texts_reads_four_different_ones() -> None:
+    texts = load_library().nudges.water
+    start = datetime(2025, 3, 10, 0, 0, tzinfo=BERLIN).astimezone(UTC)
+    sent = chain(next_water_at, default_prefs(), BERLIN, start, start + timedelta(days=1))
+    last: int | None = None
+    day: list[str] = []
+    for _ in sent:
+        last = pick_text(len(texts), last, 12345)
+        day.append(texts[last])
+    print("\n".join(f"{local(at):%H:%M} {text}" for at, text in zip(sent, day, strict=True)))
+    assert len(day) == 4 and len(set(day)) == 4
 
 
 @SLOW

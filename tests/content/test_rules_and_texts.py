@@ -177,3 +177,14 @@ def test_regions_map_well_known_cities_to_real_zones(library: Library) -> None:
         assert 6 <= len(region.cities) <= 10, region.name
         for city in region.cities:
             assert zoneinfo.ZoneInfo(city.zone).key == city.zone
+
+
+def test_counts_read_with_the_right_plural(library: Library) -> None:
+    """ "1 glass", "2 glasses": no "glass(es)" left for the reader to sort out."""
+    assert "1 glass today" in library.text("water_logged", count=1)
+    assert "2 glasses today" in library.text("water_logged", count=2)
+    week = library.text("progress", streak=1, best=1, week=1, water=0)
+    assert "This week: 1 session\n" in week and "Water today: 0 glasses" in week
+    assert "4 times a day" in library.text("reminders_water", every="x", start="08:00", count=4)
+    for key, text in library.texts.items():
+        assert "(s)" not in text and "(es)" not in text, key

@@ -27,7 +27,8 @@ async def test_settings_start_from_defaults_and_change_only_what_is_given(
     assert first.enabled and first.stretch_enabled and first.water_enabled
     assert first.stretch_times == ["11:00", "15:00"]
     assert (first.wake_start, first.wake_end) == (time(8), time(21))
-    assert first.water_interval_minutes == 120 and first.stretch_days == 0b0011111
+    # Water every four hours from 08:00: four a day, not seven.
+    assert first.water_interval_minutes == 240 and first.stretch_days == 0b0011111
     assert first.quiet_start is None
 
     later = now + timedelta(hours=1)

@@ -100,9 +100,14 @@ async def test_updates_on_an_unknown_user_report_false(
 async def test_consent_is_recorded(session: AsyncSession, now: datetime) -> None:
     repo = UserRepository(session)
     await repo.seen(5, None, now)
-    assert await repo.set_consent(5, now + timedelta(minutes=1))
+    assert await repo.set_consent(
+        5, now + timedelta(minutes=9), given_at=now + timedelta(minutes=1)
+    )
     user = await repo.get(5)
-    assert user is not None and user.consent_at == now + timedelta(minutes=1)
+    assert user is not None and user.consent_at == now + timedelta(minutes=1)  # when given
+    assert await repo.set_consent(5, now + timedelta(days=3))  # a check redone later
+    user = await repo.get(5)
+    assert user is not None and user.consent_at == now + timedelta(minutes=1)  # the first kept
 
 
 async def test_two_first_messages_at_once_create_one_user(

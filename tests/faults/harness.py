@@ -125,8 +125,14 @@ async def press_until(
 ) -> list[StoredMessage]:
     """Press a button; wait out retries until what comes back meets the expectation."""
     message, data = lumbar.find_button(user, label)
+    before = lumbar.card_versions(user)
     lumbar.server.press(user, message.message_id, data)
-    return await _until(lumbar, user, expected)
+    # A press redraws the session's card in place: what changed counts, not only new messages.
+    await lumbar.server.wait_for(
+        lambda: expected(lumbar.changed_since(user, before)), 20, what="the expected answer"
+    )
+    await lumbar.server.settle(quiet=0.3, timeout=20)
+    return lumbar.changed_since(user, before)
 
 
 async def send_until(

@@ -77,9 +77,35 @@ class Lumbar:
         message, data = self.find_button(user, label)
         return await self._press(user, message.message_id, data, force=False)
 
+    def card_versions(self, user: FakeUser) -> dict[int, int]:
+        return {
+            m.message_id: len(m.history)
+            for m in self.server.bot_messages(user)
+            if m.kind == "photo"
+        }
+
+    def changed_since(self, user: FakeUser, before: dict[int, int]) -> list[StoredMessage]:
+        """Cards redrawn in place since ``before`` (their new state), then new messages.
+
+        A press turns the session's message into what comes next (editMessageMedia or
+        editMessageCaption), so what the user sees change is that message, not a new one.
+        """
+        fresh = self.server.new_bot_messages(user)
+        known = {m.message_id for m in fresh}
+        redrawn = [
+            m
+            for m in self.server.bot_messages(user)
+            if m.message_id in before
+            and m.message_id not in known
+            and len(m.history) > before[m.message_id]
+            and m.history[-1].content != m.content
+        ]
+        return redrawn + fresh
+
     async def _press(
         self, user: FakeUser, message_id: int, data: str, *, force: bool
     ) -> list[StoredMessage]:
+        before = self.card_versions(user)
         query_id = self.server.press(user, message_id, data, force=force)
         await self.server.settle(quiet=QUIET)
         # Every press is answered (answerCallbackQuery, even if Telegram refuses the answer):
@@ -89,7 +115,7 @@ class Lumbar:
         # the handler to finish rather than trusting a quiet spell alone.
         await self._handled(user)
         await self.server.settle(quiet=QUIET)
-        return self.server.new_bot_messages(user)
+        return self.changed_since(user, before)
 
     async def _handled(self, user: FakeUser) -> None:
         processor = self.app.update_processor

@@ -116,7 +116,7 @@ async def test_no_nudge_at_all_while_an_emergency_is_open(lumbar: Lumbar) -> Non
     ned = lumbar.user(1003, "Ned")
     await lumbar.triage(ned, flags=["saddle_numbness"], city="London")
     await lumbar.send(ned, "/reminders")
-    for label in ("Days", "Water on/off", "Water on/off", "Stretch on/off", "Stretch on/off"):
+    for label in ("Days", "Water: on", "Water: off", "Stretch: on", "Stretch: off"):
         await lumbar.press(ned, label)
     assert set((await nudge_rows(lumbar, ned)).values()) <= {None}
 

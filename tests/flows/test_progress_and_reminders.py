@@ -13,7 +13,7 @@ from tests.flows.conftest import Lumbar
 
 async def finish_today(lumbar: Lumbar, user: object, feeling: str = "Better") -> list[object]:
     out = await lumbar.send(user, "/today")  # type: ignore[arg-type]
-    while not any("Session complete" in (m.text or "") for m in out):
+    while not any("Session complete" in m.text_or_caption for m in out):
         out = await lumbar.press(user, "Done")  # type: ignore[arg-type]
     return list(await lumbar.press(user, feeling))  # type: ignore[arg-type]
 
@@ -136,14 +136,14 @@ async def test_reminders_screen_changes_settings_and_reschedules(lumbar: Lumbar)
         settings = await uow.nudges.get_settings(ann.id)
     assert settings is not None
     assert (settings.quiet_start, settings.quiet_end) == (time(22, 0), time(7, 0))
-    out = await lumbar.press(ann, "Water interval")
-    assert "every 180 min" in (lumbar.server.bot_messages(ann)[-1].text or "")  # 120 -> 180
-    await lumbar.press(ann, "Days")
+    out = await lumbar.press(ann, "Every 4 hours")
+    assert "every hour" in (lumbar.server.bot_messages(ann)[-1].text or "")  # 240 -> 60
+    await lumbar.press(ann, "Days: Mon–Fri")
     await lumbar.press(ann, "Waking hours")
     await lumbar.send(ann, "07:30-22:15")
     async with lumbar.services.transaction() as uow:
         settings = await uow.nudges.get_settings(ann.id)
-    assert settings is not None and settings.water_interval_minutes == 180
+    assert settings is not None and settings.water_interval_minutes == 60
     assert settings.stretch_days == 0b1111111
     assert (settings.wake_start, settings.wake_end) == (time(7, 30), time(22, 15))
     await lumbar.press(ann, "Pause 1 week")
@@ -181,7 +181,9 @@ async def test_typing_reminder_times_waits_while_a_repeat_check_is_open(lumbar: 
     await lumbar.triage(ann)
     await lumbar.send(ann, "/triage")  # a repeat check: consent and zone are kept
     await lumbar.press(ann, "16 to 49")
-    await lumbar.send(ann, "/reminders")
+    (screen,) = await lumbar.send(ann, "/reminders")
+    # Nothing is scheduled for stretching while the check is open: the screen says so.
+    assert "Stretch: none until you finish the safety check; then 11:00" in (screen.text or "")
     out = await lumbar.press(ann, "Stretch times")
     assert "finish your safety check first" in " ".join(m.text_or_caption for m in out)
     out = await lumbar.send(ann, "/start")  # the check in progress is still there

@@ -5,6 +5,11 @@ from __future__ import annotations
 from tests.flows.conftest import Lumbar
 
 
+def card_of(lumbar: Lumbar, user: object) -> object:
+    """The session's card message (the newest photo)."""
+    return [m for m in lumbar.server.bot_messages(user) if m.kind == "photo"][-1]  # type: ignore[arg-type]
+
+
 def caption(message: object) -> str:
     return getattr(message, "caption", None) or getattr(message, "text", None) or ""
 
@@ -20,20 +25,30 @@ async def test_today_card_by_card_to_the_summary_and_streak(lumbar: Lumbar) -> N
     assert 4 <= total <= 7
     labels = [t for row in lumbar.server.buttons(card) for t, _ in row]
     assert labels == ["✅ Done", "⏭ Skip", "🤕 It hurts"]
-    seen_cards = [card]
+    captions = [caption(card)]
     for position in range(1, total):
         out = await lumbar.press(ann, "Done")
-        assert lumbar.server.buttons(seen_cards[-1]) == []  # the answered card is closed
-        assert "✅ Done" in caption(seen_cards[-1])
-        card = [m for m in out if m.kind == "photo"][-1]
-        assert f"Card {position + 1} of {total}" in caption(card)
-        seen_cards.append(card)
+        # One message for the whole session: the card turns into the next one in place,
+        # saying what was just answered; no new message.
+        assert [m.message_id for m in out] == [card.message_id]
+        shown = caption(out[0])
+        assert f"Card {position + 1} of {total}" in shown
+        assert shown.startswith("✅ Done — ")
+        assert [t for row in lumbar.server.buttons(out[0]) for t, _ in row] == labels
+        captions.append(shown)
     out = await lumbar.press(ann, "Done")
-    summary = " ".join(m.text or "" for m in out)
+    assert [m.message_id for m in out] == [card.message_id]
+    summary = caption(out[0])
     assert "Session complete" in summary
     assert f"Done: {total}" in summary and "Skipped: 0" in summary
-    assert "Streak: 1 day" in summary
-    assert "cat-cow" in caption(seen_cards[-1]).lower()  # the article's perfect conclusion
+    assert "Streak: 1 day" in summary and summary.endswith("How does your back feel now?")
+    assert [t for row in lumbar.server.buttons(out[0]) for t, _ in row] == [
+        "Better",
+        "Same",
+        "Worse",
+    ]
+    assert "cat-cow" in captions[-1].lower()  # the article's perfect conclusion
+    assert len([m for m in lumbar.server.bot_messages(ann) if m.kind == "photo"]) == 1
     out = await lumbar.press(ann, "Better")
     assert "Great to hear" in (out[-1].text or "")
     async with lumbar.services.transaction() as uow:
@@ -66,18 +81,19 @@ async def test_it_hurts_offers_gentler_path_and_two_hurts_end_the_session(lumbar
     await lumbar.send(ann, "/today")
     await lumbar.press(ann, "Done")  # the warm-up
     out = await lumbar.press(ann, "It hurts")
-    text = " ".join(m.text or "" for m in out)
+    text = " ".join(m.text_or_caption for m in out)
     assert "stop" in text.lower() and "push" in text.lower()
     labels = [t for m in out for row in lumbar.server.buttons(m) for t, _ in row]
     assert "Next exercise" in labels
     assert all(
-        "push through" not in (m.text or "").lower().replace("don't push through", "") for m in out
+        "push through" not in m.text_or_caption.lower().replace("don't push through", "")
+        for m in out
     )
     gentler = lumbar.find_button(ann, "Try ")[1:]
     assert gentler, "a gentler option is offered"
     assert "something gentler" in text
     out = await lumbar.press(ann, "Try ")
-    assert out[-1].kind == "photo"
+    assert out[-1].kind == "photo" and "Card 3 of" in caption(out[-1])
     gentler_name = [
         t
         for m in lumbar.server.bot_messages(ann)
@@ -87,7 +103,7 @@ async def test_it_hurts_offers_gentler_path_and_two_hurts_end_the_session(lumbar
     ]
     assert not gentler_name  # the offer's buttons are gone once answered
     out = await lumbar.press(ann, "It hurts")
-    text = " ".join(m.text or "" for m in out)
+    text = " ".join(m.text_or_caption for m in out)
     assert "two exercises that hurt" in text
     assert "doctor" in text
     assert "Session ended" in text
@@ -123,7 +139,7 @@ async def test_stretch_routine_and_resume_later_the_same_day(lumbar: Lumbar) -> 
     assert "continue where you left off (card 2 of" in (out[0].text or "")
     for _ in range(total - 1):
         out = await lumbar.press(ann, "Done")
-    assert "Session complete" in " ".join(m.text or "" for m in out)
+    assert "Session complete" in " ".join(m.text_or_caption for m in out)
 
 
 async def test_double_press_counts_once(lumbar: Lumbar) -> None:
@@ -134,8 +150,9 @@ async def test_double_press_counts_once(lumbar: Lumbar) -> None:
     lumbar.server.press(ann, message.message_id, data)
     lumbar.server.press(ann, message.message_id, data, force=True)
     await lumbar.server.settle(quiet=0.3)
-    photos = [m for m in lumbar.server.bot_messages(ann) if m.kind == "photo"]
-    assert len(photos) == 2  # card 1 and card 2, not card 3
+    (card,) = [m for m in lumbar.server.bot_messages(ann) if m.kind == "photo"]
+    assert "Card 2 of" in caption(card)  # card 2, not card 3
+    assert lumbar.server.buttons(card)  # still live: the second tap left it alone
     async with lumbar.services.transaction() as uow:
         workout = await uow.workouts.open_for_day(ann.id, "today", lumbar.clock.now.date())
         assert workout is not None
@@ -157,6 +174,7 @@ async def test_hurt_on_the_last_card_offers_finish_and_today_closes_it(lumbar: L
     out = await lumbar.send(ann, "/today")
     assert "Session complete" in " ".join(m.text or "" for m in out)
     assert f"Done: {total - 1}" in " ".join(m.text or "" for m in out)
+    assert lumbar.server.buttons(card_of(lumbar, ann)) == []  # the offer closed
 
 
 async def test_a_session_where_everything_hurt_does_not_count_for_the_streak(
@@ -168,7 +186,7 @@ async def test_a_session_where_everything_hurt_does_not_count_for_the_streak(
     await lumbar.press(ann, "It hurts")
     await lumbar.press(ann, "Next exercise")
     out = await lumbar.press(ann, "It hurts")
-    text = " ".join(m.text or "" for m in out)
+    text = " ".join(m.text_or_caption for m in out)
     assert "Session ended" in text and "Streak: 0 days" in text
     async with lumbar.services.transaction() as uow:
         assert (

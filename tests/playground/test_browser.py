@@ -226,10 +226,13 @@ async def test_users_commands_and_safe_formatting_in_the_browser(
     item = page.locator("#command-menu .command-item")
     assert await item.count() == 1 and "/help" in await item.inner_text()
     await chat.after(item.click)
-    # /help answers with the commands, then the article's safety notes and sources.
-    assert "Exercising safely" in await chat.last_bot_text()
+    # /help answers with the commands, then the article's safety notes and sources, then
+    # (Eve has not agreed to the check yet) where to begin.
+    assert "/start" in await chat.last_bot_text()
     replies = page.locator(".msg.in")
-    commands = replies.nth(await replies.count() - 2)
+    safety = replies.nth(await replies.count() - 2)
+    assert "Exercising safely" in await safety.locator(".text").inner_text()
+    commands = replies.nth(await replies.count() - 3)
     assert "/today" in await commands.locator(".text").inner_text()
     assert await commands.locator(".command", has_text="/today").count()
 

@@ -32,6 +32,17 @@ async def start_as(running: Running, user_id: int = 1001) -> dict[str, object]:
     return dict(bot_messages[-1])
 
 
+async def agree_as(running: Running, user_id: int = 1001) -> None:
+    """/start and "Yes, let's start": before that nothing about the user is stored."""
+    welcome = await start_as(running, user_id)
+    data = welcome["reply_markup"]["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    await running.post(
+        "/_emulator/act/press",
+        {"user_id": user_id, "message_id": welcome["message_id"], "callback_data": data},
+    )
+    await running.settle()
+
+
 async def test_start_through_the_page_gets_the_welcome_with_buttons(running: Running) -> None:
     info = await running.get("/api/info")
     assert [u["first_name"] for u in info["result"]["users"]] == ["Ann"]
@@ -90,7 +101,7 @@ async def test_going_back_in_time_is_refused(running: Running) -> None:
 async def test_jump_to_local_time_uses_the_users_zone_from_the_database(
     running: Running,
 ) -> None:
-    await start_as(running)
+    await agree_as(running)
     async with running.playground.services.transaction() as uow:
         assert await UserRepository(uow.session).set_time_zone(
             1001, "America/New_York", running.playground.clock.now()
@@ -139,7 +150,7 @@ async def test_page_and_assets_load_nothing_from_the_internet(running: Running) 
 
 
 async def test_files_the_bot_sent_are_served_to_the_page(running: Running) -> None:
-    await start_as(running)
+    await agree_as(running)
     await running.post("/_emulator/act/send_text", {"user_id": 1001, "text": "/export"})
     await running.settle()
     chat = (await running.get("/_emulator/chats/1001"))["result"]["messages"]
