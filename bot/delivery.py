@@ -44,11 +44,16 @@ PRUNE_EVERY = timedelta(hours=1)
 FLUSH_EVERY = 0.1
 
 
-async def deliver(app: LumbarApp, update: Update, *, checked: bool = False) -> bool:
+async def deliver(
+    app: LumbarApp, update: Update, *, checked: bool = False, record_now: bool = False
+) -> bool:
     """Handle one update unless it was handled before; True when it was handled now.
 
     ``checked``: the caller has already looked the update up in the ledger (the poller
-    does it once per batch). Returns after the handler (and any error handler) finished.
+    does it once per batch). ``record_now``: write it to the ledger before returning
+    rather than with the next batch (the webhook: its 200 ends Telegram's retries, and
+    the other replica must find it at once). Returns after the handler (and any error
+    handler) finished.
     """
     services = app.bot_data.services
     if not checked:
@@ -60,7 +65,10 @@ async def deliver(app: LumbarApp, update: Update, *, checked: bool = False) -> b
         except Exception as error:  # the handler will meet the same database and apologise
             log.warning("update ledger unreadable (%s)", type(error).__name__)
     await app.update_processor.process_update(update, app.process_update(update))
-    ledger_of(app).add(update.update_id)
+    if record_now:
+        await ledger_of(app).record(update.update_id)
+    else:
+        ledger_of(app).add(update.update_id)
     return True
 
 
@@ -95,9 +103,18 @@ class Ledger:
         self._task = None
         await self.flush()
 
-    async def flush(self) -> None:
-        """Write what is pending now, in one statement."""
-        ids, self._pending = self._pending, []
+    async def record(self, update_id: int) -> None:
+        """Write one id now, in a transaction of its own."""
+        self._pending.append(update_id)
+        await self.flush([update_id])
+
+    async def flush(self, only: list[int] | None = None) -> None:
+        """Write what is pending now (or just ``only``), in one statement."""
+        if only is None:
+            ids, self._pending = self._pending, []
+        else:
+            ids = [i for i in only if i in self._pending]
+            self._pending = [i for i in self._pending if i not in ids]
         if not ids:
             return
         self._writing.update(ids)

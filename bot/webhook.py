@@ -127,7 +127,9 @@ class WebhookEndpoint:
         update_id = update.update_id
         task = self._in_flight.get(update_id)
         if task is None:
-            task = asyncio.create_task(deliver(self._app, update), name=f"update-{update_id}")
+            task = asyncio.create_task(
+                deliver(self._app, update, record_now=True), name=f"update-{update_id}"
+            )
             self._in_flight[update_id] = task
             task.add_done_callback(lambda done: self._done(update_id, done))
         # The handling goes on even if this request is cancelled (the caller went away).

@@ -18,7 +18,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.callbacks import CardAnswer, Feeling
-from bot.cards import CAPTION_LIMIT, render_caption
+from bot.cards import CAPTION_LIMIT
 from bot.coach.plan import PlannedCard
 from bot.coach.press import Action, Decision, SessionView, Shows, Step, decide
 from bot.coach.safety_net import Verdict
@@ -34,8 +34,10 @@ from bot.handlers.common import (
 from bot.handlers.gate import Refusal, refusal_for, send_refusal
 from bot.handlers.session import (
     CardToSend,
+    card_caption,
     card_name,
     card_to_send,
+    file_ids,
     finish_session,
     gentler_for,
     insert_gentler,
@@ -236,23 +238,10 @@ def _hurt_name(context: LumbarContext, plan: list[dict[str, Any]], index: int) -
 
 
 def _card_caption(context: LumbarContext, item: CardToSend, note: str | None) -> str:
-    lib = context.services.library
-    exercise = lib.exercise(item.card.exercise_id)
-    variant = next((v for v in exercise.variants if v.id == item.card.variant_id), None)
-    caption = render_caption(
-        lib,
-        exercise,
-        dosage=item.card.dosage,
-        position=item.position + 1,
-        total=item.total,
-        variant_name=variant.name if variant else None,
-        variant_description=variant.description if variant else None,
-        slow=item.slow,
-    )
-    text = caption.text
-    if note:
-        text = f"<i>{note}</i>\n\n{text}"
-    return text if len(text) <= CAPTION_LIMIT else caption.text
+    """The card, under a line saying what was just answered (dropped if it would not fit)."""
+    text = card_caption(context, item).text
+    with_note = f"<i>{note}</i>\n\n{text}" if note else text
+    return with_note if len(with_note) <= CAPTION_LIMIT else text
 
 
 def _summary_caption(
@@ -287,15 +276,7 @@ async def _draw(context: LumbarContext, user_id: int, message_id: int, drawing: 
     """The one chat-bound call of a press; drawing what is already there is fine."""
     services = context.services
     if drawing.exercise_id is not None:
-
-        async def lookup(key: str) -> str | None:
-            async with services.transaction() as uow:
-                return await uow.files.get(key)
-
-        async def store(key: str, file_id: str) -> None:
-            async with services.transaction() as uow:
-                await uow.files.put(key, file_id, services.clock())
-
+        lookup, store = file_ids(services)
         await services.pictures.show(
             context.bot,
             user_id,

@@ -16,7 +16,7 @@ from typing import Any
 from telegram import Message, Update
 
 from bot.callbacks import Feeling, Menu
-from bot.cards import render_caption
+from bot.cards import Caption, FileIdLookup, FileIdStore, render_caption
 from bot.coach.plan import (
     PlannedCard,
     SessionKind,
@@ -44,7 +44,7 @@ from bot.handlers.common import (
 from bot.handlers.gate import Refusal, refusal_for, send_refusal
 from bot.handlers.triage import start_recheck
 from bot.keyboards import button, card_buttons, rows
-from bot.services import LumbarContext
+from bot.services import LumbarContext, Services
 from bot.uow import UnitOfWork
 from db.models import Profile, Workout
 
@@ -244,13 +244,12 @@ def card_to_send(
     return CardToSend(workout.id, at, len(workout.plan), card, slow)
 
 
-async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> Message:
-    """Send one card (picture by cached file id) and remember its message id."""
-    services = context.services
-    lib = services.library
+def card_caption(context: LumbarContext, item: CardToSend) -> Caption:
+    """The card's caption: the exercise (or its variant), today's dose, the cautions."""
+    lib = context.services.library
     exercise = lib.exercise(item.card.exercise_id)
     variant = next((v for v in exercise.variants if v.id == item.card.variant_id), None)
-    caption = render_caption(
+    return render_caption(
         lib,
         exercise,
         dosage=item.card.dosage,
@@ -260,8 +259,10 @@ async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> M
         variant_description=variant.description if variant else None,
         slow=item.slow,
     )
-    if caption.steps_message:
-        await say(context, user_id, caption.steps_message)
+
+
+def file_ids(services: Services) -> tuple[FileIdLookup, FileIdStore]:
+    """Read and remember uploaded pictures' file ids, each in a transaction of its own."""
 
     async def lookup(key: str) -> str | None:
         async with services.transaction() as uow:
@@ -271,12 +272,22 @@ async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> M
         async with services.transaction() as uow:
             await uow.files.put(key, file_id, services.clock())
 
+    return lookup, store
+
+
+async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> Message:
+    """Send one card (picture by cached file id) and remember its message id."""
+    services = context.services
+    caption = card_caption(context, item)
+    if caption.steps_message:
+        await say(context, user_id, caption.steps_message)
+    lookup, store = file_ids(services)
     message = await services.pictures.send(
         context.bot,
         user_id,
-        exercise.id,
+        item.card.exercise_id,
         caption.text,
-        card_buttons(lib.texts, item.workout_id, item.position),
+        card_buttons(services.library.texts, item.workout_id, item.position),
         lookup=lookup,
         store=store,
     )

@@ -111,12 +111,18 @@ def _callbacks(message: StoredMessage) -> list[object]:
 
 
 def card_key(message: StoredMessage) -> tuple[int, int] | None:
-    """(workout, position) of a card message: a photo with done / skip / it hurts."""
+    """(workout, position) of the card a message shows now (or showed last).
+
+    A session is one message redrawn in place, so the newest card buttons say where it is.
+    """
     if not (message.kind == "photo" or any(v.content.get("photo") for v in message.history)):
         return None
-    for data in _callbacks(message):
-        if isinstance(data, CardAnswer):
-            return data.workout_id, data.position
+    for markup in [message.reply_markup, *(v.reply_markup for v in reversed(message.history))]:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                data = decode(button.get("callback_data"))
+                if isinstance(data, CardAnswer):
+                    return data.workout_id, data.position
     return None
 
 
