@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -50,6 +51,8 @@ def _run_bot() -> int:
     try:
         settings = Settings()  # type: ignore[call-arg,unused-ignore]  # from the environment
     except ValidationError as error:
+        if _no_token(error):
+            return _fail(_no_token_line(describe_errors(error)), 2)
         return _fail(f"configuration error: {describe_errors(error)}", 2)
     except UnicodeDecodeError:  # the environment is text already; only .env is decoded
         return _fail("configuration error: .env is not UTF-8 text", 2)
@@ -74,6 +77,35 @@ def _run_bot() -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+PLAYGROUND_COMMAND = "python -m bot playground"
+# Names people reach for first; the bot reads only TELEGRAM_BOT_TOKEN.
+_LOOKALIKES = ("TELEGRAM_TOKEN", "BOT_TOKEN")
+
+
+def _no_token(error: ValidationError) -> bool:
+    """The token is missing or empty (the first start, most likely), whatever else is wrong."""
+    return any(
+        item["loc"] == ("telegram_bot_token",)
+        and (item["type"] == "missing" or item.get("input") == "")
+        for item in error.errors()
+    )
+
+
+def _no_token_line(described: str) -> str:
+    """What a first start without a token says: where to get one, or how to try without.
+
+    A token under another name is named (never its value); other bad settings follow.
+    """
+    found = [name for name in _LOOKALIKES if os.environ.get(name)]
+    aside = f" ({found[0]} is set, but Lumbar reads TELEGRAM_BOT_TOKEN)" if found else ""
+    others = [p for p in described.split("; ") if not p.startswith("TELEGRAM_BOT_TOKEN ")]
+    also = f"; also {'; '.join(others)}" if others else ""
+    return (
+        f"no bot token{aside}: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you,"
+        f" or try Lumbar in your browser without one: {PLAYGROUND_COMMAND}{also}"
+    )
 
 
 def _fail(message: str, code: int) -> int:

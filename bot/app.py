@@ -15,6 +15,7 @@ from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.cards import CardPictures
+from bot.coach.plan import stretch_minutes
 from bot.config import Settings
 from bot.delivery import PRUNE_EVERY, Poller, ledger_of, prune_ledger
 from bot.geo import PlaceFinder
@@ -48,7 +49,7 @@ STOP_JOBS_TIMEOUT_S = 5.0
 
 COMMANDS = (
     ("today", "Today's session"),
-    ("stretch", "A quick stretch (3-5 minutes)"),
+    ("stretch", "A quick stretch (about {stretch_minutes} min)"),
     ("progress", "Streak and the last weeks"),
     ("reminders", "Stretch and water reminders"),
     ("settings", "Profile, time zone, redo the check"),
@@ -71,7 +72,10 @@ def build_application(
     async def post_init(app: LumbarApp) -> None:
         app.bot_data.services = await build_services(settings, clock)
         async with bot_api_bound("setMyCommands", app.bot.base_url):
-            await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+            minutes = stretch_minutes(app.bot_data.services.library.exercises)
+            await app.bot.set_my_commands(
+                [BotCommand(name, text.format(stretch_minutes=minutes)) for name, text in COMMANDS]
+            )
         schedule_dispatcher(app, settings)
         assert app.job_queue is not None
         app.job_queue.run_repeating(prune_ledger, interval=PRUNE_EVERY, first=60, name="ledger")

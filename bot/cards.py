@@ -9,11 +9,13 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 
-from telegram import InlineKeyboardMarkup, InputMediaPhoto, Message
+from telegram import InlineKeyboardMarkup, InputMediaAnimation, InputMediaPhoto, Message
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
+from bot.coach.plan import eased
 from bot.pictures import CardRenderer
 from content.format import format_dosage
 from content.schema import Dosage, Exercise, Library
@@ -43,10 +45,13 @@ def render_caption(
     variant_name: str | None = None,
     variant_description: str | None = None,
     slow: bool = False,
+    goal: Dosage | None = None,
 ) -> Caption:
     """Compose the HTML caption: name, difficulty, goal, progress, steps, dosage, cautions.
 
-    Every caution is in the caption; when it all does not fit Telegram's 1024
+    The dose is said once, as today's (the steps carry no counts); when today's is
+    eased below the full dose ``goal`` (``bot.coach.plan.eased``), that one follows
+    as the goal. Every caution is in the caption; when it all does not fit Telegram's 1024
     characters, the steps move to a message of their own and the cautions stay.
     """
     name = html.escape(exercise.name, quote=False)
@@ -60,7 +65,9 @@ def render_caption(
     steps = "\n".join(
         f"{n}. {html.escape(step, quote=False)}" for n, step in enumerate(exercise.steps, 1)
     )
-    footer = f"<b>Today: {html.escape(format_dosage(dosage), quote=False)}</b>"
+    footer = f"<b>{library.text('card_today', dose=html.escape(format_dosage(dosage)))}</b>"
+    if goal is not None and eased(dosage, goal):
+        footer += "\n" + library.text("card_goal", dose=html.escape(format_dosage(goal)))
     if exercise.dosage_note:
         footer += f"\n<i>{html.escape(exercise.dosage_note, quote=False)}</i>"
     if slow:
@@ -87,6 +94,7 @@ def _goal(exercise: Exercise) -> str:
 
 FileIdLookup = Callable[[str], Awaitable[str | None]]
 FileIdStore = Callable[[str, str], Awaitable[None]]
+Kind = Literal["photo", "animation"]  # how a card's picture is sent
 
 
 class CardPictures:
@@ -96,6 +104,12 @@ class CardPictures:
     keyed by picture rather than by user, so a card costs no database round trip once
     any user has seen it. Pictures are drawn on first use, not at start: a first start
     stays quick and light, and the first send of each card waits for it once.
+
+    An exercise whose pose data says ``animate`` is sent as its looping GIF (Telegram
+    shows it as an animation, from an MP4 it makes of it) instead of the still card:
+    ``sendAnimation`` for a session's first card, ``editMessageMedia`` with an
+    ``InputMediaAnimation`` when the one session message turns into it; its file id is
+    kept like a photo's, under a key of its own.
     """
 
     def __init__(self, renderer: CardRenderer) -> None:
@@ -108,9 +122,16 @@ class CardPictures:
         """The file-cache key: changes whenever the picture would change."""
         key = self._keys.get(exercise_id)
         if key is None:
-            key = f"card:{exercise_id}:{self.renderer.key(exercise_id)}"[:128]
+            if self.renderer.animated(exercise_id):
+                key = f"gif:{exercise_id}:{self.renderer.animation_key(exercise_id)}"[:128]
+            else:
+                key = f"card:{exercise_id}:{self.renderer.key(exercise_id)}"[:128]
             self._keys[exercise_id] = key
         return key
+
+    def animated(self, exercise_id: str) -> bool:
+        """Whether this card is sent as an animation rather than a photo."""
+        return self.renderer.animated(exercise_id)
 
     async def send(
         self,
@@ -123,22 +144,34 @@ class CardPictures:
         lookup: FileIdLookup,
         store: FileIdStore,
     ) -> Message:
-        """Send the card photo, by file id when Telegram already has it."""
+        """Send the card (photo or animation), by file id when Telegram already has it."""
         key = self.cache_key(exercise_id)
+        kind: Kind = "animation" if self.animated(exercise_id) else "photo"
         file_id = self._file_ids.get(key) or await lookup(key)
         if file_id is not None:
             self._file_ids[key] = file_id
-            sent = await _send_by_id(bot, chat_id, file_id, caption, markup)
+            sent = await _send_by_id(bot, chat_id, kind, file_id, caption, markup)
             if sent is not None:
                 return sent
             self._file_ids.pop(key, None)
         data = await asyncio.to_thread(self._picture, exercise_id)
-        message = await bot.send_photo(
-            chat_id, data, caption=caption, parse_mode="HTML", reply_markup=markup
-        )
-        if message.photo:
-            self._file_ids[key] = message.photo[-1].file_id
-            await store(key, message.photo[-1].file_id)
+        if kind == "animation":
+            message = await bot.send_animation(
+                chat_id,
+                data,
+                caption=caption,
+                parse_mode="HTML",
+                reply_markup=markup,
+                filename=f"{exercise_id}.gif",
+            )
+        else:
+            message = await bot.send_photo(
+                chat_id, data, caption=caption, parse_mode="HTML", reply_markup=markup
+            )
+        uploaded = _file_id(message, kind)
+        if uploaded is not None:
+            self._file_ids[key] = uploaded
+            await store(key, uploaded)
         return message
 
     async def show(
@@ -159,22 +192,25 @@ class CardPictures:
         "message is not modified", which is taken as done.
         """
         key = self.cache_key(exercise_id)
+        kind: Kind = "animation" if self.animated(exercise_id) else "photo"
         file_id = self._file_ids.get(key) or await lookup(key)
         if file_id is not None:
             self._file_ids[key] = file_id
-            if await _edit_media(bot, chat_id, message_id, file_id, caption, markup):
+            media = _media(kind, file_id, caption)
+            if await _edit_media(bot, chat_id, message_id, media, markup):
                 return
             self._file_ids.pop(key, None)
         data = await asyncio.to_thread(self._picture, exercise_id)
         edited = await bot.edit_message_media(
-            InputMediaPhoto(data, caption=caption, parse_mode="HTML"),
+            _media(kind, data, caption, filename=f"{exercise_id}.gif"),
             chat_id=chat_id,
             message_id=message_id,
             reply_markup=markup,
         )
-        if isinstance(edited, Message) and edited.photo:
-            self._file_ids[key] = edited.photo[-1].file_id
-            await store(key, edited.photo[-1].file_id)
+        uploaded = _file_id(edited, kind) if isinstance(edited, Message) else None
+        if uploaded is not None:
+            self._file_ids[key] = uploaded
+            await store(key, uploaded)
 
     async def send_drawn(
         self, bot: ExtBot[None], chat_id: int, png: bytes, caption: str
@@ -189,7 +225,7 @@ class CardPictures:
         file_id = self._drawn.get(digest)
         if file_id is not None:
             self._drawn.move_to_end(digest)
-            sent = await _send_by_id(bot, chat_id, file_id, caption, None)
+            sent = await _send_by_id(bot, chat_id, "photo", file_id, caption, None)
             if sent is not None:
                 return sent
             del self._drawn[digest]
@@ -201,22 +237,39 @@ class CardPictures:
         return message
 
     def _picture(self, exercise_id: str) -> bytes:
-        """The card's PNG, drawn now if it is not on disk yet (in a thread: ~170 ms)."""
+        """The card's PNG or GIF, drawn now if not on disk yet (in a thread: ~0.2 s, GIF ~3 s)."""
+        if self.animated(exercise_id):
+            return self.renderer.animation_path(exercise_id).read_bytes()
         return self.renderer.path(exercise_id).read_bytes()
+
+
+def _media(
+    kind: Kind, source: str | bytes, caption: str, *, filename: str | None = None
+) -> InputMediaPhoto | InputMediaAnimation:
+    """The InputMedia of a card: a file id, or the picture's bytes to upload."""
+    if kind == "animation":
+        return InputMediaAnimation(source, caption=caption, parse_mode="HTML", filename=filename)
+    return InputMediaPhoto(source, caption=caption, parse_mode="HTML")
+
+
+def _file_id(message: Message, kind: Kind) -> str | None:
+    """The file id Telegram gave the card's picture in ``message``, if it is there."""
+    if kind == "animation":
+        return message.animation.file_id if message.animation else None
+    return message.photo[-1].file_id if message.photo else None
 
 
 async def _edit_media(
     bot: ExtBot[None],
     chat_id: int,
     message_id: int,
-    file_id: str,
-    caption: str,
+    media: InputMediaPhoto | InputMediaAnimation,
     markup: InlineKeyboardMarkup,
 ) -> bool:
-    """Edit a message into a photo by file id; False when Telegram no longer knows the id."""
+    """Edit a message into a card by file id; False when Telegram no longer knows the id."""
     try:
         await bot.edit_message_media(
-            InputMediaPhoto(file_id, caption=caption, parse_mode="HTML"),
+            media,
             chat_id=chat_id,
             message_id=message_id,
             reply_markup=markup,
@@ -235,15 +288,15 @@ async def _edit_media(
 async def _send_by_id(
     bot: ExtBot[None],
     chat_id: int,
+    kind: Kind,
     file_id: str,
     caption: str,
     markup: InlineKeyboardMarkup | None,
 ) -> Message | None:
-    """Send a photo by file id; None when Telegram no longer knows the id (upload again)."""
+    """Send a photo or animation by file id; None when Telegram no longer knows the id."""
+    send = bot.send_animation if kind == "animation" else bot.send_photo
     try:
-        return await bot.send_photo(
-            chat_id, file_id, caption=caption, parse_mode="HTML", reply_markup=markup
-        )
+        return await send(chat_id, file_id, caption=caption, parse_mode="HTML", reply_markup=markup)
     except BadRequest as error:
         if "file" not in error.message.lower():
             raise

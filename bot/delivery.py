@@ -81,8 +81,11 @@ class Ledger:
     take as they take any repeated press.
     """
 
-    def __init__(self, app: LumbarApp) -> None:
+    def __init__(self, app: LumbarApp, every: float = FLUSH_EVERY) -> None:
         self._app = app
+        # Seconds between writes; the flow tests shorten it (each of their steps waits
+        # until the emulator's queue is confirmed empty).
+        self.every = every
         self._pending: list[int] = []
         self._writing: set[int] = set()
         self._task: asyncio.Task[None] | None = None
@@ -93,28 +96,26 @@ class Ledger:
         return {*self._pending, *self._writing}
 
     def add(self, update_id: int) -> None:
-        """Note a handled update; it is written within ``FLUSH_EVERY``."""
+        """Note a handled update; it is written within ``every`` seconds."""
         self._pending.append(update_id)
         if self._task is None:
             self._task = asyncio.create_task(self._later(), name="lumbar-ledger")
 
     async def _later(self) -> None:
-        await asyncio.sleep(FLUSH_EVERY)
+        await asyncio.sleep(self.every)
         self._task = None
         await self.flush()
 
     async def record(self, update_id: int) -> None:
         """Write one id now, in a transaction of its own."""
-        self._pending.append(update_id)
-        await self.flush([update_id])
+        await self._write([update_id])
 
-    async def flush(self, only: list[int] | None = None) -> None:
-        """Write what is pending now (or just ``only``), in one statement."""
-        if only is None:
-            ids, self._pending = self._pending, []
-        else:
-            ids = [i for i in only if i in self._pending]
-            self._pending = [i for i in self._pending if i not in ids]
+    async def flush(self) -> None:
+        """Write what is pending now, in one statement."""
+        ids, self._pending = self._pending, []
+        await self._write(ids)
+
+    async def _write(self, ids: list[int]) -> None:
         if not ids:
             return
         self._writing.update(ids)
@@ -238,8 +239,8 @@ class Poller:
                 task.add_done_callback(self._finished)
             if not fresh and self._in_flight:
                 await asyncio.wait(list(self._in_flight.values()), timeout=IN_FLIGHT_WAIT)
-            elif not fresh and ledger_of(self._app).unflushed:
-                await asyncio.sleep(FLUSH_EVERY)  # they are confirmed once written
+            elif not fresh and (ledger := ledger_of(self._app)).unflushed:
+                await asyncio.sleep(ledger.every)  # they are confirmed once written
             else:
                 await asyncio.sleep(0)
             offset = self.offset or 0

@@ -8,6 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.callbacks import Callback
+from bot.coach.plan import stretch_minutes
+from content.schema import Library
 
 
 def button(text: str, data: Callback) -> InlineKeyboardButton:
@@ -37,3 +39,12 @@ def card_buttons(
         ],
         [button(library_text["btn_hurt"], callbacks.CardAnswer(workout_id, position, "hurt"))],
     )
+
+
+def stretch_now_label(lib: Library, minutes: int | None = None) -> str:
+    """The stretch nudge's button with the length of the routine it starts.
+
+    By default the quick stretch's one figure (``stretch_minutes``); a caller that has
+    planned the very routine the button starts passes that plan's ``minutes``.
+    """
+    return lib.text("btn_nudge_stretch", minutes=minutes or stretch_minutes(lib.exercises))

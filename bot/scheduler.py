@@ -13,8 +13,8 @@ import logging
 import time as time_module
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardMarkup
@@ -22,6 +22,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.access import is_check_step
 from bot.callbacks import CheckInAnswer, NudgeAction
+from bot.coach.desk import stretch_nudge_text
 from bot.coach.nudges import (
     CHECKIN_MIN_GAP,
     NudgePrefs,
@@ -32,6 +33,8 @@ from bot.coach.nudges import (
     next_water_at,
     pick_text,
 )
+from bot.coach.streak import StreakState
+from bot.coach.streak_reminder import carries_reminder
 from bot.coach.timezones import zone
 from bot.coach.triage import (
     Access,
@@ -40,7 +43,8 @@ from bot.coach.triage import (
     exercise_access,
     red_flag_level,
 )
-from bot.keyboards import button, rows
+from bot.desk import nudge_starts
+from bot.keyboards import button, rows, stretch_now_label
 from bot.metrics import metrics_of
 from bot.retry import background_calls
 from bot.services import LumbarApp, LumbarContext, Services
@@ -50,7 +54,9 @@ from db.repositories.nudges import NudgeOutcome
 if TYPE_CHECKING:
     from telegram.ext import ExtBot
 
-    from content.schema import Rules
+    from bot.uow import UnitOfWork
+    from content.schema import Library, Rules
+    from db.models import Streak
     from db.repositories.nudges import ClaimedNudge, SafetyFacts
 
 log = logging.getLogger(__name__)
@@ -113,6 +119,17 @@ def next_due(
     return next_water_at(prefs, user_zone, after)
 
 
+@dataclass(frozen=True, slots=True)
+class NudgeDecision:
+    """One claimed nudge and what became of it: the playground tells each user about theirs."""
+
+    user_id: int
+    kind: str
+    due_at: datetime
+    action: str  # as _Result.action: sent|stale|done|held|off|blocked|retry|defer|...
+    next_at: datetime | None  # the next occurrence, or when it is tried again
+
+
 @dataclass
 class DispatchReport:
     """What one dispatcher run did; the benchmarks and tests read it."""
@@ -130,6 +147,7 @@ class DispatchReport:
     unsure: int = 0  # maybe sent (a timeout, or a dispatcher died mid-send): never repeated
     errors: list[str] = field(default_factory=list)
     lag_seconds: float = 0.0  # now minus the oldest claimed nudge's due time (metrics)
+    decisions: list[NudgeDecision] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +185,8 @@ class NudgeDispatcher:
         self._recent_chats: dict[int, datetime] = {}
         self._sent_at: dict[int, float] = {}  # chat -> when its last send finished (monotonic)
         self._in_flight: dict[int, asyncio.Event] = {}  # chats with a send under way
+        self._first_cards: dict[int, str] = {}  # stretch nudge id -> its first card, until sent
+        self._at_risk: dict[int, str] = {}  # nudge id -> its "streak at risk" line, until sent
 
     def stop_within(self, seconds: float) -> None:
         """The bot is stopping: start no tick, and cut the one under way off after ``seconds``.
@@ -193,12 +213,22 @@ class NudgeDispatcher:
             if not claimed:
                 return report
             user_ids = [n.user_id for n in claimed]
-            finished = await uow.streaks.last_days(user_ids)
+            streaks = await uow.streaks.of_users(user_ids)
+            finished = {user_id: row.last_on for user_id, row in streaks.items()}
             safety = await uow.nudges.safety_of(user_ids)
             checked = await uow.nudges.latest_checkins(
                 [n.user_id for n in claimed if n.kind == "checkin"]
             )
             to_send, decided = self._plan(claimed, finished, now, safety, checked)
+            # A stretch nudge names the first card of the desk routine its button starts;
+            # with nothing to do at a desk now (all of it rests), it is not sent.
+            profiles = {u: f.profile for u, f in safety.items() if f.profile is not None}
+            starts = await nudge_starts(uow, self.services.library, to_send, now, profiles)
+            decided += [_Result(n, "held") for n in to_send if n.id in starts.nothing]
+            to_send = [n for n in to_send if n.id not in starts.nothing]
+            self._first_cards.update(starts.names)
+            lib, rules = self.services.library, self.services.library.rules
+            self._at_risk.update(await _at_risk_lines(uow, lib, rules, to_send, streaks, safety))
             # In the claim's transaction: a crash from here on counts these as maybe sent.
             await uow.nudges.mark_sending([n.id for n in to_send], now)
         report.claimed = len(claimed)
@@ -266,6 +296,11 @@ class NudgeDispatcher:
         texts = _texts(lib, nudge.kind)
         seed = zlib.crc32(f"{nudge.user_id}:{nudge.due_at.isoformat()}".encode())
         index = pick_text(len(texts), nudge.last_text_index, seed)
+        chosen = texts[index]
+        if nudge.kind == "stretch":
+            chosen = _stretch_text(lib, chosen, self._first_cards.pop(nudge.id, None))
+        at_risk = self._at_risk.pop(nudge.id, None)
+        text = chosen if at_risk is None else f"{chosen}\n\n{at_risk}"
         try:
             async with gate:
                 await self._space_out(nudge.user_id)
@@ -273,7 +308,7 @@ class NudgeDispatcher:
                 try:
                     with background_calls():  # people's answers go first (bot/retry.py)
                         await self.bot.send_message(
-                            nudge.user_id, texts[index], reply_markup=self._buttons(nudge.kind)
+                            nudge.user_id, text, reply_markup=self._buttons(nudge.kind)
                         )
                 finally:
                     del self._in_flight[nudge.user_id]
@@ -331,7 +366,7 @@ class NudgeDispatcher:
             )
         if kind == "stretch":
             return rows(
-                [button(lib.text("btn_nudge_stretch"), NudgeAction("stretch"))],
+                [button(stretch_now_label(lib), NudgeAction("stretch"))],
                 [button(lib.text("btn_nudge_snooze"), NudgeAction("snooze"))],
             )
         return rows([button(lib.text("btn_nudge_water"), NudgeAction("water"))])
@@ -342,12 +377,14 @@ class NudgeDispatcher:
         blocked: dict[int, bool] = {}  # user -> already marked blocked before this batch
         for result in results:
             nudge = result.nudge
+            upcoming: datetime | None = None
             if result.action == "blocked":
                 blocked.setdefault(nudge.user_id, nudge.blocked_at is not None)
                 report.blocked += 1
             elif result.action in ("retry", "defer"):
                 attempts = nudge.attempts + (1 if result.action == "retry" else 0)
-                outcomes.append(NudgeOutcome(nudge.id, result.retry_at, attempts))
+                upcoming = result.retry_at
+                outcomes.append(NudgeOutcome(nudge.id, upcoming, attempts))
                 report.retried += result.action == "retry"
                 report.deferred += result.action == "defer"
             else:
@@ -366,6 +403,9 @@ class NudgeDispatcher:
                     report.off += result.action == "off"
                     report.failed += result.action == "give_up"
                     report.unsure += result.action == "unsure"
+            report.decisions.append(
+                NudgeDecision(nudge.user_id, nudge.kind, nudge.due_at, result.action, upcoming)
+            )
         async with self.services.transaction() as uow:
             await uow.nudges.release(outcomes)
             for user_id, known in blocked.items():
@@ -380,6 +420,47 @@ def _texts(lib: Any, kind: str) -> tuple[str, ...]:
     if kind == "checkin":
         return (lib.text("checkin_nudge"),)
     return tuple(lib.nudges.stretch if kind == "stretch" else lib.nudges.water)
+
+
+async def _at_risk_lines(
+    uow: UnitOfWork,
+    lib: Library,
+    rules: Rules,
+    to_send: Sequence[ClaimedNudge],
+    streaks: dict[int, Streak],
+    safety: dict[int, SafetyFacts],
+) -> dict[int, str]:
+    """The nudges about to go out that say the streak is at risk, by nudge id.
+
+    The coach picks the evening nudge (``bot.coach.streak_reminder``); only for someone
+    who may exercise now (a water nudge goes to people with a flag, this line does not);
+    the day is marked by compare-and-set in the claim's transaction, so a crash or a
+    second dispatcher never makes it two in a day.
+    """
+    chosen: dict[date, dict[int, ClaimedNudge]] = {}
+    for nudge in to_send:
+        row = streaks.get(nudge.user_id)
+        if row is None:
+            continue
+        prefs = prefs_from_settings(nudge.prefs) if nudge.prefs else default_prefs()
+        user_zone = zone(nudge.time_zone)
+        state = StreakState(row.current, row.best, row.last_on, row.rest_on)
+        if not carries_reminder(nudge.kind, nudge.due_at, prefs, user_zone, state, row.reminded_on):
+            continue
+        if _held_for_safety(replace(nudge, kind="stretch"), safety.get(nudge.user_id), rules):
+            continue
+        day = nudge.due_at.astimezone(user_zone).date()
+        chosen.setdefault(day, {}).setdefault(nudge.user_id, nudge)
+    lines: dict[int, str] = {}
+    for day, by_user in chosen.items():
+        for user_id in await uow.streaks.mark_reminded(by_user, day):
+            lines[by_user[user_id].id] = lib.text("streak_at_risk", days=streaks[user_id].current)
+    return lines
+
+
+def _stretch_text(lib: Library, template: str, first: str | None) -> str:
+    """A stretch nudge's words: naming the first card, or none when there is no routine."""
+    return lib.nudges.stretch_plain if first is None else stretch_nudge_text(template, first)
 
 
 def _checked_in_lately(nudge: ClaimedNudge, last_started: datetime | None) -> bool:

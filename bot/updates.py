@@ -32,12 +32,17 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._waiting: dict[int, int] = {}
         self._queued_commands: set[tuple[int, int, str]] = set()
         self._on_handled = on_handled  # (update, seconds waited and handled): the metrics
+        # The highest update id handled so far: a caller that sent an update knows it was
+        # handled, without guessing from a quiet spell (the test harness, the playground).
+        self.handled_through = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
         started = time.perf_counter()
         try:
             await self._in_chat_order(update, coroutine)
         finally:
+            if isinstance(update, Update):
+                self.handled_through = max(self.handled_through, update.update_id)
             if self._on_handled is not None:
                 self._on_handled(update, time.perf_counter() - started)
 

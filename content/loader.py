@@ -23,6 +23,7 @@ from content.models import (
     EmergencyNumbersModel,
     ExerciseModel,
     FlagModel,
+    FreeTextModel,
     GroupModel,
     NudgesModel,
     RegionsModel,
@@ -38,6 +39,7 @@ from content.schema import (
     Dosage,
     Exercise,
     Flag,
+    FreeTextRules,
     Library,
     NudgeTexts,
     Region,
@@ -195,6 +197,8 @@ def _exercise(model: ExerciseModel, rel: str) -> Exercise:
         in_stretch_routine=model.in_stretch_routine,
         minutes=model.minutes,
         source=f"seed/lower-back-exercises.txt via content/{rel}",
+        variant_of=model.variant_of,
+        at_desk=model.at_desk,
     )
 
 
@@ -227,7 +231,24 @@ def _load_exercises(root: Path) -> tuple[Exercise, ...]:
                 )
             owners[item_id] = rel
         exercises.append(_exercise(model, rel))
+    _check_variants(exercises, owners)
     return tuple(exercises)
+
+
+def _check_variants(exercises: list[Exercise], files: dict[str, str]) -> None:
+    """Each ``variant_of`` names one of the article's exercises (not another variant)."""
+    by_id = {exercise.id: exercise for exercise in exercises}
+    for exercise in exercises:
+        if exercise.variant_of is None:
+            continue
+        rel = files[exercise.id]
+        origin = by_id.get(exercise.variant_of)
+        if origin is None:
+            problem = f"no exercise {exercise.variant_of!r} to be a variant of"
+            raise ContentError(rel, [("variant_of", problem)])
+        if origin.variant_of is not None:
+            problem = f"{origin.id!r} is itself a variant; name the article's exercise"
+            raise ContentError(rel, [("variant_of", problem)])
 
 
 def _flag(model: FlagModel) -> Flag:
@@ -308,7 +329,9 @@ def _load_tips(root: Path) -> tuple[Tip, ...]:
 def _load_nudges(root: Path) -> NudgeTexts:
     """Load the stretch and water reminder texts."""
     model = _load(root, "nudges.yaml", TypeAdapter(NudgesModel))
-    return NudgeTexts(stretch=tuple(model.stretch), water=tuple(model.water))
+    return NudgeTexts(
+        stretch=tuple(model.stretch), water=tuple(model.water), stretch_plain=model.stretch_plain
+    )
 
 
 def _load_regions(root: Path) -> tuple[Region, ...]:
@@ -365,6 +388,19 @@ def _load_checkin(root: Path) -> CheckInContent:
     )
 
 
+def _load_free_text(root: Path) -> FreeTextRules:
+    """Load what typed messages are about (optional: without the file, nothing is recognised)."""
+    if not (root / "free_text.yaml").is_file():
+        return FreeTextRules()
+    model = _load(root, "free_text.yaml", TypeAdapter(FreeTextModel))
+    return FreeTextRules(
+        symptoms=tuple(model.symptoms),
+        pain=tuple(model.pain),
+        negations=tuple(model.negations),
+        clause_words=tuple(model.clause_words),
+    )
+
+
 def load_library(root: Path | None = None) -> Library:
     """Load all content from ``root`` (default: this package's folder), failing loudly."""
     base = (root or CONTENT_ROOT).resolve()
@@ -378,4 +414,5 @@ def load_library(root: Path | None = None) -> Library:
         emergency_numbers=_load_emergency_numbers(base),
         zone_countries=_zone_countries(),
         checkin=_load_checkin(base),
+        free_text=_load_free_text(base),
     )

@@ -7,6 +7,7 @@ measure) is rejected here so a broken file fails at start, not mid-session.
 
 from __future__ import annotations
 
+import string
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -20,6 +21,8 @@ OneLine = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\n]+$"
 Count = Annotated[int, Field(gt=0)]
 # A photo caption holds 1024 characters; the steps must leave room for the rest.
 MAX_STEPS_CHARS = 700
+# Where a desk exercise can be done: beside the desk or on its chair, never on the floor.
+DESK_POSITIONS = (Position.STANDING, Position.SEATED)
 # YAML hands enums over as plain strings, so these fields alone are lax.
 DifficultyField = Annotated[Difficulty, Field(strict=False)]
 GoalField = Annotated[Goal, Field(strict=False)]
@@ -107,6 +110,9 @@ class ExerciseModel(Strict):
     weighted: bool = False
     in_stretch_routine: bool = False
     minutes: Annotated[float, Field(gt=0, le=30, strict=False)]
+    # A standing or seated form of an article exercise (checked by the loader to exist).
+    variant_of: Id | None = None
+    at_desk: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> ExerciseModel:
@@ -122,7 +128,26 @@ class ExerciseModel(Strict):
                 f"steps: more than {MAX_STEPS_CHARS} characters in total do not fit on a card"
             )
         _no_duplicate_ids("variants", [variant.id for variant in self.variants])
+        self._desk_rules()
         return self
+
+    def _desk_rules(self) -> None:
+        """A desk exercise needs no floor and no gear; a variant is a desk form, never a 13th."""
+        if self.at_desk and self.position not in DESK_POSITIONS:
+            raise ValueError("at_desk: only a standing or seated exercise can be done at a desk")
+        if self.at_desk and self.equipment != [Equipment.NONE]:
+            raise ValueError("at_desk: an exercise done at a desk needs equipment [none]")
+        if self.variant_of is None:
+            return
+        if self.variant_of == self.id:
+            raise ValueError("variant_of: an exercise cannot be a variant of itself")
+        if not self.at_desk:
+            raise ValueError("variant_of: a variant is a standing or seated form: set at_desk")
+        if self.in_stretch_routine:
+            raise ValueError(
+                "in_stretch_routine: a variant stays out of /stretch, which keeps the article's"
+                " own exercises (the desk routine picks variants by at_desk)"
+            )
 
 
 class FlagModel(Strict):
@@ -225,11 +250,43 @@ class TipsModel(Strict):
 NudgeText = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+def _placeholders(text: str) -> list[str]:
+    """The ``{names}`` in a text; a broken brace is an error."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as error:
+        raise ValueError(f"broken placeholder in {text!r}: {error}") from None
+
+
+def _names_first_card(texts: list[str]) -> list[str]:
+    """Each stretch text names the card its button starts with: ``{first}``, once."""
+    for text in texts:
+        if _placeholders(text) != ["first"]:
+            raise ValueError(f"{text!r} must hold {{first}} (the first card's name) once")
+    return texts
+
+
+def _plain(text: str) -> str:
+    """A text sent as it is: no placeholders."""
+    if _placeholders(text):
+        raise ValueError(f"{text!r} must hold no placeholder")
+    return text
+
+
+PlainNudgeText = Annotated[NudgeText, AfterValidator(_plain)]
+
+
 class NudgesModel(Strict):
     """``nudges.yaml``."""
 
-    stretch: Annotated[list[NudgeText], Field(min_length=1), AfterValidator(_unique)]
-    water: Annotated[list[NudgeText], Field(min_length=1), AfterValidator(_unique)]
+    stretch: Annotated[
+        list[NudgeText],
+        Field(min_length=1),
+        AfterValidator(_unique),
+        AfterValidator(_names_first_card),
+    ]
+    water: Annotated[list[PlainNudgeText], Field(min_length=1), AfterValidator(_unique)]
+    stretch_plain: PlainNudgeText
 
 
 class CityModel(Strict):
@@ -257,6 +314,32 @@ class RegionsModel(Strict):
         _no_duplicate_ids("regions", [region.name for region in self.regions], "name")
         cities = [city.name for region in self.regions for city in region.cities]
         _no_duplicate_ids("regions.cities", cities, "name")
+        return self
+
+
+# --- free text
+
+# A phrase as typed, in lower case: words and spaces, apostrophes inside words.
+Phrase = Annotated[str, Field(pattern=r"^[a-z0-9']+(?: [a-z0-9']+)*$", max_length=40)]
+Phrases = Annotated[list[Phrase], Field(min_length=1), AfterValidator(_unique)]
+Word = Annotated[str, Field(pattern=r"^[a-z']+$", max_length=20)]
+Words = Annotated[list[Word], Field(min_length=1), AfterValidator(_unique)]
+
+
+class FreeTextModel(Strict):
+    """``free_text.yaml``: what typed messages are about (English for now)."""
+
+    symptoms: Phrases
+    pain: Phrases
+    negations: Words
+    clause_words: Words
+
+    @model_validator(mode="after")
+    def _apart(self) -> FreeTextModel:
+        """A phrase is a warning sign or pain, not both: the warning sign would always win."""
+        both = sorted(set(self.symptoms) & set(self.pain))
+        if both:
+            raise ValueError(f"in both symptoms and pain: {', '.join(both)}")
         return self
 
 

@@ -64,8 +64,9 @@ PointName = Literal[
     "far_toe",
     "kettlebell",
 ]
-Surface = Literal["ground", "ball", "roller", "wall"]
-PropKind = Literal["mat", "ball", "wall", "kettlebell", "roller"]
+Surface = Literal["ground", "ball", "roller", "wall", "chair"]
+# A chair is the seat of the desk exercises done sitting (bot/pictures/chair.py draws it).
+PropKind = Literal["mat", "ball", "wall", "kettlebell", "roller", "chair"]
 
 # (joint, proximal segment index, distal segment index, low, high) in degrees of flexion.
 # A negative angle is bending backwards; a few degrees are allowed for soft joints.
@@ -74,6 +75,9 @@ _LEG_LIMITS = (("knee", 0, 1, -5.0, 165.0), ("ankle", 1, 2, 0.0, 135.0))
 _ARM_SEGMENTS = ("upper_arm", "forearm", "hand")
 # Foreshortened segments (turned towards the viewer) no longer show their true bend.
 _FORESHORTENED = 0.9
+# Left and right limbs pointing further apart than this (degrees) in some position make
+# an exercise "sided": its card then says which colour is which side.
+SIDE_DIFFERENCE = 15.0
 
 
 def wrap(angle: float) -> float:
@@ -155,6 +159,12 @@ class Frame(Strict):
             return self.far_leg
         return self.near_leg
 
+    def sides_differ(self, degrees: float = SIDE_DIFFERENCE) -> bool:
+        """Return whether the left and right arm, or leg, point differently here."""
+        arms = zip(self.arm("near"), self.arm("far"), strict=True)
+        legs = zip(self.leg("near"), self.leg("far"), strict=True)
+        return any(abs(wrap(near - far)) > degrees for near, far in (*arms, *legs))
+
     def length(self, segment: str) -> float:
         """Return the foreshortening factor of a segment (1 when drawn at full length).
 
@@ -204,7 +214,8 @@ class Prop(Strict):
     """Equipment in the scene; its position is fitted to the figure by the renderer."""
 
     kind: PropKind
-    # Ball and roller: horizontal offset (cm) from the pelvis; wall: which side of the feet.
+    # Ball and roller: horizontal offset (cm) from the pelvis; wall: which side of the feet;
+    # chair: the seat's middle from the pelvis (the backrest is on the figure's back side).
     dx: Annotated[float, Field(ge=-60, le=60, strict=False)] = 0.0
     side: Literal["left", "right"] = "left"
 
@@ -213,14 +224,23 @@ class PoseSet(Strict):
     """All key positions of one exercise, with its props and how the card lays them out."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
+    # The preferred arrangement of the panels; the card takes another one (rows, columns
+    # or a 2 x 2 grid) when that draws the figure clearly larger (bot/pictures/card.py).
     layout: Literal["rows", "columns"] = "rows"
     far_shift: Pair = (0.0, 0.0)  # cm the far limbs are drawn off the near ones
+    # Send the looping animation (bot/pictures/animation.py) instead of the still card:
+    # for movements that the key positions alone do not make clear.
+    animate: bool = False
     props: list[Prop] = []
     frames: Annotated[list[Frame], Field(min_length=2, max_length=4)]
 
     def has(self, kind: PropKind) -> bool:
         """Return whether the scene contains a prop of this kind."""
         return any(prop.kind == kind for prop in self.props)
+
+    def sided(self) -> bool:
+        """Return whether left and right limbs differ in some position (bird dog, not cobra)."""
+        return any(frame.sides_differ() for frame in self.frames)
 
     def prop(self, kind: PropKind) -> Prop | None:
         """Return the first prop of this kind, if any."""
@@ -242,7 +262,7 @@ class PoseSet(Strict):
         for kind in set(kinds):
             if kinds.count(kind) > 1:
                 raise ValueError(f"props: {kind!r} appears twice")
-        surfaces = {"ball": "ball", "roller": "roller", "wall": "wall"}
+        surfaces = {"ball": "ball", "roller": "roller", "wall": "wall", "chair": "chair"}
         for index, frame in enumerate(self.frames):
             ghost = frame.ghost
             if isinstance(ghost, int) and not 0 <= ghost < len(self.frames):

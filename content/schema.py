@@ -113,6 +113,17 @@ class Exercise:
     # Estimated minutes for the whole dosage, used to size sessions.
     minutes: float = 2.0
     source: str = "seed/lower-back-exercises.txt"
+    # A standing or seated form of one of the article's exercises (its id): the same
+    # movement, done where there is no floor to lie on. ``None`` for the article's own.
+    variant_of: str | None = None
+    # Doable at a desk: standing beside it or sitting on a chair, with nothing but a chair
+    # (the stretch nudge's routine is made of these only).
+    at_desk: bool = False
+
+    @property
+    def family(self) -> str:
+        """The article exercise this is (a form of): its own id, or ``variant_of``."""
+        return self.variant_of or self.id
 
     @property
     def mobility(self) -> bool:
@@ -218,10 +229,16 @@ class Tip:
 
 @dataclass(frozen=True, slots=True)
 class NudgeTexts:
-    """Varied reminder texts; none of them guilt-trips."""
+    """Varied reminder texts; none of them guilt-trips.
+
+    Each stretch text holds ``{first}``: the name of the card its button starts with
+    (``bot.coach.desk.stretch_nudge_text``). ``stretch_plain`` names none, for someone
+    with no routine to start (no finished check).
+    """
 
     stretch: tuple[str, ...]
     water: tuple[str, ...]
+    stretch_plain: str = "Time for a short stretch? Tap below when you're ready."
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +292,21 @@ class CheckInContent:
 
 
 @dataclass(frozen=True, slots=True)
+class FreeTextRules:
+    """Phrases that tell what a typed message is about (``bot.coach.free_text``), English.
+
+    ``symptoms`` are possible warning signs (a doctor, never an exercise), ``pain`` the
+    back hurting today; ``negations`` are words that undo a phrase just after them, up
+    to a ``clause_words`` word ("but") or a punctuation mark.
+    """
+
+    symptoms: tuple[str, ...] = ()
+    pain: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
+    clause_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Library:
     """All content, loaded once at start and passed down."""
 
@@ -288,6 +320,7 @@ class Library:
     emergency_numbers: dict[str, str] = field(default_factory=dict)
     zone_countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
     checkin: CheckInContent = field(default_factory=CheckInContent)
+    free_text: FreeTextRules = field(default_factory=FreeTextRules)
 
     def exercise(self, exercise_id: str) -> Exercise:
         """Return the exercise with this id, raising ``KeyError`` if unknown."""
@@ -308,10 +341,10 @@ class _TextFormatter(string.Formatter):
     """``str.format``, plus ``{n:one|other}``: the word that goes with the number ``n``."""
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        """Pick ``one`` for 1 and ``other`` for any other number; anything else as usual."""
-        if "|" in format_spec and isinstance(value, int):
+        """Pick ``one`` for the number 1 and ``other`` for anything else ("10–20" minutes)."""
+        if "|" in format_spec:
             one, _, other = format_spec.partition("|")
-            return one if value == 1 else other
+            return one if isinstance(value, int) and value == 1 else other
         return str(super().format_field(value, format_spec))
 
 

@@ -181,6 +181,12 @@ class Streak(Base):
     # The last rest day that the streak forgave (one a week).
     rest_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the rest-day rule was explained (once, in a session's summary).
+    rule_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The local day of the last "your streak is at risk" line (at most one a day).
+    reminded_on: Mapped[date | None] = mapped_column(Date)
+    # The last day (``last_on``) of the streak whose end the user was told about.
+    end_told_on: Mapped[date | None] = mapped_column(Date)
 
 
 class StreakDay(Base):

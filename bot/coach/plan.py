@@ -14,7 +14,16 @@ minutes when the allowed set permits. Exercises that hurt recently
 
 `/stretch` (``build_stretch``): the stretch-routine exercises (the roller only
 with a roller), standing first and cat-cow last, one set each, trimmed to
-about 5 minutes.
+about 5 minutes. ``stretch_minutes`` is the routine's length as the content
+makes it, the one figure the help, the nudge button and the intro say.
+
+The desk routine (``build_desk``, what the stretch nudge starts): the same
+3-5 minutes made only of exercises done standing beside a desk or sitting on
+its chair (``at_desk``): one form of each of the article's stretches (its own
+standing forward bend, the seated cat-cow, the standing back extension for the
+cobra), standing first and the cat-cow's form last. A form whose family hurt
+recently rests with it. `/today`, `/stretch` and the severe-pain session keep
+to the article's own exercises (never a ``variant_of`` one).
 
 Severe pain (``build_mobility``, when ``bot.coach.selection.mobility_only``):
 `/today` is about 5 minutes (4 to 5) of mobility only, in the same order and
@@ -22,9 +31,11 @@ way as `/stretch`: the forward bend, cat-cow, and the glute roll with a roller.
 
 After "It hurts" (``gentler_option``): a *different* gentle exercise, never the
 one that hurt nor an easier variant of it (an easier form of it is what the
-next sessions bring: progression lowers its level, and it rests for a week).
-One set of it: first one not in today's plan (for the same body area when there
-is one, else any gentle one), else one planned later (the caller moves it up).
+next sessions bring: progression lowers its level, and it rests for a week), nor
+a standing or seated form of the same article exercise. In a desk routine it is
+another desk exercise; elsewhere one of the article's own. One set of it: first
+one not in today's plan (for the same body area when there is one, else any
+gentle one), else one planned later (the caller moves it up).
 """
 
 from __future__ import annotations
@@ -163,6 +174,20 @@ def apply_level(dosage: Dosage, level: int) -> Dosage:
     )
 
 
+def eased(today: Dosage, full: Dosage) -> bool:
+    """Whether ``today`` is less than the ``full`` dose and in no measure more.
+
+    A card then names the full dose as the goal; a card at or above it shows one dose.
+    """
+    pairs = [(today.sets, full.sets)]
+    pairs += [
+        (getattr(today, name), getattr(full, name))
+        for name in ("reps", "hold_seconds", "hold_breaths", "duration_seconds")
+    ]
+    known = [(now, goal) for now, goal in pairs if now is not None and goal is not None]
+    return any(now < goal for now, goal in known) and all(now <= goal for now, goal in known)
+
+
 def card_minutes(exercise: Exercise, dosage: Dosage) -> float:
     """Estimate a card's length from the exercise's minutes, scaled by its sets."""
     return exercise.minutes * dosage.sets / max(1, exercise.dosage.sets)
@@ -239,7 +264,7 @@ def build_today(
     phase: Phase,
 ) -> SessionPlan:
     """Today's session for this user (see the module docstring); empty when nothing is allowed."""
-    candidates = [e for e in allowed if e.id not in resting]
+    candidates = [e for e in allowed if e.id not in resting and e.variant_of is None]
     conclusion = next((e for e in candidates if e.id == CONCLUSION_ID), None)
     warm_up = _warm_up(candidates, day)
     pool = [e for e in candidates if e is not warm_up and e is not conclusion]
@@ -273,6 +298,21 @@ def stretch_routine(allowed: Iterable[Exercise]) -> tuple[Exercise, ...]:
     return tuple(e for e in allowed if e.in_stretch_routine)
 
 
+def desk_routine(allowed: Iterable[Exercise], resting: Iterable[str] = ()) -> tuple[Exercise, ...]:
+    """One desk form of each article stretch allowed (standing preferred), none that rests.
+
+    A family (an article exercise and its forms) rests when any of its forms hurt lately.
+    """
+    desk = [e for e in allowed if e.at_desk and e.goal is not Goal.STRENGTHEN]
+    rest = set(resting)
+    tired = rest | {e.family for e in desk if e.id in rest}  # ids of article exercises too
+    by_family: dict[str, Exercise] = {}
+    for e in sorted(desk, key=lambda e: (_position_rank(e), e.id)):
+        if e.family not in tired:
+            by_family.setdefault(e.family, e)
+    return tuple(by_family.values())
+
+
 def _trim(dosage: Dosage, factor: float) -> Dosage:
     """Scale reps and durations down by ``factor`` (never below 1 rep or 10 s)."""
     return replace(
@@ -297,6 +337,32 @@ def build_stretch(
     )
 
 
+def stretch_minutes(exercises: Iterable[Exercise]) -> int:
+    """How long the quick stretch takes: the one figure every screen says for it.
+
+    The routine as ``build_stretch`` plans it from the content (every stretch-routine
+    exercise at the article's dose, every piece of equipment at hand). A user's own
+    routine is sized by the same rules, so it never takes longer.
+    """
+    return build_stretch(exercises, equipment=frozenset(Equipment), levels={}).minutes
+
+
+def build_desk(
+    allowed: Iterable[Exercise],
+    *,
+    levels: Mapping[str, int],
+    resting: frozenset[str] = frozenset(),
+) -> SessionPlan:
+    """The stretch nudge's 3–5 minute routine: standing or seated only (module docstring)."""
+    return _short_routine(
+        SessionKind.STRETCH,
+        desk_routine(allowed, resting),
+        levels,
+        STRETCH_MIN_MINUTES,
+        STRETCH_MAX_MINUTES,
+    )
+
+
 def build_mobility(
     allowed: Iterable[Exercise],
     *,
@@ -308,7 +374,10 @@ def build_mobility(
     chosen = [
         e
         for e in allowed
-        if e.mobility and e.id not in resting and required_equipment(e) <= equipment
+        if e.mobility
+        and e.variant_of is None
+        and e.id not in resting
+        and required_equipment(e) <= equipment
     ]
     return _short_routine(
         SessionKind.TODAY, chosen, levels, MOBILITY_MIN_MINUTES, MOBILITY_MAX_MINUTES
@@ -322,8 +391,8 @@ def _short_routine(
     min_minutes: float,
     max_minutes: float,
 ) -> SessionPlan:
-    """Standing first, cat-cow last, one set each, grown towards and trimmed to the limits."""
-    ordered = sorted(chosen, key=lambda e: (e.id == CONCLUSION_ID, _position_rank(e), e.id))
+    """Standing first, cat-cow (or its form) last, one set each, grown and trimmed to limits."""
+    ordered = sorted(chosen, key=lambda e: (e.family == CONCLUSION_ID, _position_rank(e), e.id))
     full = {e.id: apply_level(e.dosage, levels.get(e.id, 0)) for e in ordered}
     slots = [_Slot(e, replace(full[e.id], sets=1)) for e in ordered]
     while _total(slots) < min_minutes:
@@ -346,17 +415,26 @@ def gentler_option(
     *,
     shown_ids: Iterable[str],
     later_ids: Iterable[str] = (),
+    at_desk: bool = False,
 ) -> PlannedCard | None:
     """A different gentle exercise to try after ``hurt`` hurt (rule in the module docstring).
 
     ``shown_ids`` are the session's cards so far (never offered again); ``later_ids``
     the cards still to come (offered only when nothing else fits: the caller moves
-    that card up). Never ``hurt`` itself, never a variant of it.
+    that card up). Never ``hurt`` itself, never a variant of it. ``at_desk``: the
+    session is a desk routine, so the option is one too.
     """
     shown = {*shown_ids, hurt.id}
     later = set(later_ids)
     areas = set(hurt.areas)
-    options = [e for e in allowed if e.gentle and e.id not in shown]
+    options = [
+        e
+        for e in allowed
+        if e.gentle
+        and e.id not in shown
+        and e.family != hurt.family
+        and (e.at_desk if at_desk else e.variant_of is None)
+    ]
     if not options:
         return None
     best = min(

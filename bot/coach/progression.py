@@ -77,6 +77,11 @@ class LevelChange:
     old: int
     new: int
 
+    @property
+    def easier(self) -> bool:
+        """The exercise goes down a level: gentler for now, never shown as progress."""
+        return self.new < self.old
+
 
 def _involves(session: SessionFeedback, exercise_id: str) -> bool:
     return exercise_id in session.exercise_ids or exercise_id in session.hurt_ids
@@ -135,17 +140,22 @@ def _differences(before: Dosage, after: Dosage) -> list[str]:
     """Each dosage field that changed, as "<after> instead of <before>"."""
     parts: list[str] = []
     if before.sets != after.sets:
-        parts.append(f"{after.sets} set{'s' * (after.sets != 1)} instead of {before.sets}")
+        parts.append(f"{_count(after.sets, 'set')} instead of {before.sets}")
     formats = (
-        (before.reps, after.reps, "{} reps instead of {}"),
-        (before.hold_seconds, after.hold_seconds, "hold {} s instead of {} s"),
-        (before.hold_breaths, after.hold_breaths, "hold {} breaths instead of {}"),
-        (before.duration_seconds, after.duration_seconds, "{} s instead of {} s"),
+        (before.reps, after.reps, "{} instead of {}", "rep"),
+        (before.hold_seconds, after.hold_seconds, "hold {} instead of {} s", "s"),
+        (before.hold_breaths, after.hold_breaths, "hold {} instead of {}", "breath"),
+        (before.duration_seconds, after.duration_seconds, "{} instead of {} s", "s"),
     )
-    for old, new, text in formats:
+    for old, new, text, unit in formats:
         if old is not None and new is not None and old != new:
-            parts.append(text.format(new, old))
+            parts.append(text.format(f"{new} s" if unit == "s" else _count(new, unit), old))
     return parts
+
+
+def _count(n: int, word: str) -> str:
+    """``1 rep``, ``2 reps``: the word that goes with the number."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def describe(change: LevelChange, exercise: Exercise) -> str:

@@ -6,6 +6,22 @@ forgiven (so a fixed weekly rest day, every Sunday, always counts). Two missed
 days in a row, or a second rest day within a week, start a new streak. Days
 are local to the user's zone at the moment the session finished
 (``local_day``), so daylight saving and travel never break a streak.
+
+What the user is told about their streak, each decided here:
+
+* the rule above, once: in the summary of the first session that counts a day
+  (``tell_rule``; the caller stores that it was told);
+* a milestone (3, 7, 14 and 30 days), once each: in the summary of the session
+  that first brings the streak to it, so a rebuilt streak passing a milestone
+  reached before is not marked again (``milestone``);
+* at risk: on a day that is the last chance to keep a streak of at least
+  ``WORTH_KEEPING`` days (nothing counted today, and tomorrow it would show 0),
+  the evening nudge says so (``at_risk``; which nudge is
+  ``bot.coach.streak_reminder``);
+* ended: a streak of at least ``WORTH_KEEPING`` days that can no longer
+  continue is told once, kindly, with how to start again; ``told_on`` is the
+  last day of the streak whose end was told, so a new streak's end is told
+  again (``ended``).
 """
 
 from __future__ import annotations
@@ -15,6 +31,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 REST_WINDOW_DAYS = 7
+MILESTONES = (3, 7, 14, 30)
+# A single day is a start, not yet a streak to lose: reminders and endings begin at two.
+WORTH_KEEPING = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +81,32 @@ def current_streak(state: StreakState, today: date) -> int:
     if gap == 2 and _rest_allowed(state, state.last_on + timedelta(days=1)):
         return state.current
     return 0
+
+
+def tell_rule(state: StreakState, told: bool) -> bool:
+    """Explain the rest-day rule: the first time a day is counted, unless told already."""
+    return not told and state.current >= 1
+
+
+def milestone(before: StreakState, after: StreakState) -> int | None:
+    """The milestone a counted day reached for the first time (beyond any earlier best)."""
+    if after.current in MILESTONES and after.current > before.best:
+        return after.current
+    return None
+
+
+def at_risk(state: StreakState, today: date) -> bool:
+    """Today is the last day to keep the streak: none counted today, and tomorrow it shows 0."""
+    if state.last_on is None or state.last_on >= today or state.current < WORTH_KEEPING:
+        return False
+    return current_streak(state, today) > 0 and current_streak(state, today + timedelta(1)) == 0
+
+
+def ended(state: StreakState, today: date, told_on: date | None) -> int:
+    """The length of a streak that just ended and was not told yet; 0 when there is none."""
+    if state.last_on is None or state.current < WORTH_KEEPING or told_on == state.last_on:
+        return 0
+    return state.current if current_streak(state, today) == 0 else 0
 
 
 def local_day(instant: datetime, zone: ZoneInfo) -> date:

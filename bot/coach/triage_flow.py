@@ -1,38 +1,60 @@
 """The safety check as a pure state machine, so handlers only render and store.
 
 A handler loads the stored ``TriageState`` (``from_json``), asks ``next_step``
-what to show, passes the pressed button's value to ``record`` and stores the
-new state (``to_json``). The rules:
+what to show, passes the pressed button's value (or a typed answer) to ``move``
+and stores what the returned ``Move`` says (``to_json``). The rules:
 
-* consent first; "no" ends in ``DECLINED`` (nothing else is asked or stored);
+* the first question is consent and the age band in one: a tap on an age band is
+  a Yes to the check; ``"no"`` ends in ``DECLINED`` and under 16 in
+  ``NOT_FOR_YOU`` (nothing else is asked, nothing is stored). A redo, already
+  consented, asks the age band alone;
 * then where the user is (the time zone: local reminders, and the emergency
-  number to give), then the age band: under 16 ends in ``NOT_FOR_YOU``;
-* then the screen, one group of flags per message (``Rules.groups``). In a
-  *stop* group a tap on an item is a Yes to that flag and "none" is a No to every
-  item still unanswered; in a *pick* group items toggle and ``"done"`` commits
+  number to give), from a typed town, a shared location or a list;
+* then the screen, one group of flags per message (``Rules.groups``), numbered
+  "n of N" over the groups this user is asked (``group_position``). In a *stop*
+  group a tap on an item is a Yes to that flag and "none" is a No to every item
+  still unanswered; in a *pick* group items toggle and ``"done"`` commits
   (untapped items are a No). Every shown item is answered explicitly; an item
-  marked ``age_50_plus`` is shown only to people aged 50 or over;
-* any Yes to a stopping flag (emergency, same day, soon) that no clearance
-  covers stops the check at once in ``STOPPED``, whatever was cleared before;
+  marked ``age_50_plus`` is shown only to people aged 50 or over. The groups go
+  from the most urgent tier down, so a tap in a stop group is the most urgent stop
+  that applies;
+* any Yes to a stopping flag (emergency, same day, soon) that no clearance covers
+  stops the check at once in ``STOPPED``, whatever was cleared before. Such a Yes
+  counts even when it does not answer the question on screen (a late tap on an old
+  copy of its question, ``move``): safety first;
 * a clearance (``with_cleared``, after the user confirmed a doctor's visit and
   that nothing is new) covers exactly the flags reported so far; the check then
   carries on with the items not yet answered;
 * contraindications (tier ``doctor_first``) do not stop the check but block
   exercise until cleared; routine items and pregnancy never block;
-* then pain now (0..10), pain duration, experience, equipment (multi-select:
-  values toggle, ``"done"`` commits, ``"none"`` commits nothing), reminders
-  (yes/no), then a summary that ``"ok"`` confirms;
+* then pain now (0..10; a typed number counts, ``typed_answer``) and how long it
+  has lasted;
+* then the plan (``PLAN``), for someone who may exercise: experience, equipment and
+  reminders start at safe defaults (new to exercise, no equipment, stretch
+  reminders at the suggested times and water off until chosen) and are shown with
+  the plan on one screen. ``"ok"`` confirms it all and the first session starts
+  (``Move.starts_session``); ``"x.experience"``, ``"x.equipment"`` and
+  ``"x.reminders"`` ask that one question (equipment: values toggle, ``"done"``
+  commits, ``"none"`` commits nothing), then the plan comes back. Someone a
+  contraindication keeps from exercise confirms no plan: the check ends
+  (``DONE``) with the doctor-first advice;
 * a *recheck* (the safety net, ``Scope.URGENT``) asks only the emergency group
   again, for someone who already finished a check.
+
+What the user sees follows ``Move.in_place``: a tick in a multi-select, and going
+to or back from a change of the plan, redraw the message on screen; any other
+answer closes its question (which then shows the answer) and asks the next one.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from bot.coach.nudges import NudgePrefs, default_prefs
 from bot.coach.timezones import is_canonical_zone
 from bot.coach.triage import Experience, PainDuration, TriageAnswers
 from content.schema import Equipment, Flag, GroupKind, Rules, ScreenGroup, Tier
@@ -43,6 +65,7 @@ DONE = "done"
 OK = "ok"
 NONE = "none"
 FLAG = "f."  # a flag's button value: "f.saddle_numbness"
+CHANGE = "x."  # a plan screen's "change" button: "x.equipment"
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -51,19 +74,36 @@ class TriageStep(StrEnum):
     """What the check shows next."""
 
     CONSENT = "consent"
-    TIME_ZONE = "time_zone"
     AGE = "age"
+    TIME_ZONE = "time_zone"
     GROUP = "group"
     PAIN_NOW = "pain_now"
     PAIN_DURATION = "pain_duration"
     EXPERIENCE = "experience"
     EQUIPMENT = "equipment"
     REMINDERS = "reminders"
-    SUMMARY = "summary"
+    PLAN = "plan"
     DONE = "done"
     STOPPED = "stopped"
     NOT_FOR_YOU = "not_for_you"
     DECLINED = "declined"
+
+
+# The plan's choices that its screen can change, one question each.
+CHANGEABLE = (TriageStep.EXPERIENCE, TriageStep.EQUIPMENT, TriageStep.REMINDERS)
+# Steps that ask something with buttons (the others end the check or stop it).
+QUESTIONS = frozenset(
+    {
+        TriageStep.CONSENT,
+        TriageStep.AGE,
+        TriageStep.TIME_ZONE,
+        TriageStep.GROUP,
+        TriageStep.PAIN_NOW,
+        TriageStep.PAIN_DURATION,
+        TriageStep.PLAN,
+        *CHANGEABLE,
+    }
+)
 
 
 class AgeBand(StrEnum):
@@ -74,11 +114,28 @@ class AgeBand(StrEnum):
     OVER_50 = "50_plus"
 
 
+class Reminders(StrEnum):
+    """Which reminders the check sets up."""
+
+    STRETCH = "stretch"  # the default: stretch nudges at the suggested times, water off
+    ALL = "all"  # stretch and water
+    NONE = "none"
+    KEEP = "keep"  # a redo: the reminders stay as they are (never a button)
+
+
 class Scope(StrEnum):
     """The whole check, or only the emergency questions again (the safety net)."""
 
     FULL = "full"
     URGENT = "urgent"
+
+
+class Ending(StrEnum):
+    """What becomes of the stored check after an answer."""
+
+    GOES_ON = "goes_on"  # stored as it is now; the next question follows
+    FORGET = "forget"  # declined, not for this user, or a recheck done: nothing is kept
+    SAVE = "save"  # finished: the profile and the reminders are stored, the check closes
 
 
 class InvalidAnswerError(ValueError):
@@ -92,7 +149,8 @@ class TriageState:
     ``flags`` holds every screen item answered, in order, as (id, yes);
     ``reported`` the moment of each Yes (ISO 8601, UTC), so an emergency is not
     cleared within the hour; ``cleared`` the flags a doctor's clearance covers;
-    ``consented`` the moment of the Yes to the first question (ISO 8601, UTC).
+    ``consented`` the moment of the Yes to the first question (ISO 8601, UTC);
+    ``changing`` the plan's choice being changed, if any.
     """
 
     consent: bool | None = None
@@ -108,7 +166,8 @@ class TriageState:
     experience: Experience | None = None
     equipment_draft: frozenset[Equipment] = frozenset()
     equipment: frozenset[Equipment] | None = None
-    reminders: bool | None = None
+    reminders: Reminders | None = None
+    changing: TriageStep | None = None
     confirmed: bool = False
     scope: Scope = Scope.FULL
 
@@ -121,6 +180,11 @@ class TriageState:
     def answered_ids(self) -> frozenset[str]:
         """Every item answered, Yes or No."""
         return frozenset(i for i, _ in self.flags)
+
+    @property
+    def reminder_choice(self) -> Reminders:
+        """The reminders chosen, or the default (stretch, water off) when none was."""
+        return self.reminders or Reminders.STRETCH
 
     def open_ids(self, rules: Rules, *, tiers: frozenset[Tier] | None = None) -> frozenset[str]:
         """Blocking flags answered Yes that no clearance covers (optionally of some tiers)."""
@@ -163,17 +227,26 @@ class TriageState:
             "equipment_draft": sorted(self.equipment_draft),
             "equipment": None if self.equipment is None else sorted(self.equipment),
             "reminders": self.reminders,
+            "changing": self.changing,
             "confirmed": self.confirmed,
             "scope": self.scope,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TriageState:
-        """Rebuild a state stored by ``to_json`` (missing keys mean not asked)."""
+        """Rebuild a state stored by ``to_json`` (missing keys mean not asked).
+
+        A check stored before the plan screen kept reminders as a yes or no: Yes
+        meant stretch and water.
+        """
         duration = data.get("pain_duration")
         experience = data.get("experience")
         equipment = data.get("equipment")
         age = data.get("age_band")
+        reminders = data.get("reminders")
+        if isinstance(reminders, bool):
+            reminders = Reminders.ALL if reminders else Reminders.NONE
+        changing = data.get("changing")
         return cls(
             consent=data.get("consent"),
             consented=data.get("consented"),
@@ -188,7 +261,8 @@ class TriageState:
             experience=None if experience is None else Experience(experience),
             equipment_draft=frozenset(Equipment(e) for e in data.get("equipment_draft", [])),
             equipment=None if equipment is None else frozenset(Equipment(e) for e in equipment),
-            reminders=data.get("reminders"),
+            reminders=None if reminders is None else Reminders(reminders),
+            changing=None if changing is None else TriageStep(changing),
             confirmed=bool(data.get("confirmed", False)),
             scope=Scope(data.get("scope", Scope.FULL)),
         )
@@ -217,9 +291,11 @@ def shown_flags(group: ScreenGroup, state: TriageState) -> tuple[Flag, ...]:
 
 
 def _groups_in_scope(state: TriageState, rules: Rules) -> tuple[ScreenGroup, ...]:
+    """The groups this user is asked: in a recheck only the emergency ones; none left empty."""
+    groups = rules.groups
     if state.scope is Scope.URGENT:
-        return tuple(g for g in rules.groups if any(f.tier is Tier.EMERGENCY for f in g.flags))
-    return rules.groups
+        groups = tuple(g for g in groups if any(f.tier is Tier.EMERGENCY for f in g.flags))
+    return tuple(g for g in groups if shown_flags(g, state))
 
 
 def current_group(state: TriageState, rules: Rules) -> ScreenGroup | None:
@@ -231,10 +307,29 @@ def current_group(state: TriageState, rules: Rules) -> ScreenGroup | None:
     return None
 
 
+def group_position(state: TriageState, rules: Rules) -> tuple[int, int]:
+    """The current group's number and how many groups this user is asked (1-based).
+
+    "Safety check 2 of 4" is true for this user: a recheck asks one group, and a
+    group with nothing shown to this user is not counted.
+    """
+    groups = _groups_in_scope(state, rules)
+    group = current_group(state, rules)
+    return (groups.index(group) + 1 if group in groups else 0), len(groups)
+
+
 def pending_flags(group: ScreenGroup, state: TriageState) -> tuple[Flag, ...]:
     """The items of this group not answered yet: what the group's message lists."""
     answered = state.answered_ids
     return tuple(flag for flag in shown_flags(group, state) if flag.id not in answered)
+
+
+def why_flags(state: TriageState, rules: Rules) -> tuple[Flag, ...]:
+    """The items whose reasons answer "not sure" typed at a safety question (else none)."""
+    group = current_group(state, rules)
+    if next_step(state, rules) is not TriageStep.GROUP or group is None:
+        return ()
+    return pending_flags(group, state)
 
 
 def next_step(state: TriageState, rules: Rules) -> TriageStep:
@@ -243,32 +338,27 @@ def next_step(state: TriageState, rules: Rules) -> TriageStep:
         return TriageStep.CONSENT
     if not state.consent:
         return TriageStep.DECLINED
-    if state.time_zone is None:
-        return TriageStep.TIME_ZONE
     if state.age_band is None:
         return TriageStep.AGE
     if state.age_band is AgeBand.UNDER_16:
         return TriageStep.NOT_FOR_YOU
     if state.stopped_by(rules):
         return TriageStep.STOPPED
+    if state.time_zone is None:
+        return TriageStep.TIME_ZONE
     if current_group(state, rules) is not None:
         return TriageStep.GROUP
     if state.scope is Scope.URGENT:
         return TriageStep.DONE
-    pending: list[tuple[object, TriageStep]] = [
-        (state.pain_now is None, TriageStep.PAIN_NOW),
-        (state.pain_duration is None, TriageStep.PAIN_DURATION),
-        (state.experience is None, TriageStep.EXPERIENCE),
-        (state.equipment is None, TriageStep.EQUIPMENT),
-        (state.reminders is None, TriageStep.REMINDERS),
-        (not state.confirmed, TriageStep.SUMMARY),
-    ]
-    return next((step for missing, step in pending if missing), TriageStep.DONE)
-
-
-def question_index(state: TriageState, rules: Rules) -> int:
-    """A number that changes with every question, for stale-button checks and progress."""
-    return len(state.flags)
+    if state.pain_now is None:
+        return TriageStep.PAIN_NOW
+    if state.pain_duration is None:
+        return TriageStep.PAIN_DURATION
+    if state.changing is not None:
+        return state.changing
+    if not state.confirmed and not state.open_ids(rules):
+        return TriageStep.PLAN
+    return TriageStep.DONE
 
 
 def _yes_no(value: str) -> bool:
@@ -295,14 +385,42 @@ def _zone(value: str) -> str:
     return value
 
 
+def _consent(state: TriageState, value: str, now: datetime) -> TriageState:
+    """An age band agrees and answers the age at once; "no" declines ("yes" agrees only)."""
+    if value in (YES, NO):
+        agreed = _yes_no(value)
+        return replace(state, consent=agreed, consented=now.isoformat() if agreed else None)
+    band = _enum(AgeBand, value)
+    return replace(state, consent=True, consented=now.isoformat(), age_band=band)
+
+
 def _equipment(state: TriageState, value: str) -> TriageState:
     """Toggle one item, or commit the selection with ``done`` / nothing with ``none``."""
     if value == DONE:
-        return replace(state, equipment=state.equipment_draft)
+        return replace(state, equipment=state.equipment_draft, changing=None)
     item = _enum(Equipment, value)
     if item is Equipment.NONE:
-        return replace(state, equipment_draft=frozenset(), equipment=frozenset())
+        return replace(state, equipment_draft=frozenset(), equipment=frozenset(), changing=None)
     return replace(state, equipment_draft=state.equipment_draft ^ {item})
+
+
+def _plan(state: TriageState, value: str) -> TriageState:
+    """Confirm the plan with ``ok``, or open one of its choices to change it."""
+    if value == OK:
+        return replace(state, confirmed=True)
+    wanted = value.removeprefix(CHANGE)
+    step = next((s for s in CHANGEABLE if s.value == wanted), None)
+    if not value.startswith(CHANGE) or step is None:
+        raise InvalidAnswerError(value)
+    return replace(state, changing=step, equipment_draft=state.equipment or frozenset())
+
+
+def _reminders(value: str) -> Reminders:
+    """A reminders button: stretch only, stretch and water, or none."""
+    choice = _enum(Reminders, value)
+    if choice is Reminders.KEEP:
+        raise InvalidAnswerError(value)
+    return choice
 
 
 def _pain(value: str) -> int:
@@ -310,6 +428,17 @@ def _pain(value: str) -> int:
     if not value.isdigit() or not 0 <= int(value) <= 10:
         raise InvalidAnswerError(value)
     return int(value)
+
+
+_TYPED_PAIN = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*10)?\s*$")
+
+
+def typed_answer(step: TriageStep, text: str) -> str | None:
+    """A typed message that answers this step as its button would ("3" or "3/10" for pain)."""
+    found = _TYPED_PAIN.match(text)
+    if step is TriageStep.PAIN_NOW and found and 0 <= int(found.group(1)) <= 10:
+        return str(int(found.group(1)))
+    return None
 
 
 def _answer_flags(state: TriageState, answers: dict[str, bool], now: datetime) -> TriageState:
@@ -361,12 +490,11 @@ def record(state: TriageState, rules: Rules, value: str, now: datetime) -> Triag
     """Apply one answer to the current step; raise ``InvalidAnswerError`` if it does not fit."""
     step = next_step(state, rules)
     if step is TriageStep.CONSENT:
-        agreed = _yes_no(value)
-        return replace(state, consent=agreed, consented=now.isoformat() if agreed else None)
-    if step is TriageStep.TIME_ZONE:
-        return replace(state, time_zone=_zone(value))
+        return _consent(state, value, now)
     if step is TriageStep.AGE:
         return replace(state, age_band=_enum(AgeBand, value))
+    if step is TriageStep.TIME_ZONE:
+        return replace(state, time_zone=_zone(value))
     if step is TriageStep.GROUP:
         group = current_group(state, rules)
         assert group is not None
@@ -376,14 +504,74 @@ def record(state: TriageState, rules: Rules, value: str, now: datetime) -> Triag
     if step is TriageStep.PAIN_DURATION:
         return replace(state, pain_duration=_enum(PainDuration, value))
     if step is TriageStep.EXPERIENCE:
-        return replace(state, experience=_enum(Experience, value))
+        return replace(state, experience=_enum(Experience, value), changing=None)
     if step is TriageStep.EQUIPMENT:
         return _equipment(state, value)
     if step is TriageStep.REMINDERS:
-        return replace(state, reminders=_yes_no(value))
-    if step is TriageStep.SUMMARY and value == OK:
-        return replace(state, confirmed=True)
+        return replace(state, reminders=_reminders(value), changing=None)
+    if step is TriageStep.PLAN:
+        return _plan(state, value)
     raise InvalidAnswerError(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """What one answer does: the new state, what comes next, and how it is shown.
+
+    ``in_place``: the message on screen is redrawn (a tick, or a plan change opened
+    or closed) rather than closed with its answer and followed by a new question.
+    ``newly_open``: flags that block exercise from now on; the handler blocks at once.
+    """
+
+    before: TriageStep
+    state: TriageState
+    after: TriageStep
+    in_place: bool
+    newly_open: frozenset[str]
+
+    @property
+    def ending(self) -> Ending:
+        """Whether the check goes on, is forgotten, or is saved as the profile."""
+        if self.after in (TriageStep.DECLINED, TriageStep.NOT_FOR_YOU):
+            return Ending.FORGET
+        if self.after is TriageStep.DONE:
+            return Ending.FORGET if self.state.scope is Scope.URGENT else Ending.SAVE
+        return Ending.GOES_ON
+
+    @property
+    def starts_session(self) -> bool:
+        """The plan was confirmed: the first session follows at once."""
+        return self.ending is Ending.SAVE and self.state.confirmed
+
+
+def move(state: TriageState, rules: Rules, value: str, now: datetime) -> Move:
+    """Apply one answer, or a late red-flag Yes that does not fit the question on screen.
+
+    Raises ``InvalidAnswerError`` for anything else that does not answer the current step.
+    """
+    before = next_step(state, rules)
+    try:
+        new = record(state, rules, value, now)
+    except InvalidAnswerError:
+        if not value.startswith(FLAG):
+            raise
+        new = report(state, rules, value.removeprefix(FLAG), now)
+    after = next_step(new, rules)
+    newly_open = new.open_ids(rules) - state.open_ids(rules)
+    toggled = before is after is TriageStep.GROUP and new.flags == state.flags
+    changed = state.changing is not None or new.changing is not None
+    in_place = after in QUESTIONS and not newly_open and (toggled or changed)
+    return Move(before, new, after, in_place, newly_open)
+
+
+def reminder_prefs(choice: Reminders) -> NudgePrefs | None:
+    """The reminder settings a check's choice stands for; ``None`` keeps the user's own."""
+    prefs = default_prefs()
+    if choice is Reminders.KEEP:
+        return None
+    if choice is Reminders.NONE:
+        return replace(prefs, enabled=False, stretch_enabled=False, water_enabled=False)
+    return replace(prefs, water_enabled=choice is Reminders.ALL)
 
 
 def ids_of_tier(state: TriageState, rules: Rules, *tiers: Tier) -> frozenset[str]:
@@ -395,7 +583,10 @@ def ids_of_tier(state: TriageState, rules: Rules, *tiers: Tier) -> frozenset[str
 
 
 def answers_from(state: TriageState, rules: Rules) -> TriageAnswers:
-    """The answers for ``assess``; questions not reached (a stopped check) take defaults."""
+    """The answers for ``assess``; what was not asked takes the defaults.
+
+    The plan's defaults are the gentlest: new to exercise and no equipment.
+    """
     red = frozenset(i for i in state.yes_ids if (flag := rules.flag(i)) is None or flag.tier.stops)
     return TriageAnswers(
         red_flags=red,

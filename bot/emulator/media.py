@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import mimetypes
+from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from bot.emulator import errors
 from bot.emulator.errors import ApiError, bad_request
@@ -18,6 +19,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PHOTO_SIDES = 10_000
 MAX_ASPECT = 20
 PHOTO_STEPS = (90, 320, 800, 1280)
+THUMBNAIL_SIDE = 320  # Telegram's thumbnails of animations and videos fit in 320 x 320
 FOLDERS = {
     "photo": "photos",
     "animation": "animations",
@@ -55,6 +57,60 @@ def _image_size(data: bytes) -> tuple[int, int] | None:
             return image.size
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
+
+
+@dataclass(frozen=True)
+class Gif:
+    """What Telegram works out from a GIF it turns into an MP4 animation."""
+
+    width: int
+    height: int
+    duration: int  # whole seconds, as the Bot API gives it
+    thumbnail: bytes  # the first frame as a JPEG, at most 320 px a side
+
+
+def _gif(data: bytes) -> Gif | None:
+    """Read a GIF's size, length and first frame; None if ``data`` is not a GIF."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "GIF":
+                return None
+            width, height = image.size
+            frames = ImageSequence.Iterator(image)
+            total_ms = sum(int(frame.info.get("duration", 0)) for frame in frames)
+            image.seek(0)
+            first = image.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        return None
+    first.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    buffer = io.BytesIO()
+    first.save(buffer, format="JPEG", quality=70)
+    return Gif(width, height, round(total_ms / 1000), buffer.getvalue())
+
+
+def _store_thumbnail(world: World, jpeg: bytes) -> JSON:
+    """Keep a thumbnail as a file of its own and return its PhotoSize."""
+    file_id, unique, number = world.new_file_ids(kind="thumbnail")
+    width, height = _image_size(jpeg) or (0, 0)
+    world.add_file(
+        StoredFile(
+            file_id=file_id,
+            file_unique_id=unique,
+            kind="thumbnail",
+            data=jpeg,
+            file_path=f"thumbnails/file_{number}.jpg",
+            mime_type="image/jpeg",
+            width=width,
+            height=height,
+        )
+    )
+    return {
+        "file_id": file_id,
+        "file_unique_id": unique,
+        "file_size": len(jpeg),
+        "width": width,
+        "height": height,
+    }
 
 
 def _path(kind: str, number: int, name: str | None, mime: str | None) -> str:
@@ -120,27 +176,42 @@ def store_file(
     height: int = 0,
     duration: int = 0,
 ) -> StoredFile:
-    """Store a non-photo upload (animation, document, sticker, voice)."""
+    """Store a non-photo upload (animation, document, sticker, voice).
+
+    Telegram keeps a GIF sent as an animation as an MP4 it makes of it: the Animation
+    (and its Document) then says ``video/mp4``, names the file ``<name>.gif.mp4``,
+    gives the GIF's size and length in seconds, and carries a thumbnail.
+    """
     if not upload.data:
         raise bad_request("file must be non-empty")
     if len(upload.data) > MAX_FILE_BYTES:
         raise ApiError(413, "Request Entity Too Large")
-    if kind == "animation" and not (width and height):
+    name = upload.filename
+    mime = upload.content_type or mimetypes.guess_type(name or "")[0]
+    thumbnail: JSON | None = None
+    gif = _gif(upload.data) if kind == "animation" else None
+    if gif is not None:
+        width, height = width or gif.width, height or gif.height
+        duration = duration or gif.duration
+        name, mime = f"{name or 'animation.gif'}.mp4", "video/mp4"
+        thumbnail = _store_thumbnail(world, gif.thumbnail)
+    elif kind == "animation" and not (width and height):
         width, height = _image_size(upload.data) or (width, height)
-    file_id, unique, number = world.new_file_ids()
-    mime = upload.content_type or mimetypes.guess_type(upload.filename or "")[0]
+    file_id, unique, number = world.new_file_ids(kind=kind)
     return world.add_file(
         StoredFile(
             file_id=file_id,
             file_unique_id=unique,
             kind=kind,
             data=upload.data,
-            file_path=_path(kind, number, upload.filename, mime),
-            file_name=upload.filename,
+            file_path=_path(kind, number, name, mime),
+            file_name=name,
             mime_type=mime or "application/octet-stream",
             width=width,
             height=height,
             duration=duration,
+            thumbnail=thumbnail,
+            data_type="image/gif" if gif is not None else None,
         )
     )
 

@@ -120,6 +120,10 @@ class MessageMethods(ApiBase):
                 "parse_mode": spec.get("parse_mode"),
                 "caption_entities": spec.get("caption_entities"),
                 kind: spec.get("media"),
+                # InputMediaAnimation may say these; Telegram reads them off the file if not.
+                "width": spec.get("width"),
+                "height": spec.get("height"),
+                "duration": spec.get("duration"),
             },
             files=params.files,
         )

@@ -195,10 +195,7 @@ class BotApiServer(UserSide):
         stored = next((f for f in self.files.values() if f.file_path == path), None)
         if stored is None:
             return await self._handle_unknown(request)
-        return web.Response(
-            body=stored.data,
-            content_type=(stored.mime_type or "application/octet-stream").split(";")[0].strip(),
-        )
+        return web.Response(body=stored.data, content_type=stored.served_type.strip())
 
     async def _handle_method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]

@@ -241,6 +241,15 @@ class StoredFile:
     height: int = 0
     duration: int = 0
     sizes: list[JSON] = field(default_factory=list)
+    thumbnail: JSON | None = None  # a PhotoSize, as Telegram makes for animations
+    # The type of ``data`` when it is not ``mime_type``: a GIF kept as uploaded, where
+    # Telegram would keep the MP4 it makes of it (the emulator does not transcode).
+    data_type: str | None = None
+
+    @property
+    def served_type(self) -> str:
+        """Return the Content-Type the stored bytes are served with."""
+        return (self.data_type or self.mime_type or "application/octet-stream").split(";")[0]
 
     def to_json(self) -> JSON:
         """Return the Bot API object for this kind (Document, Animation, Sticker, Voice...)."""
@@ -257,6 +266,8 @@ class StoredFile:
             data["file_name"] = self.file_name
         if self.mime_type and self.kind != "sticker":
             data["mime_type"] = self.mime_type
+        if self.thumbnail is not None:
+            data["thumbnail"] = dict(self.thumbnail)
         return data
 
 

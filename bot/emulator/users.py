@@ -146,7 +146,7 @@ class UserSide(World):
         return self._post(chat, fake, {"contact": contact})
 
     def _user_file(self, kind: str, data: bytes, **extra: Any) -> StoredFile:
-        file_id, unique, number = self.new_file_ids()
+        file_id, unique, number = self.new_file_ids(kind=kind)
         return self.add_file(
             StoredFile(
                 file_id=file_id,

@@ -66,6 +66,17 @@ def _opaque(prefix: str, raw: str) -> str:
     return prefix + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+# Telegram's file ids open with their file type: photos "AgAC", animations "CgAC", ...
+FILE_ID_PREFIXES = {
+    "photo": "AgACAgIAAxkBAAI",
+    "animation": "CgACAgIAAxkBAAI",
+    "document": "BQACAgIAAxkBAAI",
+    "sticker": "CAACAgIAAxkBAAI",
+    "voice": "AwACAgIAAxkBAAI",
+    "thumbnail": "AAMCAgADGQEAAg",
+}
+
+
 class World:
     """State shared by the Bot API side and the user side, plus change notification."""
 
@@ -239,11 +250,12 @@ class World:
         return next(key for key in update if key != "update_id")
 
     # --- files --------------------------------------------------------------------------
-    def new_file_ids(self, variant: int = 0) -> tuple[str, str, int]:
+    def new_file_ids(self, variant: int = 0, kind: str = "photo") -> tuple[str, str, int]:
         """Mint a fresh (file_id, file_unique_id, number) pair that looks like Telegram's."""
         number = self._next_file
         self._next_file += 1
-        file_id = _opaque("AgACAgIAAxkBAAI", f"emu:{number}:{variant}:{self.bot_id}")
+        prefix = FILE_ID_PREFIXES.get(kind, FILE_ID_PREFIXES["document"])
+        file_id = _opaque(prefix, f"emu:{number}:{variant}:{self.bot_id}")
         unique = _opaque("AQAD", f"{number}:{variant}")
         return file_id, unique, number
 

@@ -28,7 +28,7 @@ def register_handlers(app: LumbarApp) -> None:
     app.add_handler(ChatMemberHandler(basic.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(OUTSIDE, basic.on_group_command))
     commands = {
-        "start": triage.cmd_start,
+        "start": router.cmd_start,
         "triage": triage.cmd_triage,
         "today": session.cmd_today,
         "stretch": session.cmd_stretch,

@@ -7,13 +7,20 @@ import html
 import logging
 import traceback
 
-from telegram import ChatMember, ChatMemberUpdated, Update
+from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.callbacks import Menu
+from bot.coach.free_text import PainPointer, Topic, classify, pain_pointer
+from bot.coach.plan import stretch_minutes
+from bot.coach.selection import mobility_only
 from bot.coach.triage import Access
-from bot.handlers.common import say
-from bot.handlers.gate import consent_refusal
+from bot.handlers.common import answers_from_profile, say, start_pointer
+from bot.handlers.gate import Refusal, consent_refusal, refusal_for, send_refusal
+from bot.handlers.safety import number_for
+from bot.handlers.session import today_status_of
+from bot.keyboards import button, rows
 from bot.logs import describe_error
 from bot.metrics import metrics_of
 from bot.nudge_schedule import welcome_back
@@ -29,7 +36,7 @@ async def cmd_help(update: Update, context: LumbarContext) -> None:
     lib = context.services.library
     chat_id = update.effective_chat.id
     # Help needs no database: it is sent first and whole, even in an outage.
-    await say(context, chat_id, lib.text("help"))
+    await say(context, chat_id, help_text(lib))
     await say(context, chat_id, safety_notes(lib))
     try:
         async with context.services.transaction() as uow:
@@ -40,6 +47,11 @@ async def cmd_help(update: Update, context: LumbarContext) -> None:
         return  # only the pointer to /start is missing; no apology for help that arrived
     if refusal is not None and refusal.access is Access.NO_PROFILE and refusal.text:
         await say(context, chat_id, refusal.text, refusal.markup)  # where to begin
+
+
+def help_text(lib: Library) -> str:
+    """The command list, saying the quick stretch's one length (``stretch_minutes``)."""
+    return lib.text("help", stretch_minutes=stretch_minutes(lib.exercises))
 
 
 def safety_notes(lib: Library) -> str:
@@ -59,12 +71,69 @@ def safety_notes(lib: Library) -> str:
     )
 
 
+async def on_free_text(update: Update, context: LumbarContext, *, known: bool) -> None:
+    """Typed text that answers nothing: a doctor, today's pain advice, or the commands.
+
+    What it is about is ``bot.coach.free_text``'s call: a warning sign gets the way to a
+    doctor, pain today's advice and the gentle way in, anything else the commands.
+    Someone who may not exercise now gets the gate's answer (a blocked user the doctor
+    advice), never a pointer to an exercise; before consent, the way to begin.
+    """
+    assert update.effective_user is not None
+    user_id = update.effective_user.id
+    lib = context.services.library
+    message = update.message
+    topic = classify(message.text or "" if message else "", lib.free_text)
+    if topic is Topic.SYMPTOMS:
+        async with context.services.transaction() as uow:
+            user = await uow.users.get(user_id)  # reads only: nothing is kept before consent
+        number = number_for(lib, user.time_zone if user is not None else None)
+        await say(context, user_id, lib.text("free_text_symptoms", number=number))
+        return
+    if not known:
+        await say(context, user_id, *start_pointer(lib))
+        return
+    if topic is not Topic.PAIN:
+        await say(context, user_id, lib.text("free_text_idle"))
+        return
+    now = context.services.clock()
+    async with context.services.transaction() as uow:
+        refusal = await refusal_for(uow, context, user_id, now)
+        profile = await uow.profiles.get(user_id)
+        status = await today_status_of(uow, user_id, now)
+    if refusal is not None or profile is None:
+        await send_refusal(context, user_id, refusal or Refusal(Access.NO_PROFILE))
+        return
+    severe = mobility_only(answers_from_profile(profile))
+    await say(context, user_id, *pain_reply(lib, pain_pointer(status, mobility_only=severe)))
+
+
+def pain_reply(lib: Library, pointer: PainPointer) -> tuple[str, InlineKeyboardMarkup]:
+    """Today's way in for a back that hurts, the article's advice on pain, and the warning signs."""
+    rules = lib.rules
+
+    def listed(lines: tuple[str, ...]) -> str:
+        return "\n".join(f"• {html.escape(line)}" for line in lines)
+
+    today = lib.text(f"free_text_pain_{pointer.value}", minutes=stretch_minutes(lib.exercises))
+    text = lib.text(
+        "free_text_pain",
+        today=today,
+        during=listed(rules.during_exercise),
+        avoid=listed(rules.avoid_when_in_pain),
+    )
+    buttons = [[button(lib.text("btn_stretch"), Menu("go", "stretch"))]]
+    if pointer is not PainPointer.STRETCH:
+        buttons.append([button(lib.text("btn_today"), Menu("go", "today"))])
+    return text + "\n\n" + lib.text("cauda_equina_line"), rows(*buttons)
+
+
 async def on_unknown_command(update: Update, context: LumbarContext) -> None:
     """Answer a command this bot does not have with the command list."""
     assert update.effective_chat is not None
     lib = context.services.library
     await say(
-        context, update.effective_chat.id, f"{lib.text('unknown_command')}\n\n{lib.text('help')}"
+        context, update.effective_chat.id, f"{lib.text('unknown_command')}\n\n{help_text(lib)}"
     )
 
 

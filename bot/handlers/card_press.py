@@ -17,7 +17,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.callbacks import CardAnswer, Feeling
+from bot.callbacks import CardAnswer
 from bot.cards import CAPTION_LIMIT
 from bot.coach.plan import PlannedCard
 from bot.coach.press import Action, Decision, SessionView, Shows, Step, decide
@@ -37,6 +37,7 @@ from bot.handlers.session import (
     card_caption,
     card_name,
     card_to_send,
+    feeling_buttons,
     file_ids,
     finish_session,
     gentler_for,
@@ -44,6 +45,7 @@ from bot.handlers.session import (
     resting_ids_on,
     step_back,
     stored_summary,
+    summary_text,
 )
 from bot.keyboards import button, card_buttons, rows
 from bot.services import LumbarContext
@@ -184,10 +186,14 @@ async def _prepare(
         summary = ended.summary if ended else await stored_summary(uow, context, workout, today)
         hurt_name = _hurt_name(context, workout.plan, position - 1) if decision.early else None
         return Drawing(
-            _summary_caption(
-                context, summary, early=decision.early or workout.ended_early, hurt_name=hurt_name
+            summary_text(
+                lib,
+                summary,
+                early=decision.early or workout.ended_early,
+                hurt_name=hurt_name,
+                limit=CAPTION_LIMIT,
             ),
-            _feeling_buttons(context, workout.id),
+            feeling_buttons(lib, workout.id),
             ended=True,
             net=ended.net if ended else Verdict.STAY,
         )
@@ -242,34 +248,6 @@ def _card_caption(context: LumbarContext, item: CardToSend, note: str | None) ->
     text = card_caption(context, item).text
     with_note = f"<i>{note}</i>\n\n{text}" if note else text
     return with_note if len(with_note) <= CAPTION_LIMIT else text
-
-
-def _summary_caption(
-    context: LumbarContext, summary: dict[str, object], *, early: bool, hurt_name: str | None
-) -> str:
-    lib = context.services.library
-    key = "session_summary_early" if early else "session_summary"
-    text = lib.text(
-        key, **{k: summary[k] for k in ("done", "skipped", "duration", "streak", "best")}
-    )
-    if hurt_name is not None:
-        stop = lib.text("hurt_ack", name=html.escape(hurt_name)) + "\n" + lib.text("hurt_stop")
-        text = stop + "\n\n" + text
-    ending = "\n\n" + lib.text("cauda_equina_line") + "\n\n" + lib.text("q_feeling")
-    tip = summary.get("tip")
-    with_tip = text + "\n\n" + lib.text("tip", text=html.escape(str(tip))) if tip else text
-    return with_tip + ending if len(with_tip + ending) <= CAPTION_LIMIT else text + ending
-
-
-def _feeling_buttons(context: LumbarContext, workout_id: int) -> InlineKeyboardMarkup:
-    lib = context.services.library
-    return rows(
-        [
-            button(lib.text("feeling_better"), Feeling(workout_id, "better")),
-            button(lib.text("feeling_same"), Feeling(workout_id, "same")),
-            button(lib.text("feeling_worse"), Feeling(workout_id, "worse")),
-        ]
-    )
 
 
 async def _draw(context: LumbarContext, user_id: int, message_id: int, drawing: Drawing) -> None:

@@ -4,8 +4,9 @@ The check-in row is the state: each answer is stored as given, so a check-in
 resumes at its question after a restart (``bot.coach.checkin_flow`` decides what
 comes next). When it is asked:
 
-* the *baseline* right after the safety check's summary (not after a "Doctor
-  first" one): its pain is the check's, then function and the activities;
+* the *baseline* after the first session since the safety check (so it never
+  stands between the check and the first exercise; not while a doctor must see the
+  user first): its pain is the check's, then function and the activities;
 * the *weekly* one from the nudge ("Start (1 minute)" / "Skip this week"), or at
   ``/today`` when it was missed: its time came since the last check-in began
   (``checkin_slot_due``) and none was started since. ``/today`` then starts it

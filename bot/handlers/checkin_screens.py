@@ -1,4 +1,4 @@
-"""The check-in's questions as a user sees them, and the baseline that follows the check.
+"""The check-in's questions as a user sees them, and the baseline after the first session.
 
 Kept apart from ``bot.handlers.checkin`` (answers and the trend's moves) so the
 safety check can hand over to the baseline without the two importing each other.
@@ -48,7 +48,12 @@ class Ask:
 
 
 async def start_baseline(context: LumbarContext, user_id: int) -> None:
-    """After the check's summary: the baseline takes the check's pain, then asks the rest."""
+    """After the first session since the check: the baseline takes the check's pain, then
+    asks the rest.
+
+    Asked once a check: not while a check-in is under way, and not when one began since
+    the check ended (``profile.completed_at``); never while exercise is blocked.
+    """
     lib = context.services.library
     now = context.services.clock()
     async with context.services.transaction() as uow:
@@ -56,7 +61,11 @@ async def start_baseline(context: LumbarContext, user_id: int) -> None:
         user = await uow.users.get(user_id)
         if profile is None or user is None or await exercise_access(uow, user_id) is Access.BLOCKED:
             return
-        await close_open(uow, user_id, now)
+        latest = await uow.checkins.latest(user_id)
+        if latest is not None and (
+            latest.started_at >= profile.completed_at or await uow.checkins.open(user_id)
+        ):
+            return
         today = now.astimezone(zone(user.time_zone)).date()
         row = await uow.checkins.start(user_id, CheckInKind.BASELINE, today, now, profile.phase)
         await uow.checkins.answer(row.id, pain=profile.pain_now)

@@ -19,7 +19,7 @@ from bot.callbacks import Menu
 from bot.coach.timezones import zone
 from bot.keyboards import button, rows
 from bot.services import LumbarContext
-from content.schema import Library
+from content.schema import Equipment, Library
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -33,6 +33,20 @@ def first_name(update: Update) -> str:
 def local_now(context: LumbarContext, zone_name: str) -> datetime:
     """The current time in the user's zone, from the injected clock."""
     return context.services.clock().astimezone(zone(zone_name))
+
+
+def equipment_words(lib: Library, items: Iterable[str]) -> str:
+    """The equipment in the check's words and order: "Exercise mat, Fascia roller".
+
+    Nothing ticked reads "nothing special (the floor works)", as in the check's summary.
+    """
+    have = set(items)
+    chosen = [
+        lib.text(f"equipment_{e.value}")
+        for e in Equipment
+        if e is not Equipment.NONE and e.value in have
+    ]
+    return ", ".join(chosen) or lib.text("equipment_nothing")
 
 
 def start_pointer(lib: Library) -> tuple[str, InlineKeyboardMarkup]:

@@ -17,6 +17,7 @@ from bot.coach.trend import (
 from bot.coach.triage import Access, Phase
 from bot.handlers.common import exercise_access, say, zone
 from bot.handlers.gate import consent_refusal, send_refusal
+from bot.handlers.streak_notes import ended_note
 from bot.pictures.trend import TrendLabels
 from bot.services import LumbarContext
 from content.schema import Library
@@ -36,6 +37,7 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
         if user is not None:  # before consent there is nothing to show, and nothing is stored
             today = now.astimezone(zone(user.time_zone)).date()
             row = await uow.streaks.get(user_id)
+            ended = await ended_note(uow, lib, row, today, starting=False)  # said once
             monday = today - timedelta(days=today.weekday())
             # The calendar's numbers and "this week" count the same sessions: finished,
             # with at least one exercise done (as the streak counts a day).
@@ -60,6 +62,8 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
     text = lib.text(
         "progress", streak=current_streak(state, today), best=state.best, week=week, water=water
     )
+    if ended is not None:
+        text += "\n\n" + ended
     points = points_from_history(history)
     # The trend starts with the first weekly check-in: a baseline alone is one dot.
     series = trend_series(points, phase_marks(changes)) if len(points) >= 2 else None

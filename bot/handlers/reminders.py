@@ -420,7 +420,7 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
     now = context.services.clock()
     if data.action == "stretch":
         await close_press(update, context)
-        await start_session(context, user_id, "stretch")
+        await start_session(context, user_id, "stretch", desk=True)  # the nudge's desk routine
         return
     if data.action == "snooze":
         async with context.services.transaction() as uow:

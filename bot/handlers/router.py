@@ -6,6 +6,7 @@ from telegram import Message, Update
 
 from bot import callbacks
 from bot.handlers import (
+    basic,
     card_press,
     checkin,
     clearance,
@@ -15,7 +16,7 @@ from bot.handlers import (
     settings,
     triage,
 )
-from bot.handlers.common import answer_query, close_press, has_consented, say, start_pointer
+from bot.handlers.common import answer_query, close_press, first_name, has_consented, say
 from bot.services import LumbarContext
 
 
@@ -34,7 +35,8 @@ async def on_button(update: Update, context: LumbarContext) -> None:
     data = callbacks.decode(query.data)
     match data:
         case callbacks.TriageAnswer():
-            await triage.on_triage_answer(update, context, data)
+            if await triage.on_triage_answer(update, context, data):  # the plan confirmed
+                await session.start_session(context, update.effective_user.id, "today")
         case callbacks.CardAnswer():
             await card_press.on_card_answer(update, context, data)
         case callbacks.Feeling():
@@ -87,10 +89,16 @@ async def on_text(update: Update, context: LumbarContext) -> None:
         return
     if await triage.on_triage_text(update, context):
         return
-    if not known:  # nothing kept about them yet: where to begin
-        await say(context, user_id, *start_pointer(context.services.library))
-        return
-    await say(context, user_id, context.services.library.text("free_text_idle"))
+    await basic.on_free_text(update, context, known=known)
+
+
+async def cmd_start(update: Update, context: LumbarContext) -> None:
+    """/start: the check (begun or resumed), a stop's advice, or a welcome back to today."""
+    assert update.effective_user is not None
+    if await triage.cmd_start(update, context):
+        user_id = update.effective_user.id
+        reply = await session.welcome_back_reply(context, user_id, first_name(update))
+        await say(context, user_id, *reply)
 
 
 async def cmd_cancel(update: Update, context: LumbarContext) -> None:

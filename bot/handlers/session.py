@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.callbacks import Feeling, Menu
 from bot.cards import Caption, FileIdLookup, FileIdStore, render_caption
+from bot.coach.day import TodayStatus, closing_for, today_status
 from bot.coach.plan import (
     PlannedCard,
     SessionKind,
@@ -25,6 +26,7 @@ from bot.coach.plan import (
     build_stretch,
     build_today,
     gentler_option,
+    stretch_minutes,
 )
 from bot.coach.press import HURTS_TO_STOP
 from bot.coach.progression import Feeling as FeelingValue
@@ -33,7 +35,9 @@ from bot.coach.safety_net import FinishedSession, Verdict, after_answer, after_s
 from bot.coach.selection import TrainingRecord, mobility_only, session_exercises, weights_possible
 from bot.coach.streak import StreakState, count_day, current_streak
 from bot.coach.triage import Phase, allowed_exercises
+from bot.desk import desk_plan, is_desk_workout
 from bot.handlers.checkin import ask_if_due as ask_checkin_if_due
+from bot.handlers.checkin_screens import start_baseline
 from bot.handlers.common import (
     answers_from_profile,
     close_press,
@@ -42,14 +46,15 @@ from bot.handlers.common import (
     zone,
 )
 from bot.handlers.gate import Refusal, refusal_for, send_refusal
+from bot.handlers.streak_notes import NOTE_KEY, counted_day_note, summary_note, tell_if_ended
 from bot.handlers.triage import start_recheck
 from bot.keyboards import button, card_buttons, rows
 from bot.services import LumbarContext, Services
 from bot.uow import UnitOfWork
+from content.schema import Library
 from db.models import Profile, Workout
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +75,27 @@ async def cmd_today(update: Update, context: LumbarContext) -> None:
 
 
 async def cmd_stretch(update: Update, context: LumbarContext) -> None:
-    """Start or resume the quick stretch routine."""
+    """Start or resume the quick stretch routine: the article's own, floor stretches included.
+
+    Someone who types /stretch chose the moment, most often at home with room for a mat,
+    and expects the article's routine (cat-cow on all fours, the cobra); a question
+    first would put a tap before every stretch. The desk routine (standing or seated
+    only) is what the stretch nudge's button starts, since nudges come at work times
+    (``bot.coach.desk``).
+    """
     assert update.effective_user is not None
     await start_session(context, update.effective_user.id, "stretch")
 
 
-async def start_session(context: LumbarContext, user_id: int, kind: str) -> None:
-    """Build (or find) the day's workout and send the current card."""
+async def start_session(
+    context: LumbarContext, user_id: int, kind: str, *, desk: bool = False
+) -> None:
+    """Build (or find) the day's workout and send the current card.
+
+    ``desk`` (the stretch nudge's button): the stretch is the desk routine; one under way
+    today is resumed, but a floor routine under way is left for /stretch and a desk one begins.
+    """
+    await tell_if_ended(context, user_id)  # a streak that ended since, said once
     if kind == "today" and await ask_checkin_if_due(context, user_id):
         return  # a missed or begun weekly check-in first (bot.handlers.checkin)
     lib = context.services.library
@@ -85,6 +104,7 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
     summary: dict[str, Any] | None = None
     early = False
     closed_card: int | None = None
+    floor_card: int | None = None  # a floor stretch's card, when the nudge starts a desk one
     async with context.services.transaction() as uow:
         user = await uow.users.touch(user_id, now)  # never creates one: no row before consent
         refusal = await refusal_for(uow, context, user_id, now)
@@ -107,6 +127,8 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
             outcome, workout = "stretch_only", None
         else:
             workout = await uow.workouts.open_for_day(user_id, kind, today)
+            if desk and workout is not None and not is_desk_workout(lib, workout):
+                floor_card, workout = workout.card_message_id, None
             outcome = "resume" if workout is not None else "start"
             if workout is not None and workout.position >= len(workout.plan):
                 # Every card was answered but the last choice was never made: finish now.
@@ -118,7 +140,7 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
                 outcome = "done"
             elif workout is None:
                 plan = await _plan(
-                    uow, lib_profile=profile, context=context, kind=kind, today=today
+                    uow, lib_profile=profile, context=context, kind=kind, today=today, desk=desk
                 )
                 if not plan.cards:
                     outcome = "empty"
@@ -159,7 +181,8 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
             lib.text("session_resume", position=to_send.position + 1, total=to_send.total),
         )
     else:
-        title = lib.text(f"title_{kind}")
+        await remove_buttons(context, user_id, floor_card)
+        title = lib.text("title_desk" if desk else f"title_{kind}")
         intro = lib.text("session_intro", title=title, count=to_send.total, minutes=minutes)
         if profile is not None and mobility_only(answers_from_profile(profile)):
             intro += "\n\n" + lib.text("session_intro_severe")
@@ -167,6 +190,36 @@ async def start_session(context: LumbarContext, user_id: int, kind: str) -> None
             intro += "\n" + lib.text("session_intro_gentle")
         await say(context, user_id, intro)
     await send_card(context, user_id, to_send)
+
+
+async def welcome_back_reply(
+    context: LumbarContext, user_id: int, name: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """What /start says to someone who may exercise, from where today stands.
+
+    Today's session and its length while it is open; once it is done, that the next
+    one is tomorrow (``bot.coach.day``). ``name`` comes escaped for HTML.
+    """
+    lib = context.services.library
+    now = context.services.clock()
+    stretch = button(lib.text("btn_stretch"), Menu("go", "stretch"))
+    async with context.services.transaction() as uow:
+        status = await today_status_of(uow, user_id, now)
+        user = await uow.users.get(user_id)
+        profile = await uow.profiles.get(user_id)
+        minutes = 0
+        if status is TodayStatus.OPEN and profile is not None:
+            today = now.astimezone(zone(user.time_zone if user else "UTC")).date()
+            plan = await _plan(uow, lib_profile=profile, context=context, kind="today", today=today)
+            minutes = plan.minutes
+    if status is TodayStatus.STRETCH_ONLY:
+        text = lib.text("welcome_back_stretch_only", name=name)
+        return text + "\n\n" + lib.text("stretch_only_today"), rows([stretch])
+    if status is TodayStatus.DONE:
+        text = lib.text("welcome_back_done", name=name, minutes=stretch_minutes(lib.exercises))
+        return text, rows([stretch])
+    today_button = button(lib.text("btn_today"), Menu("go", "today"))
+    return lib.text("welcome_back", name=name, minutes=minutes), rows([today_button], [stretch])
 
 
 async def pause_session(context: LumbarContext, user_id: int) -> bool:
@@ -204,14 +257,33 @@ async def _finished_today(uow: UnitOfWork, user_id: int, today: date) -> bool:
     return await uow.workouts.finished_count_between(user_id, today, today, kind="today") > 0
 
 
+async def today_status_of(uow: UnitOfWork, user_id: int, now: datetime) -> TodayStatus:
+    """Where the user's local today stands: session open, done, or stretches only."""
+    user = await uow.users.get(user_id)
+    profile = await uow.profiles.get(user_id)
+    today = now.astimezone(zone(user.time_zone if user else "UTC")).date()
+    return today_status(
+        finished_today=await _finished_today(uow, user_id, today),
+        stretch_only=profile is not None and profile.stretch_only_since is not None,
+    )
+
+
 async def _plan(
-    uow: UnitOfWork, *, lib_profile: Profile, context: LumbarContext, kind: str, today: date
+    uow: UnitOfWork,
+    *,
+    lib_profile: Profile,
+    context: LumbarContext,
+    kind: str,
+    today: date,
+    desk: bool = False,
 ) -> SessionPlan:
     """The session's plan: the coach's rules on the profile, levels and history."""
     lib = context.services.library
     answers = answers_from_profile(lib_profile)
     phase = Phase(lib_profile.phase)
     progress = await uow.progress.levels(lib_profile.user_id)
+    if kind == "stretch" and desk:
+        return desk_plan(lib, lib_profile, progress, today)  # as the nudge named it
     levels = {exercise_id: row.level for exercise_id, row in progress.items()}
     hurt = {eid: row.hurt_on for eid, row in progress.items() if row.hurt_on is not None}
     resting = resting_ids(hurt, today)
@@ -245,7 +317,7 @@ def card_to_send(
 
 
 def card_caption(context: LumbarContext, item: CardToSend) -> Caption:
-    """The card's caption: the exercise (or its variant), today's dose, the cautions."""
+    """The card's caption: the exercise (or variant), today's dose, its goal, the cautions."""
     lib = context.services.library
     exercise = lib.exercise(item.card.exercise_id)
     variant = next((v for v in exercise.variants if v.id == item.card.variant_id), None)
@@ -258,6 +330,7 @@ def card_caption(context: LumbarContext, item: CardToSend) -> Caption:
         variant_name=variant.name if variant else None,
         variant_description=variant.description if variant else None,
         slow=item.slow,
+        goal=variant.dosage if variant is not None and variant.dosage else exercise.dosage,
     )
 
 
@@ -337,6 +410,7 @@ def gentler_for(
         allowed,
         shown_ids=ids[: hurt_at + 1],
         later_ids=ids[hurt_at + 1 :],
+        at_desk=is_desk_workout(lib, workout),
     )
 
 
@@ -407,9 +481,10 @@ async def finish_session(
     results = await uow.workouts.results(workout.id)
     done = sum(1 for r in results if r.outcome == "done")
     # A day counts when at least one exercise was done; a session that only hurt does not.
+    note = None  # a milestone, or the rest-day rule told once (bot.handlers.streak_notes)
     if done and await uow.streaks.add_day(workout.user_id, workout.local_on):
-        state = count_day(state, workout.local_on)
-        await uow.streaks.save(
+        before, state = state, count_day(state, workout.local_on)
+        saved = await uow.streaks.save(
             workout.user_id,
             current=state.current,
             best=state.best,
@@ -417,8 +492,10 @@ async def finish_session(
             rest_on=state.rest_on,
             now=now,
         )
+        note = await counted_day_note(uow, context.services.library, saved, before, state, now)
     net = await _net_after_session(uow, workout, now) if early else Verdict.STAY
-    return Ended(_summary(context, workout, results, state, now, today), net)
+    summary = _summary(context, workout, results, state, now, today)
+    return Ended({**summary, NOTE_KEY: note}, net)
 
 
 def _summary(
@@ -437,8 +514,8 @@ def _summary(
         "done": sum(1 for r in results if r.outcome == "done"),
         "skipped": sum(1 for r in results if r.outcome == "skipped"),
         "duration": _duration(finished_at - workout.started_at),
-        "streak": _days(lib.texts, current_streak(state, today)),
-        "best": _days(lib.texts, state.best),
+        "streak": current_streak(state, today),
+        "best": state.best,
         "tip": tip.text if tip else None,
     }
 
@@ -493,40 +570,55 @@ def _duration(elapsed: timedelta) -> str:
     return f"{minutes} min"
 
 
-def _days(texts: dict[str, str], n: int) -> str:
-    return (texts["day_unit"] if n == 1 else texts["days_unit"]).format(n=n)
+def summary_text(
+    lib: Library,
+    summary: dict[str, Any],
+    *,
+    early: bool,
+    hurt_name: str | None = None,
+    limit: int | None = None,
+) -> str:
+    """The end-of-session message, composed here only (the redrawn card and a resend).
+
+    In order: why pain ended it (``hurt_name``), the figures and the streak, the tip,
+    the warning signs, and the question how the back feels. When the whole does not
+    fit ``limit`` (a caption holds 1024 characters), the tip is left out.
+    """
+    key = "session_summary_early" if early else "session_summary"
+    text = lib.text(
+        key, **{k: summary[k] for k in ("done", "skipped", "duration", "streak", "best")}
+    )
+    text += summary_note(summary)  # the streak's milestone or rule, when there is one
+    if hurt_name is not None:
+        stop = lib.text("hurt_ack", name=html.escape(hurt_name)) + "\n" + lib.text("hurt_stop")
+        text = stop + "\n\n" + text
+    ending = "\n\n" + lib.text("cauda_equina_line") + "\n\n" + lib.text("q_feeling")
+    tip = summary.get("tip")
+    with_tip = text + "\n\n" + lib.text("tip", text=html.escape(str(tip))) if tip else text
+    if limit is not None and len(with_tip + ending) > limit:
+        return text + ending
+    return with_tip + ending
+
+
+def feeling_buttons(lib: Library, workout_id: int) -> InlineKeyboardMarkup:
+    """Better, same or worse: the answer under every session summary."""
+    return rows(
+        [
+            button(lib.text("feeling_better"), Feeling(workout_id, "better")),
+            button(lib.text("feeling_same"), Feeling(workout_id, "same")),
+            button(lib.text("feeling_worse"), Feeling(workout_id, "worse")),
+        ]
+    )
 
 
 async def _send_summary(
     context: LumbarContext, user_id: int, summary: dict[str, Any], *, early: bool
 ) -> None:
+    """Send a summary whose card could not show it: the same words, with the question."""
     lib = context.services.library
-    key = "session_summary_early" if early else "session_summary"
-    text = lib.text(
-        key,
-        done=summary["done"],
-        skipped=summary["skipped"],
-        duration=summary["duration"],
-        streak=summary["streak"],
-        best=summary["best"],
-    )
-    if summary["tip"]:
-        text += "\n\n" + lib.text("tip", text=html.escape(summary["tip"]))
-    text += "\n\n" + lib.text("cauda_equina_line")
-    await say(context, user_id, text)
     workout_id = int(summary["workout_id"])
-    await say(
-        context,
-        user_id,
-        lib.text("q_feeling"),
-        rows(
-            [
-                button(lib.text("feeling_better"), Feeling(workout_id, "better")),
-                button(lib.text("feeling_same"), Feeling(workout_id, "same")),
-                button(lib.text("feeling_worse"), Feeling(workout_id, "worse")),
-            ]
-        ),
-    )
+    text = summary_text(lib, summary, early=early)
+    await say(context, user_id, text, feeling_buttons(lib, workout_id))
     async with context.services.transaction() as uow:
         await uow.workouts.mark_feeling_asked(workout_id, context.services.clock())
 
@@ -545,6 +637,7 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
     lines: list[str] = []
     refusal: Refusal | None = None
     verdict = Verdict.STAY
+    status = TodayStatus.OPEN
     async with context.services.transaction() as uow:
         workout = await uow.workouts.get(data.workout_id)
         stale = workout is None or workout.user_id != user_id
@@ -559,6 +652,8 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
             recent = await uow.workouts.recent(user_id, workout.local_on - timedelta(days=30))
             lines = await _progress_after(uow, context, user_id, recent, now)
             verdict = await _net_after_answer(uow, workout, data.value, recent, now)
+        if not stale and workout is not None and refusal is None:
+            status = await today_status_of(uow, user_id, now)
     await close_press(update, context, lib.text("stale_button") if stale else None)
     if stale:
         return
@@ -566,8 +661,10 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
         await send_refusal(context, user_id, refusal)
         return
     text = lib.text(f"feeling_thanks_{data.value}")
+    if data.value != FeelingValue.WORSE and verdict is not Verdict.CLEAR:
+        text += " " + lib.text(f"feeling_{closing_for(status).value}")
     if lines:
-        text += "\n\n" + "\n".join("📈 " + html.escape(line) for line in lines)
+        text += "\n\n" + "\n".join(lines)
     if data.value == FeelingValue.WORSE:
         text += "\n\n" + lib.text("cauda_equina_line")
     if verdict is Verdict.CLEAR:
@@ -575,6 +672,8 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
     await say(context, user_id, text)
     if verdict.steps_back:
         await step_back(context, user_id, verdict)
+    else:
+        await start_baseline(context, user_id)  # once after a check: where the trend starts
 
 
 async def _net_after_answer(
@@ -624,5 +723,6 @@ async def _progress_after(
     lines = []
     for change in decide(history, levels):
         await uow.progress.set_level(user_id, change.exercise_id, change.new, now)
-        lines.append(describe(change, lib.exercise(change.exercise_id)))
+        line = html.escape(describe(change, lib.exercise(change.exercise_id)))
+        lines.append(lib.text("level_easier" if change.easier else "level_harder", line=line))
     return lines

@@ -7,7 +7,7 @@ import html
 from telegram import Update
 
 from bot.callbacks import Menu
-from bot.handlers.common import close_press, say
+from bot.handlers.common import close_press, equipment_words, say
 from bot.handlers.gate import consent_refusal, send_refusal
 from bot.handlers.triage import cmd_triage, start_zone_change
 from bot.keyboards import button, rows
@@ -28,14 +28,16 @@ async def cmd_settings(update: Update, context: LumbarContext) -> None:
         assert refusal is not None  # consent needs the user row, read in the same transaction
         await send_refusal(context, user_id, refusal)
         return
-    equipment = ", ".join(profile.equipment) if profile and profile.equipment else "none"
+    # The same words the check used: its button labels and phase names, never stored values.
+    equipment = equipment_words(lib, profile.equipment if profile else ())
+    phase = lib.text(f"phase_name_{profile.phase}" if profile else "settings_not_set")
     await say(
         context,
         user_id,
         lib.text(
             "settings",
             zone=html.escape(user.time_zone),
-            phase=profile.phase if profile else "not set yet",
+            phase=phase,
             equipment=html.escape(equipment),
         ),
         rows(

@@ -10,12 +10,39 @@ from bot.callbacks import Menu
 from bot.coach.triage import advice_texts, assess
 from bot.coach.triage_flow import TriageState, answers_from
 from bot.handlers.safety import clearance_button
-from bot.handlers.triage_screens import EQUIPMENT
 from bot.keyboards import button, rows
-from content.schema import Library, Tier
+from content.schema import Equipment, Library, Tier
+
+# The equipment a user can tick, in the order the check and the summaries list it.
+EQUIPMENT = (Equipment.MAT, Equipment.WEIGHT, Equipment.BALL, Equipment.ROLLER)
 
 
-def summary_message(lib: Library, state: TriageState) -> tuple[str, InlineKeyboardMarkup]:
+def _facts(lib: Library, state: TriageState, key: str) -> str:
+    """What the check knows: pain, experience, equipment, zone and reminders."""
+    answers = answers_from(state, lib.rules)
+    equipment = ", ".join(
+        lib.text(f"equipment_{e.value}") for e in EQUIPMENT if e in answers.equipment
+    ) or lib.text("equipment_nothing")
+    return lib.text(
+        key,
+        pain=answers.pain_now,
+        duration=lib.text(f"duration_{answers.pain_duration.value}").lower(),
+        experience=lib.text(f"experience_{answers.experience.value}"),
+        equipment=html.escape(equipment),
+        zone=html.escape(state.time_zone or "UTC"),
+        reminders=lib.text(f"summary_reminders_{state.reminder_choice.value}"),
+    )
+
+
+def plan_text(lib: Library, state: TriageState) -> str:
+    """The plan screen: the facts, the choices it may change, the phase and the advice."""
+    text, _ = summary_message(lib, state, facts_key="plan_facts")
+    return text
+
+
+def summary_message(
+    lib: Library, state: TriageState, *, facts_key: str = "summary_facts"
+) -> tuple[str, InlineKeyboardMarkup]:
     """The summary: the facts, then the conditions by name with their advice, then the plan.
 
     A user who must see a doctor first is told so before anything else, and gets the
@@ -23,18 +50,7 @@ def summary_message(lib: Library, state: TriageState) -> tuple[str, InlineKeyboa
     """
     answers = answers_from(state, lib.rules)
     outcome = assess(answers, lib.rules, lib.exercises)
-    equipment = ", ".join(
-        lib.text(f"equipment_{e.value}") for e in EQUIPMENT if e in answers.equipment
-    ) or lib.text("equipment_nothing")
-    facts = lib.text(
-        "summary_facts",
-        pain=answers.pain_now,
-        duration=lib.text(f"duration_{answers.pain_duration.value}").lower(),
-        experience=lib.text(f"experience_{answers.experience.value}"),
-        equipment=html.escape(equipment),
-        zone=html.escape(state.time_zone or "UTC"),
-        reminders=lib.text("summary_reminders_on" if state.reminders else "summary_reminders_off"),
-    )
+    facts = _facts(lib, state, facts_key)
     flags = [f for f in lib.rules.flags if f.id in answers.contraindications - answers.cleared]
     if outcome.blocked:
         words = lib.rules.tiers[Tier.DOCTOR_FIRST]

@@ -20,10 +20,14 @@ from bot.pictures.skeleton import P, pose_body
 from content.poses import SEGMENTS, Frame, PoseSet, wrap
 from content.schema import Exercise
 
-WIDTH = 540
+# Square like the cards (bot/pictures/card.py), so a session's one message keeps its
+# shape when an animated card follows a still one.
+WIDTH = 640
+HEIGHT = 640
 SS = 2
-TITLE_H = 64
-FLOOR_H = 30
+TITLE_H = 76
+LABEL_H = 64  # the current step, under the title
+FLOOR_H = 40
 STEPS = 12  # in-between pictures per movement
 HOLD = 8  # pictures a key position is held
 FRAME_MS = 70
@@ -142,14 +146,15 @@ def _ease(t: float) -> float:
 
 
 def _view(scene: Scene, width: int, height: int) -> View:
-    """Fit the scene into the picture below the title."""
+    """Fit the scene into the picture below the title and step, in the middle of the room."""
     left, _, right, top = scene.extent()
     world_w = right - left + 16.0
-    room = (height - TITLE_H - FLOOR_H - 10) * SS
-    scale = min(width * SS / world_w, room / (top + 6.0))
-    floor_y = (height - FLOOR_H) * SS
+    world_h = top + 6.0
+    room = (height - TITLE_H - LABEL_H - FLOOR_H) * SS
+    scale = min(width * SS / world_w, room / world_h)
+    floor_y = (height - FLOOR_H) * SS - (room - world_h * scale) / 2
     origin_x = (width * SS - world_w * scale) / 2 - (left - 8.0) * scale
-    return View(scale, origin_x, floor_y, TITLE_H * SS, 0.0, width * SS, height * SS)
+    return View(scale, origin_x, floor_y, (TITLE_H + LABEL_H) * SS, 0.0, width * SS, height * SS)
 
 
 def _picture(
@@ -164,28 +169,36 @@ def _picture(
     draw_body(pen, view, placed.body, behind=placed.kettlebell)
     pen.rectangle((0, 0, width * SS, TITLE_H * SS), fill=style.HEADER)
     pen.text(
-        (14 * SS, TITLE_H * SS // 2),
+        (18 * SS, TITLE_H * SS // 2),
         style.safe(exercise.name),
-        font=style.font(26 * SS),
+        font=style.font(36 * SS),
         fill=style.HEADER_INK,
         anchor="lm",
+        stroke_width=SS // 2,
+        stroke_fill=style.HEADER_INK,
     )
     pen.text(
-        (14 * SS, (TITLE_H + 22) * SS),
+        (18 * SS, (TITLE_H + LABEL_H // 2) * SS),
         style.safe(label),
-        font=style.font(20 * SS),
+        font=style.font(_label_size(pen, label, width - 36) * SS),
         fill=style.INK,
         anchor="lm",
     )
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
+def _label_size(pen: ImageDraw.ImageDraw, label: str, room: int) -> int:
+    """Return the largest font size, 30 px down to 20, that fits the step on one line."""
+    size = 30
+    while size > 20 and pen.textlength(style.safe(label), font=style.font(size * SS)) > room * SS:
+        size -= 2
+    return size
+
+
 def render_animation(exercise: Exercise, poses: PoseSet) -> bytes:
     """Return a looping GIF that moves through the key positions, identical for identical input."""
     scene = build_scene(poses)
-    left, _, right, top = scene.extent()
-    height = round(TITLE_H + 40 + FLOOR_H + WIDTH * (top + 6.0) / (right - left + 16.0))
-    size = (WIDTH, max(300, min(height, 620)))
+    size = (WIDTH, HEIGHT)
     order = key_order(poses)
     pictures: list[Image.Image] = []
     durations: list[int] = []

@@ -20,7 +20,7 @@ from content.poses import PoseSet, load_pose_sets
 from content.schema import Exercise, Library
 
 # Bump when the drawing code changes what a card looks like.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 
 
 def card_key(exercise: Exercise, poses: PoseSet, kind: str = "card") -> str:
@@ -61,6 +61,15 @@ class CardRenderer:
         """Return the cache key of an exercise's card (changes when its content changes)."""
         return card_key(self._library.exercise(exercise_id), self._poses[exercise_id])
 
+    def animated(self, exercise_id: str) -> bool:
+        """Return whether the exercise is shown as its animation rather than the still card."""
+        return self._poses[exercise_id].animate
+
+    def animation_key(self, exercise_id: str) -> str:
+        """Return the cache key of an exercise's animation (changes when its content changes)."""
+        exercise = self._library.exercise(exercise_id)
+        return card_key(exercise, self._poses[exercise_id], kind="gif")
+
     def path(self, exercise_id: str) -> Path:
         """Return the card's PNG file, drawing it only if it is not on disk yet."""
         target = self._cache_dir / f"{exercise_id}-{self.key(exercise_id)}.png"
@@ -68,9 +77,7 @@ class CardRenderer:
 
     def animation_path(self, exercise_id: str) -> Path:
         """Return the exercise's animated GIF, drawing it only if it is not on disk yet."""
-        exercise = self._library.exercise(exercise_id)
-        key = card_key(exercise, self._poses[exercise_id], kind="gif")
-        target = self._cache_dir / f"{exercise_id}-{key}.gif"
+        target = self._cache_dir / f"{exercise_id}-{self.animation_key(exercise_id)}.gif"
         return self._cached(target, exercise_id, render_animation)
 
     def _cached(
@@ -98,3 +105,11 @@ class CardRenderer:
     def render_all(self) -> dict[str, Path]:
         """Make sure every card is on disk and return their paths by exercise id."""
         return {item.id: self.path(item.id) for item in self._library.exercises}
+
+    def render_animations(self) -> dict[str, Path]:
+        """Make sure the animation of every animated exercise is on disk; return their paths."""
+        return {
+            item.id: self.animation_path(item.id)
+            for item in self._library.exercises
+            if self.animated(item.id)
+        }

@@ -1,9 +1,17 @@
-"""Compose an exercise card: a header with name, difficulty and goal, then the key positions."""
+"""Compose an exercise card: a header with name, difficulty and goal, then the key positions.
+
+Every card is the same square, so the one message a session redraws in place keeps
+its shape from card to card, and Telegram shows all of it in a chat (it crops only
+pictures beyond about 1:2.5). The panels take whichever arrangement, rows, columns or
+a 2 x 2 grid, draws the figure largest; a legend explains the ghost, the arrows and,
+only where left and right limbs differ, which colour is which side.
+"""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -15,6 +23,8 @@ from content.poses import PoseSet
 from content.schema import Equipment, Exercise, Goal
 
 CARD_WIDTH = 1080
+CARD_HEIGHT = 1080
+CARD_SIZE = (CARD_WIDTH, CARD_HEIGHT)  # 1:1 for every card (the animations too)
 SS = 2  # draw at twice the size, then scale down for smooth edges
 
 _GOALS = {Goal.STRENGTHEN: "Strengthen", Goal.STRETCH: "Stretch", Goal.BOTH: "Strengthen + stretch"}
@@ -27,7 +37,7 @@ _EQUIPMENT = {
 _LEVELS = {"easy": 1, "medium": 2, "hard": 3}
 
 HEADER_H = 210
-FOOTER_H = 64
+FOOTER_H = 76
 MARGIN = 28
 GAP = 20
 LABEL_H = 74
@@ -35,8 +45,19 @@ FLOOR_H = 44
 PANEL_PAD = 14  # free pixels between the label line and the top of the drawing
 PAD_X = 8.0  # centimetres kept free left and right of the scene
 PAD_TOP = 6.0  # centimetres kept free above the scene
-MIN_HEIGHT = 720
-MAX_HEIGHT = 1350  # 4:5, the tallest photo Telegram shows uncropped in a chat
+# Legend text: 36 px is 3.3 % of the card's width, about 11 pt on a phone that shows
+# the card some 340 pt wide (the old 25 px legend was under 8 pt).
+LEGEND_SIZE = 36
+# The pose file's own layout stays unless another draws the figure more than ~11 % larger.
+PREFERENCE = 0.9
+
+LegendItem = Literal["before", "move", "right", "left"]
+_LEGEND_WORDS: dict[LegendItem, str] = {
+    "before": "before",
+    "move": "move",
+    "right": "right side",
+    "left": "left side",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,34 +70,27 @@ class Box:
     height: int
 
 
-def _columns(poses: PoseSet) -> int:
-    """Return how many panels sit side by side."""
-    return len(poses.frames) if poses.layout == "columns" else 1
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where the panels and the legend go on the card, and how large the figure is drawn."""
+
+    rows: int
+    columns: int
+    panels: tuple[Box, ...]
+    legend: Box | None  # the footer band, or the spare cell of a 2 x 2 grid
+    scale: float  # card pixels per centimetre
 
 
-def _panel_width(poses: PoseSet) -> int:
-    """Return the width of one panel in card pixels."""
-    columns = _columns(poses)
-    return (CARD_WIDTH - 2 * MARGIN - GAP * (columns - 1)) // columns
-
-
-def _fixed_height(poses: PoseSet, footer: int) -> int:
-    """Return the card height taken by everything except the drawings themselves."""
-    rows = len(poses.frames) // _columns(poses)
-    return (
-        HEADER_H + 2 * MARGIN + footer + GAP * (rows - 1) + rows * (LABEL_H + FLOOR_H + PANEL_PAD)
-    )
-
-
-def card_size(poses: PoseSet, scene: Scene | None = None) -> tuple[int, int]:
-    """Return the card size: full width, and as tall as the drawings need within 4:5."""
-    scene = scene if scene is not None else build_scene(poses)
-    footer = FOOTER_H if _has_ghost(poses) else 0
-    left, _, right, top = scene.extent()
-    scale = _panel_width(poses) / (right - left + 2 * PAD_X)
-    rows = len(poses.frames) // _columns(poses)
-    height = _fixed_height(poses, footer) + round(rows * (top + PAD_TOP) * scale)
-    return CARD_WIDTH, max(MIN_HEIGHT, min(MAX_HEIGHT, height))
+def legend_items(poses: PoseSet) -> tuple[LegendItem, ...]:
+    """Return what the legend explains: the ghost, the arrows, the sides if they differ."""
+    items: list[LegendItem] = []
+    if _has_ghost(poses):
+        items.append("before")
+    if any(frame.arrows for frame in poses.frames):
+        items.append("move")
+    if poses.sided():
+        items += ["right", "left"]
+    return tuple(items)
 
 
 def _has_ghost(poses: PoseSet) -> bool:
@@ -84,18 +98,52 @@ def _has_ghost(poses: PoseSet) -> bool:
     return any(poses.ghost_of(index) is not None for index in range(len(poses.frames)))
 
 
-def _panels(poses: PoseSet, height: int, footer: int) -> list[Box]:
-    """Split the space under the header into one panel per key position."""
-    count = len(poses.frames)
+def _grids(count: int) -> list[tuple[int, int]]:
+    """Return the (rows, columns) arrangements worth trying for ``count`` panels."""
+    grids = [(count, 1), (1, count)]
+    if count in (3, 4):
+        grids.append((2, 2))
+    return grids
+
+
+def _scale(scene: Scene, box: Box) -> float:
+    """Return the card pixels per centimetre that fit the scene into one panel."""
+    left, _, right, top = scene.extent()
+    room_h = box.height - LABEL_H - FLOOR_H - PANEL_PAD
+    return min(box.width / (right - left + 2 * PAD_X), room_h / (top + PAD_TOP))
+
+
+def _arrange(scene: Scene, rows: int, columns: int, legend: bool) -> Layout:
+    """Cut the card below the header into a grid; the legend takes a spare cell or the foot."""
+    count = len(scene.poses.frames)
+    spare = rows * columns > count
+    footer = FOOTER_H if legend and not spare else 0
     top = HEADER_H + MARGIN
-    available_h = height - top - footer - MARGIN
-    width = _panel_width(poses)
-    if poses.layout == "columns":
-        return [
-            Box(MARGIN + index * (width + GAP), top, width, available_h) for index in range(count)
-        ]
-    panel_h = (available_h - GAP * (count - 1)) // count
-    return [Box(MARGIN, top + index * (panel_h + GAP), width, panel_h) for index in range(count)]
+    width = (CARD_WIDTH - 2 * MARGIN - GAP * (columns - 1)) // columns
+    height = (CARD_HEIGHT - top - MARGIN - footer - GAP * (rows - 1)) // rows
+    cells = [
+        Box(MARGIN + column * (width + GAP), top + row * (height + GAP), width, height)
+        for row in range(rows)
+        for column in range(columns)
+    ]
+    where: Box | None = None
+    if legend and spare:
+        where = cells[count]
+    elif footer:
+        where = Box(MARGIN, CARD_HEIGHT - MARGIN // 2 - footer, CARD_WIDTH - 2 * MARGIN, footer)
+    panels = tuple(cells[:count])
+    return Layout(rows, columns, panels, where, _scale(scene, panels[0]))
+
+
+def card_layout(poses: PoseSet, scene: Scene | None = None) -> Layout:
+    """Return the arrangement that draws the figure largest, the pose file's own if near it."""
+    scene = scene if scene is not None else build_scene(poses)
+    legend = bool(legend_items(poses))
+    count = len(poses.frames)
+    options = [_arrange(scene, rows, columns, legend) for rows, columns in _grids(count)]
+    best = max(options, key=lambda option: option.scale)
+    preferred = options[0] if poses.layout == "rows" else options[1]
+    return preferred if preferred.scale >= PREFERENCE * best.scale else best
 
 
 def _view(scene: Scene, box: Box) -> View:
@@ -106,7 +154,8 @@ def _view(scene: Scene, box: Box) -> View:
     width, height = box.width * SS, box.height * SS
     room_h = height - (LABEL_H + FLOOR_H + PANEL_PAD) * SS
     scale = min(width / world_w, room_h / world_h)
-    floor_y = height - FLOOR_H * SS
+    # A wide scene in a tall panel sits in the middle of the room, on a deeper floor.
+    floor_y = height - FLOOR_H * SS - (room_h - world_h * scale) / 2
     origin_x = (width - world_w * scale) / 2 - (left - PAD_X) * scale
     # Props and callouts stay below the label line at the top of the panel.
     return View(scale, origin_x, floor_y, float(LABEL_H * SS), 0.0, float(width), float(height))
@@ -269,60 +318,91 @@ def _chip(
     return x + width + 14 * SS
 
 
-def _footer(pen: ImageDraw.ImageDraw, top: int) -> None:
-    """Explain the drawing's conventions in one line: faded figure, arrow, right-side limbs."""
-    y = (top + FOOTER_H // 2 - 6) * SS
-    x = (MARGIN + 6) * SS
-    font = style.font(25 * SS)
-    pen.rounded_rectangle(
-        (x, y - 13 * SS, x + 34 * SS, y + 13 * SS), radius=9 * SS, fill=style.GHOST
-    )
-    x += 44 * SS
-    x = _legend_text(pen, x, y, "= before", font)
-    pen.line((x, y, x + 34 * SS, y), fill=style.ACCENT, width=8 * SS)
-    pen.polygon(
-        [(x + 52 * SS, y), (x + 30 * SS, y - 14 * SS), (x + 30 * SS, y + 14 * SS)],
-        fill=style.ACCENT,
-    )
-    x += 64 * SS
-    x = _legend_text(pen, x, y, "= move", font)
-    for offset, side in ((0, "far"), (16, "near")):
-        left = x + offset * SS
-        pen.rounded_rectangle(
-            (left, y - 13 * SS, left + 22 * SS, y + 13 * SS),
-            radius=8 * SS,
-            fill=style.BODY[("pants", side)],
-            outline=style.OUTLINE,
-            width=SS,
+def _symbol(pen: ImageDraw.ImageDraw, item: LegendItem, x: int, y: int) -> int:
+    """Draw one legend entry's picture from ``x``, centred on ``y``; return its width."""
+    half = 17 * SS
+    if item == "move":
+        pen.line((x, y, x + 42 * SS, y), fill=style.ACCENT, width=9 * SS)
+        pen.polygon(
+            [(x + 62 * SS, y), (x + 36 * SS, y - half), (x + 36 * SS, y + half)],
+            fill=style.ACCENT,
         )
-    x += 50 * SS
-    _legend_text(pen, x, y, "= light: right side, dark: left side", font)
+        return 62 * SS
+    box = (x, y - half, x + 46 * SS, y + half)
+    if item == "before":
+        pen.rounded_rectangle(box, radius=12 * SS, fill=style.GHOST)
+    else:
+        side = "near" if item == "right" else "far"
+        fill = style.BODY[("pants", side)]
+        pen.rounded_rectangle(box, radius=12 * SS, fill=fill, outline=style.OUTLINE, width=SS)
+    return 46 * SS
 
 
-def _legend_text(
-    pen: ImageDraw.ImageDraw, x: int, y: int, text: str, font: ImageFont.FreeTypeFont
+def _entry(
+    pen: ImageDraw.ImageDraw,
+    item: LegendItem,
+    x: int,
+    y: int,
+    font: ImageFont.FreeTypeFont,
+    column: int = 0,
 ) -> int:
-    """Write one legend entry and return where the next one starts."""
-    pen.text((x, y), text, font=font, fill=style.MUTED, anchor="lm")
-    return x + int(pen.textlength(text, font=font)) + 36 * SS
+    """Draw a legend entry, picture then word (from ``column`` on, if given); return its end."""
+    x = max(x + _symbol(pen, item, x, y), x + column) + 14 * SS
+    word = _LEGEND_WORDS[item]
+    pen.text((x, y), word, font=font, fill=style.MUTED, anchor="lm")
+    return x + int(pen.textlength(word, font=font))
+
+
+def _legend_row(pen: ImageDraw.ImageDraw, items: tuple[LegendItem, ...], box: Box) -> None:
+    """Draw the legend on one line along the foot of the card."""
+    size = LEGEND_SIZE
+    font = style.font(size * SS)
+    room = (box.width - 12) * SS
+    while size > 26:
+        font = style.font(size * SS)
+        width = sum(
+            _symbol_width(item) + 14 * SS + int(pen.textlength(_LEGEND_WORDS[item], font=font))
+            for item in items
+        ) + 44 * SS * (len(items) - 1)
+        if width <= room:
+            break
+        size -= 2
+    x, y = (box.left + 6) * SS, (box.top * 2 + box.height) * SS // 2
+    for item in items:
+        x = _entry(pen, item, x, y, font) + 44 * SS
+
+
+def _symbol_width(item: LegendItem) -> int:
+    """Return the width ``_symbol`` takes for an entry."""
+    return (62 if item == "move" else 46) * SS
+
+
+def _legend_column(pen: ImageDraw.ImageDraw, items: tuple[LegendItem, ...], box: Box) -> None:
+    """Draw the legend as a list in the spare cell of a 2 x 2 grid."""
+    font = style.font(LEGEND_SIZE * SS)
+    step = round(LEGEND_SIZE * 1.9) * SS
+    first = (box.top * 2 + box.height) * SS // 2 - step * (len(items) - 1) // 2
+    for row, item in enumerate(items):
+        _entry(pen, item, (box.left + 34) * SS, first + row * step, font, _symbol_width("move"))
 
 
 def render_card_image(exercise: Exercise, poses: PoseSet) -> Image.Image:
     """Draw the card and return it as an image (for the contact sheet and tests)."""
     scene = build_scene(poses)
-    width, height = card_size(poses, scene)
-    footer = FOOTER_H if _has_ghost(poses) else 0
-    canvas = Image.new("RGB", (width * SS, height * SS), style.BACKGROUND)
+    layout = card_layout(poses, scene)
+    canvas = Image.new("RGB", (CARD_WIDTH * SS, CARD_HEIGHT * SS), style.BACKGROUND)
     pen = ImageDraw.Draw(canvas)
     _header(pen, exercise)
-    boxes = _panels(poses, height, footer)
-    # Panels are the same size, so one mapping serves all and the ghost lines up with the figure.
-    view = _view(scene, boxes[0])
-    for index, box in enumerate(boxes):
+    # Panels are the same size, so one mapping serves all and the figure keeps its size.
+    view = _view(scene, layout.panels[0])
+    for index, box in enumerate(layout.panels):
         canvas.paste(_panel(scene, index, view, box), (box.left * SS, box.top * SS))
-    if footer:
-        _footer(pen, height - footer - MARGIN // 2)
-    return canvas.resize((width, height), Image.Resampling.LANCZOS)
+    items = legend_items(poses)
+    if layout.legend is not None and layout.rows * layout.columns > len(layout.panels):
+        _legend_column(pen, items, layout.legend)
+    elif layout.legend is not None:
+        _legend_row(pen, items, layout.legend)
+    return canvas.resize(CARD_SIZE, Image.Resampling.LANCZOS)
 
 
 def render_card(exercise: Exercise, poses: PoseSet) -> bytes:

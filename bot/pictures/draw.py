@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from bot.pictures import style
+from bot.pictures.chair import draw_chair
 from bot.pictures.scene import (
     BELL_BASE_DROP,
     BELL_RADIUS,
@@ -214,6 +215,8 @@ def draw_floor(draw: ImageDraw.ImageDraw, view: View, scene: Scene) -> None:
         _draw_ball(draw, view, scene.ball)
     if scene.roller is not None:
         _draw_roller(draw, view, scene.roller)
+    if scene.chair is not None:
+        draw_chair(draw, view, scene.chair)
 
 
 def _draw_ball(draw: ImageDraw.ImageDraw, view: View, ball: Ball) -> None:

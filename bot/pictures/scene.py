@@ -3,9 +3,10 @@
 The renderer never trusts pose data to put the figure at the right height: it
 lowers or raises every position until its lowest point rests on the support
 surface, so nobody floats or sinks. Props are fitted the same way: the ball
-and roller are sized to touch the body, the wall stands at the feet and the
-kettlebell hangs from the hands. The functions here are pure geometry, so
-tests can check contacts without drawing a pixel.
+and roller are sized to touch the body, the wall stands at the feet, the
+kettlebell hangs from the hands and a chair's seat sits under the hips. The
+functions here are pure geometry, so tests can check contacts without drawing
+a pixel.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ MAT_THICKNESS = 2.5
 BALL_RADIUS = (20.0, 40.0)  # exercise balls are 45-75 cm across
 ROLLER_RADIUS = (4.0, 10.0)  # fascia rollers are about 8-20 cm across
 WALL_WIDTH = 14.0
+CHAIR_SEAT_DEPTH = 44.0  # an office chair's seat is about 40-48 cm deep
+CHAIR_BACK_HEIGHT = 42.0
+CHAIR_SEAT_THICKNESS = 5.0
 
 # Kettlebell shape relative to the grip point (cm).
 BELL_RADIUS = 11.0
@@ -52,6 +56,20 @@ class Kettlebell:
 
 
 @dataclass(frozen=True, slots=True)
+class Chair:
+    """A plain chair seen from the side, its backrest behind the figure (on the left)."""
+
+    seat_y: float  # top of the seat
+    left: float  # back edge of the seat, where the backrest stands
+    right: float  # front edge of the seat
+
+    @property
+    def back_top(self) -> float:
+        """Return the y of the top of the backrest."""
+        return self.seat_y + CHAIR_BACK_HEIGHT
+
+
+@dataclass(frozen=True, slots=True)
 class Placed:
     """One key position as drawn: the figure at its height and what it holds."""
 
@@ -71,6 +89,21 @@ class Scene:
     roller: Ball | None
     wall_x: float | None  # the wall's face
     wall_side: str
+    chair: Chair | None = None
+
+    def _chair_extent(
+        self, box: tuple[float, float, float, float]
+    ) -> tuple[float, float, float, float]:
+        """Widen ``box`` (left, bottom, right, top) to hold the chair, if there is one."""
+        if self.chair is None:
+            return box
+        left, bottom, right, top = box
+        return (
+            min(left, self.chair.left - 2.0),
+            bottom,
+            max(right, self.chair.right + 2.0),
+            max(top, self.chair.back_top),
+        )
 
     def extent(self) -> tuple[float, float, float, float]:
         """Return (left, bottom, right, top) covering every position and prop."""
@@ -96,7 +129,7 @@ class Scene:
         if self.mat is not None:
             left = min(left, self.mat[0])
             right = max(right, self.mat[1])
-        return left, 0.0, right, top
+        return self._chair_extent((left, 0.0, right, top))
 
 
 def grip_of(body: Body) -> P:
@@ -184,6 +217,7 @@ def build_scene(poses: PoseSet) -> Scene:
         wall_side = wall_prop.side
         feet = [first.part_extent_x(name) for name in ("near_foot", "far_foot")]
         wall_x = min(f[0] for f in feet) if wall_side == "left" else max(f[1] for f in feet)
+    chair = fit_chair(poses, bodies)
     mat = None
     if poses.has("mat"):
         lefts, rights = [], []
@@ -201,7 +235,23 @@ def build_scene(poses: PoseSet) -> Scene:
         roller=roller,
         wall_x=wall_x,
         wall_side=wall_side,
+        chair=chair,
     )
+
+
+def fit_chair(poses: PoseSet, bodies: list[Body]) -> Chair | None:
+    """Put the seat's top under the lowest the hips reach, its middle ``dx`` from the pelvis.
+
+    The feet rest on the floor (``place``), so the seat's height follows from the legs;
+    the lowest hips of all positions decide it, so no position sinks into the seat.
+    """
+    prop = poses.prop("chair")
+    if prop is None:
+        return None
+    seat_y = min(body.part_bottom("hips") for body in bodies)
+    middle = bodies[0].points["pelvis"].x + prop.dx
+    half = CHAIR_SEAT_DEPTH / 2
+    return Chair(seat_y=seat_y, left=middle - half, right=middle + half)
 
 
 def contact_gap(scene: Scene, index: int, part: str, surface: str) -> float:
@@ -217,6 +267,10 @@ def contact_gap(scene: Scene, index: int, part: str, surface: str) -> float:
     if surface == "ground":
         # Anything standing beside the mat (hands, feet) may rest on the floor instead.
         return body.part_bottom(part) - scene.support
+    if surface == "chair":
+        if scene.chair is None:
+            raise ValueError("no chair in this scene")
+        return body.part_bottom(part) - scene.chair.seat_y
     if surface in ("ball", "roller"):
         round_prop = scene.ball if surface == "ball" else scene.roller
         if round_prop is None:

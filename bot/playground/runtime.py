@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -20,7 +20,8 @@ from bot.config import Settings
 from bot.emulator import BotApiServer, FakeUser
 from bot.emulator.snapshot import dump_world, load_world
 from bot.playground.clock import PlaygroundClock, next_local, parse_hhmm
-from bot.scheduler import NudgeDispatcher
+from bot.playground.moves import MoveReport, kind_name
+from bot.scheduler import DISPATCHER_JOB, NudgeDecision, NudgeDispatcher
 from bot.services import LumbarApp, Services
 from db.repositories.nudges import NudgeRepository
 from db.repositories.users import UserRepository
@@ -36,6 +37,9 @@ AUTOSAVE_SECONDS = 5.0
 POLL_TIMEOUT = 20.0
 DB_FILE = "lumbar.sqlite3"
 MAX_DISPATCH_ROUNDS = 50
+# One move of the clock visits each moment a nudge falls due; a week holds a few dozen.
+MAX_MOVE = timedelta(days=7)
+MAX_STEPS = 2000
 
 
 class PlaygroundServer(BotApiServer):
@@ -65,17 +69,22 @@ class ClockView:
     zone: str | None
     local: datetime | None
     upcoming: tuple[tuple[str, datetime], ...] = ()
-    sent: int = 0
+    moved: MoveReport = field(default_factory=MoveReport)
 
     def to_json(self) -> dict[str, object]:
-        """The JSON the page reads."""
+        """The JSON the page reads; ``summary`` is the status line after a move."""
         return {
             "utc": self.utc.isoformat(),
             "timestamp": self.utc.timestamp(),
             "zone": self.zone,
             "local": self.local.isoformat() if self.local else None,
-            "upcoming": [{"kind": kind, "due_at": due.isoformat()} for kind, due in self.upcoming],
-            "nudges_sent": self.sent,
+            "upcoming": [
+                {"kind": kind, "label": kind_name(kind), "due_at": due.isoformat()}
+                for kind, due in self.upcoming
+            ],
+            "nudges_sent": self.moved.sent_count,
+            "nudges": self.moved.to_json(),
+            "summary": self.moved.summary(),
         }
 
 
@@ -250,19 +259,27 @@ class Playground:
         due = [(row.kind, row.due_at) for row in rows if row.due_at is not None]
         return tuple(sorted(due, key=lambda item: item[1]))
 
-    async def clock_view(self, user_id: int | None, sent: int = 0) -> ClockView:
+    async def clock_view(self, user_id: int | None, moved: MoveReport | None = None) -> ClockView:
         """The simulated time, in UTC and in the user's own zone, and what is due next."""
         now = self.clock.now()
+        moved = moved or MoveReport()
         if user_id is None:
-            return ClockView(now, None, None, sent=sent)
+            return ClockView(now, None, None, moved=moved)
         zone_name = await self.user_zone(user_id)
         local = now.astimezone(_zone(zone_name)) if zone_name else None
-        return ClockView(now, zone_name, local, await self.upcoming_nudges(user_id), sent)
+        return ClockView(now, zone_name, local, await self.upcoming_nudges(user_id), moved)
 
     async def advance(self, seconds: float, user_id: int | None = None) -> ClockView:
-        """Move the clock forward, then deliver whatever became due."""
-        self.server.advance_clock(seconds)
-        return await self.clock_view(user_id, await self.dispatch())
+        """Move the clock forward through every nudge due on the way, each at its own time.
+
+        The report counts the user's nudges only (everyone's without a user).
+        """
+        if seconds < 0:
+            raise ValueError("the playground clock only moves forward")
+        if seconds > MAX_MOVE.total_seconds():
+            raise ValueError(f"the clock moves at most {MAX_MOVE.days} days at a time")
+        decisions = await self.step_to(self.clock.now() + timedelta(seconds=seconds))
+        return await self.clock_view(user_id, MoveReport.of(decisions, user_id))
 
     async def jump_to_local(self, user_id: int, hhmm: str) -> ClockView:
         """Move to the next moment the user's own clock shows HH:MM, then deliver nudges."""
@@ -279,19 +296,62 @@ class Playground:
             seconds = max(0.0, (upcoming[0][1] - self.clock.now()).total_seconds())
         return await self.advance(seconds, user_id)
 
-    async def dispatch(self) -> int:
-        """Run the production dispatcher until it claims less than a full batch."""
+    async def step_to(self, target: datetime) -> list[NudgeDecision]:
+        """Move to `target`, stopping at each moment a nudge falls due to run the dispatcher.
+
+        This is what the repeating dispatcher does while real time passes: every nudge
+        goes out at its own time, in order, and one already more than the grace window
+        (``STALE_GRACE``) late when the move begins is skipped, as in production. A nudge
+        put off for a moment (two due together in one chat) is still delivered within
+        the move. The bot's own dispatcher job waits meanwhile.
+        """
+        decisions: list[NudgeDecision] = []
+        async with self._dispatch_turn():
+            idle = 0
+            for _ in range(MAX_STEPS):
+                async with self.services.sessions() as session:
+                    moment = await NudgeRepository(session).next_claimable_at(target)
+                if moment is None or idle > 2:
+                    break
+                self.clock.advance_to(moment)
+                claimed, done = await self.dispatch()
+                decisions += done
+                idle = 0 if claimed else idle + 1
+                # Put off by a moment (SAME_CHAT_GAP): it still belongs to this move.
+                put_off = [d.next_at for d in done if d.action == "defer" and d.next_at]
+                target = max([target, *put_off])
+            else:
+                log.warning("clock move stopped stepping after %d nudge times", MAX_STEPS)
+            self.clock.advance_to(target)
+        self.server.touch()
+        return decisions
+
+    def _dispatch_turn(self) -> asyncio.Lock:
+        """The bot's dispatcher job's lock: its runs skip while the playground steps."""
+        queue = self.app.job_queue
+        for job in queue.get_jobs_by_name(DISPATCHER_JOB) if queue else ():
+            if isinstance(job.data, NudgeDispatcher):
+                return job.data.ticking
+        return asyncio.Lock()
+
+    async def dispatch(self) -> tuple[int, list[NudgeDecision]]:
+        """Run the production dispatcher until it claims less than a full batch.
+
+        Returns how many nudges it claimed and what became of each.
+        """
         services = self.services
         dispatcher = NudgeDispatcher(
             services, self.app.bot, batch_size=services.settings.nudge_batch_size
         )
-        sent = 0
+        claimed = 0
+        decisions: list[NudgeDecision] = []
         for _ in range(MAX_DISPATCH_ROUNDS):
             report = await dispatcher.run_once()
-            sent += report.sent
+            claimed += report.claimed
+            decisions += report.decisions
             if report.claimed < dispatcher.batch_size:
                 break
-        return sent
+        return claimed, decisions
 
 
 def _zone(name: str | None) -> ZoneInfo:

@@ -10,8 +10,11 @@ Everything is same-origin on one loopback port, so the page needs no CORS and no
 ``GET  /api/clock?user_id=``        simulated time in UTC and in the user's zone
 ``POST /api/clock``                 ``{"user_id"?, "advance"?: seconds}``,
                                     ``{"user_id", "local": "HH:MM"}`` or
-                                    ``{"user_id", "next_nudge": true}``; then runs the nudge
-                                    dispatcher and answers the new time and ``nudges_sent``
+                                    ``{"user_id", "next_nudge": true}``; the clock stops at
+                                    each moment a nudge falls due to run the nudge
+                                    dispatcher, and the answer is the new time with the
+                                    user's ``nudges`` (sent, skipped and why),
+                                    ``nudges_sent`` and a one-line ``summary``
 ``GET  /api/files/{file_id}``       a photo or document the bot sent (``?download=1`` as a
                                     file)
 """
@@ -122,8 +125,7 @@ async def file(request: web.Request) -> web.StreamResponse:
     if request.query.get("download"):
         name = (stored.file_name or stored.file_path.rsplit("/", 1)[-1]).replace('"', "")
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    mime = (stored.mime_type or "application/octet-stream").split(";")[0].strip()
-    return web.Response(body=stored.data, content_type=mime, headers=headers)
+    return web.Response(body=stored.data, content_type=stored.served_type.strip(), headers=headers)
 
 
 @web.middleware

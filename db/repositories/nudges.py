@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,6 +87,9 @@ class SafetyFacts:
     contraindication_ids: frozenset[str] = frozenset()
     cleared_ids: frozenset[str] = frozenset()
     check_step: str | None = None  # the stored triage step, if any
+    # The whole profile, read by the same query: a stretch nudge names the first card of
+    # the routine planned from it (bot/desk.py).
+    profile: Profile | None = field(default=None, compare=False)
 
 
 _PREF_COLUMNS = (
@@ -293,6 +296,22 @@ class NudgeRepository:
         stmt = select(func.count()).select_from(Nudge).where(*_claimable(now))
         return int((await self._session.execute(stmt)).scalar_one())
 
+    async def next_claimable_at(self, until: datetime) -> datetime | None:
+        """The first moment, up to ``until``, when some nudge is due and not leased.
+
+        The playground steps its clock through these, so each nudge is dispatched at its
+        own time. It reads every row due by then: meant for small databases.
+        """
+        rows = await self._session.execute(
+            select(Nudge.due_at, Nudge.claimed_until).where(Nudge.due_at <= until)
+        )
+        moments = [
+            due if lease is None else max(due, lease)
+            for due, lease in rows
+            if due is not None and (lease is None or lease <= until)
+        ]
+        return min(moments, default=None)
+
     async def latest_checkins(self, user_ids: Sequence[int]) -> dict[int, datetime]:
         """When each user's newest check-in (of any kind, in any state) began: one query."""
         if not user_ids:
@@ -312,36 +331,35 @@ class NudgeRepository:
     async def safety_of(self, user_ids: Sequence[int]) -> dict[int, SafetyFacts]:
         """What a claimed batch's users reported and cleared, and any open check: one query.
 
-        Users with neither a profile nor a check under way are left out.
+        The profile comes whole (the stretch nudge plans from it). Users with neither a
+        profile nor a check under way are left out.
         """
         if not user_ids:
             return {}
         stmt = (
-            select(
-                User.id,
-                Profile.user_id.label("profile_user_id"),
-                Profile.red_flag,
-                Profile.red_flag_ids,
-                Profile.contraindication_ids,
-                Profile.cleared_ids,
-                TriageState.step,
-            )
+            select(User.id, Profile, TriageState.step)
             .select_from(User)
             .outerjoin(Profile, Profile.user_id == User.id)
             .outerjoin(TriageState, TriageState.user_id == User.id)
             .where(User.id.in_(sorted(set(user_ids))))
         )
         facts: dict[int, SafetyFacts] = {}
-        for row in (await self._session.execute(stmt)).all():
-            if row.profile_user_id is None and row.step is None:
+        rows = await self._session.execute(stmt.execution_options(populate_existing=True))
+        for user_id, found, open_step in rows.all():
+            # Outer joins: either may be missing (a check under way, or none open).
+            profile, step = cast("Profile | None", found), cast("str | None", open_step)
+            if profile is None and step is None:
                 continue
-            facts[row.id] = SafetyFacts(
-                has_profile=row.profile_user_id is not None,
-                red_flag=row.red_flag or "none",
-                red_flag_ids=frozenset(row.red_flag_ids or ()),
-                contraindication_ids=frozenset(row.contraindication_ids or ()),
-                cleared_ids=frozenset(row.cleared_ids or ()),
-                check_step=row.step,
+            facts[user_id] = SafetyFacts(
+                has_profile=profile is not None,
+                red_flag=(profile.red_flag if profile else None) or "none",
+                red_flag_ids=frozenset((profile.red_flag_ids if profile else None) or ()),
+                contraindication_ids=frozenset(
+                    (profile.contraindication_ids if profile else None) or ()
+                ),
+                cleared_ids=frozenset((profile.cleared_ids if profile else None) or ()),
+                check_step=step,
+                profile=profile,
             )
         return facts
 

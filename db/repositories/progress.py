@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -25,6 +26,20 @@ class ExerciseProgressRepository:
             .execution_options(populate_existing=True)
         )
         return {row.exercise_id: row for row in rows}
+
+    async def levels_of(self, user_ids: Sequence[int]) -> dict[int, dict[str, ExerciseProgress]]:
+        """``levels`` for several users in one query (the dispatcher's batch)."""
+        found: dict[int, dict[str, ExerciseProgress]] = {}
+        if not user_ids:
+            return found
+        rows = await self._session.scalars(
+            select(ExerciseProgress)
+            .where(ExerciseProgress.user_id.in_(sorted(set(user_ids))))
+            .execution_options(populate_existing=True)
+        )
+        for row in rows:
+            found.setdefault(row.user_id, {})[row.exercise_id] = row
+        return found
 
     async def set_level(self, user_id: int, exercise_id: str, level: int, now: datetime) -> None:
         """Store the exercise's new level, keeping any hurt mark."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ExerciseResult, Streak, StreakDay, Workout
@@ -27,6 +28,54 @@ class StreakRepository:
             return {}
         stmt = select(Streak.user_id, Streak.last_on).where(Streak.user_id.in_(set(user_ids)))
         return {row.user_id: row.last_on for row in await self._session.execute(stmt)}
+
+    async def of_users(self, user_ids: Iterable[int]) -> dict[int, Streak]:
+        """The stored streaks of a batch of users, in one query (for a batch of nudges)."""
+        wanted = set(user_ids)
+        if not wanted:
+            return {}
+        rows = await self._session.scalars(select(Streak).where(Streak.user_id.in_(wanted)))
+        return {row.user_id: row for row in rows}
+
+    async def mark_rule_told(self, user_id: int, now: datetime) -> bool:
+        """Note that the rest-day rule was explained; True only the first time."""
+        stmt = (
+            update(Streak)
+            .where(Streak.user_id == user_id, Streak.rule_told_at.is_(None))
+            .values(rule_told_at=now)
+            .returning(Streak.user_id)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def mark_end_told(self, user_id: int, last_on: date) -> bool:
+        """Note that the end of the streak whose last day was ``last_on`` was told; True once."""
+        stmt = (
+            update(Streak)
+            .where(
+                Streak.user_id == user_id,
+                Streak.last_on == last_on,
+                or_(Streak.end_told_on.is_(None), Streak.end_told_on != last_on),
+            )
+            .values(end_told_on=last_on)
+            .returning(Streak.user_id)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def mark_reminded(self, user_ids: Iterable[int], day_on: date) -> set[int]:
+        """Note a streak reminder on local ``day_on``; the users not reminded that day yet."""
+        wanted = set(user_ids)
+        if not wanted:
+            return set()
+        stmt = (
+            update(Streak)
+            .where(
+                Streak.user_id.in_(wanted),
+                or_(Streak.reminded_on.is_(None), Streak.reminded_on < day_on),
+            )
+            .values(reminded_on=day_on)
+            .returning(Streak.user_id)
+        )
+        return set((await self._session.scalars(stmt)).all())
 
     async def add_day(self, user_id: int, day_on: date) -> bool:
         """Mark a local day as active; True only the first time for that day."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -48,6 +49,31 @@ class WorkoutRepository:
             .limit(1)
         )
         return (await self._session.scalars(stmt)).one_or_none()
+
+    async def open_of(
+        self, user_ids: Sequence[int], kind: str, since: date
+    ) -> dict[tuple[int, date], Workout]:
+        """The newest unfinished workout of this kind per user and local day from ``since`` on.
+
+        One query for a batch of users (the dispatcher's), each of whom has a local day of
+        their own: the caller picks the day it needs.
+        """
+        found: dict[tuple[int, date], Workout] = {}
+        if not user_ids:
+            return found
+        stmt = (
+            select(Workout)
+            .where(
+                Workout.user_id.in_(sorted(set(user_ids))),
+                Workout.kind == kind,
+                Workout.local_on >= since,
+                Workout.finished_at.is_(None),
+            )
+            .order_by(Workout.started_at, Workout.id)
+        )
+        for workout in await self._session.scalars(stmt):
+            found[(workout.user_id, workout.local_on)] = workout  # the newest wins
+        return found
 
     async def start(
         self,

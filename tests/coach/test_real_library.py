@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.coach.plan import build_mobility, build_stretch, build_today, card_minutes
+from bot.coach.desk import desk_session
+from bot.coach.plan import (
+    build_desk,
+    build_mobility,
+    build_stretch,
+    build_today,
+    card_minutes,
+    stretch_minutes,
+)
 from bot.coach.progression import LevelChange, describe
 from bot.coach.selection import mobility_only
 from bot.coach.triage import (
@@ -104,7 +112,10 @@ def test_safety_properties_hold_on_the_real_content(answers: TriageAnswers) -> N
     if answers.pain_now >= 6:
         assert all(e.gentle for e in offered)
     if answers.pain_now >= 7:
-        assert {e.id for e in offered} <= {"forward_bend", "cat_cow", "glute_roll"}
+        # The seated cat-cow is the cat-cow's desk form, offered by the desk routine only.
+        mobility = {"forward_bend", "cat_cow", "glute_roll", "seated_cat_cow"}
+        assert {e.id for e in offered} <= mobility
+        assert "seated_cat_cow" not in [*today, *stretch]
     if answers.pregnant:
         assert not any(e.position is Position.PRONE for e in offered)
     for exercise in offered:
@@ -186,7 +197,7 @@ def test_triage_flow_asks_every_real_question() -> None:
     rules = library().rules
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     state = TriageState()
-    for value in ("yes", "Europe/London", "50_plus"):
+    for value in ("50_plus", "Europe/London"):
         state = record(state, rules, value, now)
     groups = 0
     while next_step(state, rules) is TriageStep.GROUP:
@@ -202,3 +213,60 @@ def test_every_city_of_the_zone_picker_is_a_canonical_zone() -> None:
 
     cities = [city for region in library().regions for city in region.cities]
     assert cities and {city.zone for city in cities} <= canonical_zones()
+
+
+def desk(answers: TriageAnswers, hurt: dict[str, date] | None = None) -> list[str]:
+    """The stretch nudge's routine for these answers (no history unless ``hurt``)."""
+    lib = library()
+    phase = assess(answers, lib.rules, lib.exercises).phase
+    plan = desk_session(answers, phase, lib.exercises, levels={}, hurt=hurt or {}, today=DAY)
+    return [card.exercise_id for card in plan.cards]
+
+
+@FAST
+@given(real_answers())
+def test_the_desk_routine_is_standing_or_seated_and_keeps_every_safety_rule(
+    answers: TriageAnswers,
+) -> None:
+    """Nothing on the floor, no gear, one form per article stretch, and the triage rules hold."""
+    lib = library()
+    cards = [lib.exercise(i) for i in desk(answers)]
+    allowed = assess(answers, lib.rules, lib.exercises).allowed
+    if answers.open_flags:
+        assert cards == []
+    assert all(e in allowed for e in cards)  # pain, phase, pregnancy: the same rules
+    assert all(e.position in (Position.STANDING, Position.SEATED) for e in cards)
+    assert all(e.at_desk and e.equipment == (Equipment.NONE,) for e in cards)
+    families = [e.family for e in cards]
+    assert len(families) == len(set(families))
+    if not answers.open_flags:
+        assert cards, "every unflagged profile has something to do at a desk"
+        assert cards[-1].id == "seated_cat_cow"  # the cat-cow's form ends it, as on the floor
+    # /today and /stretch keep to the article's own exercises.
+    today, stretch = plans(answers)
+    assert all(lib.exercise(i).variant_of is None for i in [*today, *stretch])
+
+
+def test_the_desk_routine_on_the_real_content() -> None:
+    """Standing first, the seated cat-cow last; gentler when it hurts; a hurt form rests."""
+    assert desk(TriageAnswers(pain_now=2)) == [
+        "forward_bend",
+        "standing_back_extension",
+        "seated_cat_cow",
+    ]
+    # Strong pain: the gentle stretches only (the back extension, like the cobra, is not).
+    assert desk(TriageAnswers(pain_now=6)) == ["forward_bend", "seated_cat_cow"]
+    assert desk(TriageAnswers(pain_now=8)) == ["forward_bend", "seated_cat_cow"]
+    # The forward bend hurt yesterday: it rests, and the routine starts with the next.
+    rested = desk(TriageAnswers(pain_now=2), hurt={"forward_bend": DAY - timedelta(days=1)})
+    assert rested == ["standing_back_extension", "seated_cat_cow"]
+    # The cat-cow hurt on the floor: its seated form rests with it.
+    rested = desk(TriageAnswers(pain_now=2), hurt={"cat_cow": DAY})
+    assert rested == ["forward_bend", "standing_back_extension"]
+
+
+def test_the_desk_routine_is_as_long_as_the_quick_stretch() -> None:
+    """The nudge's button says the quick stretch's one length; the desk routine keeps to it."""
+    lib = library()
+    full = build_desk(lib.exercises, levels={})
+    assert full.minutes == stretch_minutes(lib.exercises)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,19 +11,7 @@ from hypothesis import strategies as st
 
 from bot.coach.streak import StreakState, count_day, current_streak, local_day
 from tests.coach.factory import FAST
-
-D = date(2025, 3, 3)  # a Monday
-
-
-def day(n: int) -> date:
-    return D + timedelta(days=n)
-
-
-def count(days: Iterable[date], state: StreakState | None = None) -> StreakState:
-    state = state or StreakState()
-    for d in days:
-        state = count_day(state, d)
-    return state
+from tests.coach.streak_days import count, day
 
 
 class TestCountDay:

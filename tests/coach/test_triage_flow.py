@@ -13,17 +13,24 @@ from hypothesis import strategies as st
 from bot.coach.clearance import EMERGENCY_WAIT, Verdict, token, verdict
 from bot.coach.triage import Phase, assess, emergency_number, red_flag_level, worst_tier
 from bot.coach.triage_flow import (
+    Ending,
     InvalidAnswerError,
+    Reminders,
     Scope,
     TriageState,
     TriageStep,
     answers_from,
     current_group,
+    group_position,
+    move,
     next_step,
     pending_flags,
     recheck_state,
     record,
+    reminder_prefs,
     report,
+    typed_answer,
+    why_flags,
     with_cleared,
 )
 from content.schema import Tier
@@ -31,9 +38,9 @@ from tests.coach.factory import RULES
 
 S = TriageStep
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-START = ["yes", "Europe/London", "16_49"]
+START = ["16_49", "Europe/London"]
 CLEAN_SCREEN = ["none", "none", "none", "none"]
-PROFILE = ["4", "weeks", "some", "roller", "done", "yes"]
+PROFILE = ["4", "weeks", "x.experience", "some", "x.equipment", "roller", "done"]
 
 
 def drive(values: Iterable[str], state: TriageState | None = None) -> TriageState:
@@ -56,19 +63,118 @@ def steps(values: list[str]) -> list[TriageStep]:
 def test_the_whole_check_in_order() -> None:
     shown = steps([*START, *CLEAN_SCREEN, *PROFILE, "ok"])
     assert shown == [
-        S.CONSENT,
+        S.CONSENT,  # the age on the welcome agrees to the check
         S.TIME_ZONE,
-        S.AGE,
         *[S.GROUP] * 4,
         S.PAIN_NOW,
         S.PAIN_DURATION,
+        S.PLAN,
         S.EXPERIENCE,
+        S.PLAN,
         S.EQUIPMENT,
         S.EQUIPMENT,
-        S.REMINDERS,
-        S.SUMMARY,
+        S.PLAN,
         S.DONE,
     ]
+
+
+def test_the_shortest_check_is_nine_answers_and_takes_the_safe_defaults() -> None:
+    """Age, town, four groups, pain, how long, and the plan's one tap."""
+    values = [*START, *CLEAN_SCREEN, "2", "weeks", "ok"]
+    state = drive(values)
+    assert len(values) == 9 and next_step(state, RULES) is S.DONE
+    answers = answers_from(state, RULES)
+    assert answers.experience.value == "new" and answers.equipment == frozenset()
+    assert state.reminder_choice is Reminders.STRETCH
+    prefs = reminder_prefs(state.reminder_choice)
+    assert prefs is not None and prefs.enabled and prefs.stretch_enabled
+    assert [t.strftime("%H:%M") for t in prefs.stretch_times] == ["11:00", "15:30"]
+    assert not prefs.water_enabled
+
+
+def test_consent_no_declines_and_under_16_ends_on_the_first_question() -> None:
+    assert next_step(drive(["no"]), RULES) is S.DECLINED
+    assert next_step(drive(["under_16"]), RULES) is S.NOT_FOR_YOU
+    assert drive(["under_16"]).age_band is not None
+    # An old "yes" (before the age was on the welcome) agrees and asks the age alone.
+    assert next_step(drive(["yes"]), RULES) is S.AGE
+    assert next_step(drive(["yes", "50_plus"]), RULES) is S.TIME_ZONE
+
+
+def test_reminder_choices() -> None:
+    base = drive([*START, *CLEAN_SCREEN, "2", "weeks", "x.reminders"])
+    assert next_step(base, RULES) is S.REMINDERS
+    for value, water, enabled in (("all", True, True), ("none", False, False)):
+        chosen = record(base, RULES, value, NOW)
+        assert next_step(chosen, RULES) is S.PLAN
+        prefs = reminder_prefs(chosen.reminder_choice)
+        assert prefs is not None and (prefs.water_enabled, prefs.enabled) == (water, enabled)
+    with pytest.raises(InvalidAnswerError):
+        record(base, RULES, "keep", NOW)  # never a button: a redo's own
+    assert reminder_prefs(Reminders.KEEP) is None
+
+
+def test_a_doctor_first_check_confirms_no_plan() -> None:
+    state = drive([*START, "none", "none", "none", "f.herniated_disc", "done", "3", "days"])
+    assert next_step(state, RULES) is S.DONE and not state.confirmed
+    with pytest.raises(InvalidAnswerError):
+        record(state, RULES, "ok", NOW)
+
+
+def test_the_groups_are_numbered_for_this_user() -> None:
+    seen = []
+    state = drive(START)
+    while next_step(state, RULES) is S.GROUP:
+        seen.append(group_position(state, RULES))
+        state = record(state, RULES, "none", NOW)
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert group_position(recheck_state("Europe/London", None), RULES) == (1, 1)
+
+
+def test_how_each_answer_is_shown() -> None:
+    """Ticks and plan changes redraw the message on screen; anything else asks anew."""
+    at_group = drive(START)
+    assert not move(at_group, RULES, "none", NOW).in_place
+    at_pick = drive([*START, "none", "none", "none"])
+    tick = move(at_pick, RULES, "f.pregnant", NOW)
+    assert tick.in_place and tick.before is tick.after is S.GROUP
+    assert not move(tick.state, RULES, "done", NOW).in_place
+    at_plan = drive([*START, *CLEAN_SCREEN, "2", "weeks"])
+    opened = move(at_plan, RULES, "x.equipment", NOW)
+    assert opened.in_place and opened.after is S.EQUIPMENT
+    ticked = move(opened.state, RULES, "mat", NOW)
+    assert ticked.in_place and ticked.after is S.EQUIPMENT
+    back = move(ticked.state, RULES, "done", NOW)
+    assert back.in_place and back.after is S.PLAN
+    confirmed = move(back.state, RULES, "ok", NOW)
+    assert not confirmed.in_place and confirmed.starts_session
+    assert confirmed.ending is Ending.SAVE
+
+
+def test_a_late_red_flag_yes_counts_at_any_step() -> None:
+    at_plan = drive([*START, *CLEAN_SCREEN, "2", "weeks", "x.experience"])
+    late = move(at_plan, RULES, "f.bladder_bowel", NOW)
+    assert late.after is S.STOPPED and late.newly_open == {"bladder_bowel"}
+    assert not late.in_place and late.ending is Ending.GOES_ON
+    with pytest.raises(InvalidAnswerError):
+        move(at_plan, RULES, "f.spine_fracture", NOW)  # a tick is not a red flag
+    with pytest.raises(InvalidAnswerError):
+        move(at_plan, RULES, "weeks", NOW)
+
+
+def test_not_sure_gets_the_reasons_of_the_group_on_screen() -> None:
+    state = drive([*START, "none"])
+    assert [f.id for f in why_flags(state, RULES)] == [f.id for f in RULES.groups[1].flags]
+    assert why_flags(drive([*START, *CLEAN_SCREEN]), RULES) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("3", "3"), (" 7/10 ", "7"), ("10", "10"), ("0", "0"), ("11", None), ("three", None)],
+)
+def test_a_typed_pain_score(text: str, value: str | None) -> None:
+    assert typed_answer(S.PAIN_NOW, text) == value
+    assert typed_answer(S.PAIN_DURATION, text) is None
 
 
 def test_none_of_these_answers_every_shown_item_no() -> None:
@@ -80,8 +186,8 @@ def test_none_of_these_answers_every_shown_item_no() -> None:
 
 
 def test_new_back_pain_is_asked_only_from_50() -> None:
-    young = drive(["yes", "Europe/London", "16_49", "none", "none"])
-    old = drive(["yes", "Europe/London", "50_plus", "none", "none"])
+    young = drive(["16_49", "Europe/London", "none", "none"])
+    old = drive(["50_plus", "Europe/London", "none", "none"])
     group = current_group(young, RULES)
     assert group is not None and group.id == "soon"
     assert [f.id for f in pending_flags(group, young)] == ["weight_loss"]
@@ -89,7 +195,7 @@ def test_new_back_pain_is_asked_only_from_50() -> None:
 
 
 def test_under_16_ends_the_check() -> None:
-    assert next_step(drive(["yes", "Europe/London", "under_16"]), RULES) is S.NOT_FOR_YOU
+    assert next_step(drive(["yes", "under_16"]), RULES) is S.NOT_FOR_YOU
 
 
 @pytest.mark.parametrize(
@@ -177,6 +283,10 @@ ANSWERS = st.lists(
             "weeks",
             "some",
             "mat",
+            "ok",
+            "all",
+            "x.equipment",
+            "x.reminders",
         ]
     ),
     max_size=30,
@@ -220,7 +330,7 @@ def test_every_yes_after_the_last_clearance_stops_the_check(
 
 
 def test_profile_phase_after_a_clearance_is_gentle() -> None:
-    state = drive([*START, "none", "none", "none", "f.herniated_disc", "done", *PROFILE, "ok"])
+    state = drive([*START, "none", "none", "none", "f.herniated_disc", "done", "4", "weeks"])
     state = with_cleared(state, state.open_ids(RULES))
     outcome = assess(answers_from(state, RULES), RULES, ())
     assert not outcome.blocked and outcome.phase is Phase.GENTLE

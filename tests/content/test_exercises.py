@@ -7,7 +7,8 @@ import re
 import pytest
 
 from content.format import format_dosage
-from content.schema import Area, Difficulty, Equipment, Goal, Library
+from content.poses import load_pose_sets
+from content.schema import Area, Difficulty, Equipment, Exercise, Goal, Library, Position
 
 ARTICLE = {
     # id: (difficulty, goal) as the article rates them
@@ -57,9 +58,76 @@ def all_text(library: Library) -> list[str]:
     return texts
 
 
+def article(library: Library) -> list[Exercise]:
+    """The article's own exercises: everything that is not a standing or seated form."""
+    return [e for e in library.exercises if e.variant_of is None]
+
+
 def test_exactly_the_twelve_article_exercises_load(library: Library) -> None:
-    """The library holds the article's twelve exercises, no more, no fewer."""
-    assert sorted(e.id for e in library.exercises) == sorted(ARTICLE)
+    """The library holds the article's twelve exercises, no more, no fewer, plus marked forms."""
+    assert sorted(e.id for e in article(library)) == sorted(ARTICLE)
+    assert len(article(library)) == 12
+
+
+# The standing or seated forms the desk routine is made of: (id, the article's exercise, position)
+DESK_FORMS = {
+    "seated_cat_cow": ("cat_cow", Position.SEATED),
+    "standing_back_extension": ("cobra", Position.STANDING),
+}
+
+
+def test_every_variant_links_to_an_article_exercise_and_has_a_pose(library: Library) -> None:
+    """A variant names the article's exercise it is a form of, and its card has a drawing."""
+    variants = {e.id: e for e in library.exercises if e.variant_of is not None}
+    assert set(variants) == set(DESK_FORMS)
+    poses = load_pose_sets()
+    for exercise_id, variant in variants.items():
+        origin = library.exercise(str(variant.variant_of))
+        assert origin.variant_of is None and origin.id in ARTICLE, exercise_id
+        assert (variant.variant_of, variant.position) == DESK_FORMS[exercise_id]
+        assert variant.position in (Position.STANDING, Position.SEATED), exercise_id
+        assert variant.at_desk and variant.equipment == (Equipment.NONE,), exercise_id
+        assert exercise_id in poses, f"{exercise_id}: no pose, so no card picture"
+        assert variant.family == origin.id
+
+
+def test_variants_keep_their_exercise_s_rating_dose_and_safety(library: Library) -> None:
+    """A form changes where it is done, never how hard, how much, or how gentle it is."""
+    for variant in library.exercises:
+        if variant.variant_of is None:
+            continue
+        origin = library.exercise(variant.variant_of)
+        assert variant.difficulty is origin.difficulty, variant.id
+        assert variant.dosage == origin.dosage, variant.id
+        assert variant.gentle is origin.gentle, variant.id
+        assert not variant.in_stretch_routine, variant.id
+        assert variant.cautions and variant.steps and variant.summary, variant.id
+        # The article's own safety line is on every form's card.
+        assert "If pain occurs, skip the exercise and move on to the next one." in (
+            variant.cautions
+        )
+
+
+def test_desk_exercises_are_standing_or_seated_with_no_gear(library: Library) -> None:
+    """What the stretch nudge can start: the standing forward bend and the two forms."""
+    desk = {e.id for e in library.exercises if e.at_desk}
+    assert desk == {"forward_bend", *DESK_FORMS}
+    for exercise_id in desk:
+        exercise = library.exercise(exercise_id)
+        assert exercise.position in (Position.STANDING, Position.SEATED), exercise_id
+        assert exercise.equipment == (Equipment.NONE,), exercise_id
+
+
+def test_the_seated_cat_cow_is_on_a_chair_and_breathes_as_the_article_says(
+    library: Library,
+) -> None:
+    """The article's cow (hollow back) then, breathing in, the strong cat hump."""
+    steps = " ".join(library.exercise("seated_cat_cow").steps)
+    assert "chair" in steps and "hollow back" in steps
+    assert "breathe in, make a strong cat hump" in steps
+    extension = " ".join(library.exercise("standing_back_extension").steps)
+    assert "until you feel the tension in your lower back" in extension
+    assert "3 to 5 long breaths" in extension
 
 
 @pytest.mark.parametrize(("exercise_id", "rating"), ARTICLE.items())
@@ -111,7 +179,7 @@ def test_stretch_routine_is_exactly_the_four_stretches(library: Library) -> None
 
 def test_gentle_exercises_are_easy_ones_and_the_glute_roll(library: Library) -> None:
     """Plans for strong pain use the four easy, slow exercises and rolling the buttocks."""
-    gentle = {e.id for e in library.exercises if e.gentle}
+    gentle = {e.id for e in article(library) if e.gentle}
     assert gentle == {"forward_bend", "cat_cow", "glute_bridge", "bird_dog", "glute_roll"}
     # The article rates the roller medium but names it for anyone in pain (buttocks only).
     assert all(library.exercise(i).difficulty is Difficulty.EASY for i in gentle - {"glute_roll"})
@@ -119,8 +187,10 @@ def test_gentle_exercises_are_easy_ones_and_the_glute_roll(library: Library) -> 
 
 def test_severe_pain_mobility_is_stretch_warm_up_and_massage(library: Library) -> None:
     """Pain 7-10: "first stretch, warm up, relax and let yourself be massaged"."""
-    mobility = {e.id for e in library.exercises if e.mobility}
+    mobility = {e.id for e in article(library) if e.mobility}
     assert mobility == {"forward_bend", "cat_cow", "glute_roll"}
+    # At a desk, the cat-cow's seated form (gentle, like the cat-cow) takes its place.
+    assert {e.id for e in library.exercises if e.mobility} - mobility == {"seated_cat_cow"}
 
 
 def test_the_seated_forward_bend_is_on_a_chair(library: Library) -> None:

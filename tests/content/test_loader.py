@@ -23,7 +23,9 @@ def error_for(root: Path) -> ContentError:
 
 def test_default_root_is_the_shipped_content() -> None:
     """The bot loads its own content without being told where it is."""
-    assert len(load_library().exercises) == 12
+    exercises = load_library().exercises
+    assert len([e for e in exercises if e.variant_of is None]) == 12  # the article's twelve
+    assert len(exercises) == 14  # and two standing or seated forms of them
 
 
 def test_a_copy_loads_the_same(content_copy: Path) -> None:
@@ -205,14 +207,14 @@ def test_a_thirteenth_exercise_needs_no_code(content_copy: Path, edit_yaml: Edit
 
     edit_yaml("exercises/neck_roll.yaml", rename)
     library = load_library(content_copy)
-    assert len(library.exercises) == 13
+    assert len(library.exercises) == len(load_library().exercises) + 1
     assert library.exercise("neck_roll").name == "Neck roll"
 
 
 def test_non_yaml_files_in_exercises_are_ignored(content_copy: Path) -> None:
     """A README or editor backup beside the exercises does not break the start."""
     (content_copy / "exercises" / "README.md").write_text("# notes\n", encoding="utf-8")
-    assert len(load_library(content_copy).exercises) == 12
+    assert len(load_library(content_copy).exercises) == len(load_library().exercises)
 
 
 def test_missing_rules_file_is_named(content_copy: Path) -> None:
@@ -299,3 +301,51 @@ def test_unhashable_yaml_key_is_a_content_error(content_copy: Path) -> None:
     """Odd YAML such as a list used as a key is reported, not crashed on."""
     (content_copy / CAT_COW).write_text("? [a, b]\n: value\n", encoding="utf-8")
     assert "invalid YAML" in str(error_for(content_copy))
+
+
+SEATED = "exercises/seated_cat_cow.yaml"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (lambda d: d.update(variant_of="neck_roll"), "variant_of", "no exercise 'neck_roll'"),
+        (
+            lambda d: d.update(variant_of="standing_back_extension"),
+            "variant_of",
+            "is itself a variant",
+        ),
+        (lambda d: d.update(variant_of="seated_cat_cow"), "", "a variant of itself"),
+        (lambda d: d.update(at_desk=False), "", "set at_desk"),
+        (lambda d: d.update(position="quadruped"), "", "standing or seated"),
+        (lambda d: d.update(equipment=["mat"]), "", "equipment [none]"),
+        (lambda d: d.update(in_stretch_routine=True), "", "stays out of /stretch"),
+    ],
+)
+def test_a_broken_desk_variant_names_file_and_field(
+    content_copy: Path, edit_yaml: EditYaml, change: Any, field: str, words: str
+) -> None:
+    """A variant must name an article exercise and be a gear-free standing or seated form."""
+    edit_yaml(SEATED, change)
+    error = error_for(content_copy)
+    assert error.file == SEATED
+    assert f"{SEATED}: {field}" in str(error) and words in str(error)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: d["stretch"].append("A stretch now?"), "must hold {first}"),
+        (lambda d: d["stretch"].append("Start with the {first}, then the {first}."), "once"),
+        (lambda d: d["stretch"].append("Start with the {exercise}."), "must hold {first}"),
+        (lambda d: d["water"].append("Drink after the {first}."), "no placeholder"),
+        (lambda d: d.update(stretch_plain="Start with the {first}."), "no placeholder"),
+    ],
+)
+def test_every_stretch_nudge_names_its_first_card(
+    content_copy: Path, edit_yaml: EditYaml, change: Any, words: str
+) -> None:
+    """A stretch nudge's text holds {first} exactly once; nothing else holds a placeholder."""
+    edit_yaml("nudges.yaml", change)
+    error = error_for(content_copy)
+    assert error.file == "nudges.yaml" and words in str(error)

@@ -246,4 +246,7 @@ async def test_safety_of_reads_a_batch_of_users_flags_and_checks_at_once(
     assert facts[2].red_flag == "emergency"
     assert facts[2].red_flag_ids == facts[2].cleared_ids == frozenset({"bladder_bowel"})
     assert (facts[3].has_profile, facts[3].check_step) == (False, "red_flags")
+    # The profile comes with the facts, read by the same query (the stretch nudge plans from it).
+    assert facts[1].profile is not None and facts[1].profile.user_id == 1
+    assert facts[3].profile is None
     assert await NudgeRepository(session).safety_of([]) == {}

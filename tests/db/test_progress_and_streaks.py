@@ -31,6 +31,18 @@ async def test_levels_and_hurt_marks_keep_each_other(session: AsyncSession, now:
     assert (levels["plank"].level, levels["plank"].hurt_on) == (0, DAY)
 
 
+async def test_levels_of_a_batch_in_one_read(session: AsyncSession, now: datetime) -> None:
+    for user_id in (1, 2, 3):
+        await make_user(session, user_id, now)
+    repo = ExerciseProgressRepository(session)
+    await repo.set_level(1, "bridge", 2, now)
+    await repo.mark_hurt(2, "cat_cow", DAY, now)
+    found = await repo.levels_of([1, 2, 3])
+    assert set(found) == {1, 2}  # user 3 has no levels and no hurt marks
+    assert found[1]["bridge"].level == 2 and found[2]["cat_cow"].hurt_on == DAY
+    assert await repo.levels_of([]) == {}
+
+
 async def test_a_day_counts_once_however_often_it_is_added(
     session: AsyncSession, now: datetime
 ) -> None:

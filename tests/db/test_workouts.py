@@ -40,6 +40,24 @@ async def test_start_then_resume_the_open_workout_of_the_day(
     assert await repo.open_for_day(1, "today", DAY) is None
 
 
+async def test_open_stretch_routines_of_a_batch_by_user_and_day(
+    session: AsyncSession, now: datetime
+) -> None:
+    """The dispatcher's one read: each user's newest unfinished routine per local day."""
+    for user_id in (1, 2, 3):
+        await make_user(session, user_id, now)
+    repo = WorkoutRepository(session)
+    older = await repo.start(1, "stretch", DAY, PLAN, now)
+    newer = await repo.start(1, "stretch", DAY, PLAN[:1], now + timedelta(minutes=5))
+    done = await repo.start(2, "stretch", DAY, PLAN, now)
+    assert await repo.finish(done.id, now)
+    await repo.start(3, "today", DAY, PLAN, now)
+    await repo.start(3, "stretch", DAY - timedelta(days=3), PLAN, now)
+    found = await repo.open_of([1, 2, 3, 1], "stretch", DAY - timedelta(days=1))
+    assert set(found) == {(1, DAY)} and found[(1, DAY)].id == newer.id != older.id
+    assert await repo.open_of([], "stretch", DAY) == {}
+
+
 async def test_someone_elses_workout_is_not_found(session: AsyncSession, now: datetime) -> None:
     await make_user(session, 1, now)
     await make_user(session, 2, now)

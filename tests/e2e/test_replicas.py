@@ -115,7 +115,8 @@ def card_key(message: StoredMessage) -> tuple[int, int] | None:
 
     A session is one message redrawn in place, so the newest card buttons say where it is.
     """
-    if not (message.kind == "photo" or any(v.content.get("photo") for v in message.history)):
+    versions = [message.content, *(v.content for v in message.history)]
+    if not any(v.get("photo") or v.get("animation") for v in versions):
         return None
     for markup in [message.reply_markup, *(v.reply_markup for v in reversed(message.history))]:
         for row in (markup or {}).get("inline_keyboard", []):

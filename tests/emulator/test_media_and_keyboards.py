@@ -8,8 +8,10 @@ import pytest
 from PIL import Image
 from telegram import (
     Bot,
+    InputMediaAnimation,
     InputMediaPhoto,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
@@ -59,6 +61,56 @@ async def test_animation_document_and_media_edit(
     assert shown.caption == "Card 2" and shown.photo_file_id != first_id
     assert shown.history[0].content["caption"] == "Card 1"
     assert server.uploads == 4
+
+
+def gif(frames: int = 4, ms: int = 500, size: tuple[int, int] = (64, 48)) -> bytes:
+    """Encode a small animated GIF of ``frames`` pictures, ``ms`` each."""
+    pictures = [Image.new("RGB", size, (60 * i, 80, 120)) for i in range(frames)]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=ms)
+    return buffer.getvalue()
+
+
+async def test_a_gif_becomes_an_mp4_animation_and_a_photo_message_can_turn_into_it(
+    server: BotApiServer, bot: Bot, ann: FakeUser
+) -> None:
+    sent = await bot.send_animation(ann.id, gif(), filename="bird_dog.gif", caption="Card 2")
+    animation = sent.animation
+    assert animation is not None and sent.document is not None
+    # Telegram keeps an MP4 of a GIF: its name, type, size, length and a thumbnail say so.
+    assert (animation.file_name, animation.mime_type) == ("bird_dog.gif.mp4", "video/mp4")
+    assert (animation.width, animation.height) == (64, 48)
+    assert server.last_bot_message(ann).content["animation"]["duration"] == 2  # seconds
+    assert animation.thumbnail is not None and animation.thumbnail.width == 64
+    assert animation.file_id.startswith("CgAC") and sent.document.file_id == animation.file_id
+    uploads = server.uploads
+
+    card = await bot.send_photo(ann.id, image("PNG"), caption="Card 1")
+    assert card.photo[-1].file_id.startswith("AgAC")
+    edited = await bot.edit_message_media(
+        InputMediaAnimation(animation.file_id, caption="Card 2"), ann.id, card.message_id
+    )
+    assert isinstance(edited, Message) and edited.animation is not None
+    assert edited.animation.file_id == animation.file_id and not edited.photo
+    assert server.uploads == uploads + 1  # the photo; the animation went by file id
+    assert server.last_bot_message(ann).kind == "animation"
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_media(
+            InputMediaAnimation(animation.file_id, caption="Card 2"), ann.id, card.message_id
+        )
+    with pytest.raises(BadRequest, match=r"(?i)can't use file of type Animation as Photo"):
+        await bot.edit_message_media(
+            InputMediaPhoto(animation.file_id, caption="Card 3"), ann.id, card.message_id
+        )
+    # A fresh upload in an edit (attach://) is an animation too.
+    again = await bot.edit_message_media(
+        InputMediaAnimation(gif(frames=2), caption="Card 3", filename="climb.gif"),
+        ann.id,
+        card.message_id,
+    )
+    assert isinstance(again, Message) and again.animation is not None
+    assert again.animation.file_name == "climb.gif.mp4"
+    assert server.last_bot_message(ann).content["animation"]["duration"] == 1
 
 
 async def test_reply_keyboard_tap_shares_location_and_hides_one_time_keyboard(

@@ -17,10 +17,18 @@ from sqlalchemy import select, text
 from sqlalchemy.pool import NullPool
 
 from bot.app import build_application, running
+from bot.delivery import ledger_of
 from bot.emulator import BotApiServer, FakeUser, StoredMessage
 from db.base import Base
 from db.engine import create_engine
-from tests.flows.conftest import TOKEN, FakeClock, Lumbar, make_settings, with_cards_drawn
+from tests.flows.conftest import (
+    LEDGER_EVERY,
+    TOKEN,
+    FakeClock,
+    Lumbar,
+    make_settings,
+    with_cards_drawn,
+)
 from tests.seeding import seed_finished_triage
 
 __all__ = ["TOKEN", "FakeClock", "Lumbar", "all_rows", "lumbar_running", "rows_mentioning"]
@@ -49,6 +57,7 @@ async def lumbar_running(
             clock=clock,
             read_timeout=read_timeout,
         )
+        ledger_of(app).every = LEDGER_EVERY
         async with running(app, poll_timeout=1.0):
             yield Lumbar(server, app, clock)
 

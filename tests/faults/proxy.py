@@ -1,4 +1,6 @@
-"""A loopback TCP proxy that can go silent: a network that drops packets without a reset.
+"""A loopback TCP proxy in front of the machine's PostgreSQL: a server that goes down
+(``cut()``: connections closed, new ones refused, until ``restore()``) or a network
+that drops packets without a reset.
 
 ``blackhole()`` freezes every open connection (what either side sends is swallowed,
 nothing is closed, no reset is sent) and swallows new ones the same way; ``forward()``
@@ -26,12 +28,13 @@ class _Link:
 
 
 class BlackholeProxy:
-    """Forwards loopback connections to ``host:port`` until told to go silent."""
+    """Forwards loopback connections to ``host:port`` until told to go silent or down."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.listen_port = 0
         self.silent = False
+        self.down = False
         self.accepted = 0
         self.swallowed = 0  # connections accepted while silent: never forwarded
         self.dropped = 0  # bytes swallowed since going silent
@@ -68,8 +71,23 @@ class BlackholeProxy:
         """Forward new connections again; the frozen ones stay frozen."""
         self.silent = False
 
+    def cut(self) -> None:
+        """Go down: close every connection and refuse new ones, like a server stopping."""
+        self.down = True
+        for link in self._links:
+            for writer in (link.client, link.upstream):
+                if writer is not None:
+                    writer.close()
+
+    def restore(self) -> None:
+        """Be up again: new connections are forwarded."""
+        self.down = False
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
+        if self.down:
+            writer.close()
+            return
         link = _Link(writer, frozen=self.silent)
         self._links.add(link)
         if link.frozen:

@@ -7,8 +7,6 @@ refusing new ones, as a restarting server does) and then restores.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,76 +16,17 @@ from sqlalchemy.engine import make_url
 
 from bot.scheduler import dispatch_nudges
 from tests.faults.harness import FakeClock, Lumbar, lumbar_running, seed_profile, texts
+from tests.faults.proxy import BlackholeProxy
 
 pytestmark = pytest.mark.parametrize("db_backend", ["postgresql"])
 
 NOTEBOOK_DOWN = "can't reach my notebook"
 
 
-class TcpProxy:
-    """Forwards loopback connections to a server; `cut()` drops them all until `restore()`."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.listen_port = 0
-        self.open = True
-        self.accepted = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.listen_port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        self.cut()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def cut(self) -> None:
-        """Close every connection and refuse new ones, like a server going down."""
-        self.open = False
-        for writer in list(self._writers):
-            writer.close()
-        self._writers.clear()
-
-    def restore(self) -> None:
-        self.open = True
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.accepted += 1
-        if not self.open:
-            writer.close()
-            return
-        try:
-            up_reader, up_writer = await asyncio.open_connection(self.host, self.port)
-        except OSError:
-            writer.close()
-            return
-        self._writers.update((writer, up_writer))
-        for source, sink in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.create_task(self._pipe(source, sink))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, asyncio.CancelledError):
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-        sink.close()
-        self._writers.discard(sink)
-
-
 @pytest.fixture
-async def proxy(db_url: str) -> AsyncIterator[TcpProxy]:
+async def proxy(db_url: str) -> AsyncIterator[BlackholeProxy]:
     url = make_url(db_url)
-    tcp = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    tcp = BlackholeProxy(url.host or "127.0.0.1", url.port or 5432)
     await tcp.start()
     try:
         yield tcp
@@ -97,7 +36,7 @@ async def proxy(db_url: str) -> AsyncIterator[TcpProxy]:
 
 @pytest.fixture
 async def lumbar(
-    db_url: str, proxy: TcpProxy, card_cache: Path, clock: FakeClock
+    db_url: str, proxy: BlackholeProxy, card_cache: Path, clock: FakeClock
 ) -> AsyncIterator[Lumbar]:
     """The bot talking to PostgreSQL through the proxy."""
     through_proxy = (
@@ -110,7 +49,7 @@ async def lumbar(
 
 
 async def test_a_restart_of_postgresql_gets_an_apology_then_recovers(
-    lumbar: Lumbar, proxy: TcpProxy
+    lumbar: Lumbar, proxy: BlackholeProxy
 ) -> None:
     ann = lumbar.user(name="Ann")
     await seed_profile(lumbar, ann)
@@ -134,7 +73,7 @@ async def test_a_restart_of_postgresql_gets_an_apology_then_recovers(
     assert [r.outcome for r in results] == ["done"]
 
 
-async def test_the_nudge_job_survives_the_outage(lumbar: Lumbar, proxy: TcpProxy) -> None:
+async def test_the_nudge_job_survives_the_outage(lumbar: Lumbar, proxy: BlackholeProxy) -> None:
     ann = lumbar.user(name="Ann")
     await seed_profile(lumbar, ann)
     lumbar.clock.set(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))  # the stretch nudge is due

@@ -22,6 +22,7 @@ from tests.faults.harness import (
     start_session,
     texts,
 )
+from tests.flows.conftest import CARD_KINDS
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 
@@ -33,7 +34,7 @@ def statuses(lumbar: Lumbar, method: str, since: int = 0) -> list[int]:
 
 
 def photos(lumbar: Lumbar, user_id: int) -> list[str]:
-    return [m.caption or "" for m in lumbar.server.bot_messages(user_id) if m.kind == "photo"]
+    return [m.caption or "" for m in lumbar.server.bot_messages(user_id) if m.kind in CARD_KINDS]
 
 
 async def test_429_during_triage_is_waited_out_and_the_question_comes_once(
@@ -43,10 +44,10 @@ async def test_429_during_triage_is_waited_out_and_the_question_comes_once(
     await lumbar.send(ann, "/start")
     lumbar.server.fail("sendMessage", 429, retry_after=1)
     mark = len(lumbar.server.calls)
-    out = await press_until(lumbar, ann, "Yes, let's start", saying("First, where are you?"))
+    out = await press_until(lumbar, ann, "Yes, I'm 16 to 49", saying("Where are you?"))
     # The question (after one 429), then the hint with the location button.
     assert statuses(lumbar, "sendMessage", mark) == [429, 200, 200]
-    assert sum(m.text_or_caption.count("First, where are you?") for m in out) == 1
+    assert sum(m.text_or_caption.count("Where are you?") for m in out) == 1
     assert APOLOGY not in texts(out)
 
 
@@ -57,7 +58,7 @@ async def test_5xx_on_a_card_is_retried_and_the_card_arrives_once(lumbar: Lumbar
     mark = len(lumbar.server.calls)
     out = await press_until(lumbar, ann, "Done", saying("Card 2 of"))
     assert statuses(lumbar, "editMessageMedia", mark) == [502, 502, 200]
-    cards = [m for m in out if m.kind == "photo"]
+    cards = [m for m in out if m.kind in CARD_KINDS]
     assert len(cards) == 1 and "Card 2 of" in (cards[0].caption or "")
     assert APOLOGY not in texts(out)
 
@@ -66,10 +67,10 @@ async def test_a_dropped_connection_is_retried(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
     await lumbar.send(ann, "/start")
     lumbar.server.drop("sendMessage")
-    out = await press_until(lumbar, ann, "Yes, let's start", saying("First, where are you?"))
+    out = await press_until(lumbar, ann, "Yes, I'm 16 to 49", saying("Where are you?"))
     faults = [c.fault for c in lumbar.server.calls_to("sendMessage")]
     assert faults[-3:] == ["drop", None, None]  # the question once, then the location hint
-    assert sum("First, where are you?" in m.text_or_caption for m in out) == 1
+    assert sum("Where are you?" in m.text_or_caption for m in out) == 1
 
 
 async def test_a_send_that_keeps_failing_is_told_and_nothing_is_lost(lumbar: Lumbar) -> None:
@@ -79,7 +80,7 @@ async def test_a_send_that_keeps_failing_is_told_and_nothing_is_lost(lumbar: Lum
     out = await press_until(
         lumbar, ann, "Done", saying(APOLOGY)
     )  # the user is told; the next card itself could not be drawn
-    assert not [m for m in out if m.kind == "photo"]
+    assert not [m for m in out if m.kind in CARD_KINDS]
     lumbar.server.clear_faults()
     out = await lumbar.send(ann, "/today")
     assert "continue where you left off (card 2 of" in texts(out)
@@ -124,7 +125,7 @@ async def test_a_timed_out_send_is_not_repeated_and_the_user_is_told(lumbar: Lum
     assert APOLOGY in texts(out)
     out = await lumbar.send(ann, "/today")
     assert "continue where you left off (card 1 of" in texts(out)
-    assert out[-1].kind == "photo"
+    assert out[-1].kind in CARD_KINDS
 
 
 async def test_polling_goes_on_through_getupdates_faults(lumbar: Lumbar) -> None:

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from bot.app import build_application, running
 from bot.config import Settings
+from bot.delivery import ledger_of
 from bot.emulator import BotApiServer, FakeUser, StoredMessage
 from bot.pictures import CardRenderer
 from bot.scheduler import DispatchReport, NudgeDispatcher
@@ -22,6 +23,13 @@ from content.loader import load_library
 
 TOKEN = "123456789:AAE-lumbar-test-token_0123456789abcdef"
 QUIET = 0.3
+# After the handler of an update finished: a quiet spell for a call it left behind.
+AFTER = 0.03
+# Handled updates are confirmed to the emulator this soon (the bot's default is 0.1 s),
+# so that each step's wait for an empty update queue is short.
+LEDGER_EVERY = 0.005
+# A card is a photo, or an animation for the exercises whose pose data says `animate`.
+CARD_KINDS = ("photo", "animation")
 
 
 @dataclass
@@ -57,11 +65,11 @@ class Lumbar:
 
     async def send(self, user: FakeUser, text: str) -> list[StoredMessage]:
         self.server.send_text(user, text)
-        await self.server.settle(quiet=QUIET)
+        await self._done(user)
         if not self.server.new_bot_messages(user):
             # Every text gets an answer: a slow first transaction must not end the wait early.
             await self.server.wait_for(lambda: self.server.new_bot_messages(user), timeout=10)
-            await self.server.settle(quiet=QUIET)
+            await self._done(user)
         return self.server.new_bot_messages(user)
 
     def find_button(self, user: FakeUser, label: str) -> tuple[StoredMessage, str]:
@@ -81,7 +89,7 @@ class Lumbar:
         return {
             m.message_id: len(m.history)
             for m in self.server.bot_messages(user)
-            if m.kind == "photo"
+            if m.kind in CARD_KINDS
         }
 
     def changed_since(self, user: FakeUser, before: dict[int, int]) -> list[StoredMessage]:
@@ -107,15 +115,28 @@ class Lumbar:
     ) -> list[StoredMessage]:
         before = self.card_versions(user)
         query_id = self.server.press(user, message_id, data, force=force)
-        await self.server.settle(quiet=QUIET)
         # Every press is answered (answerCallbackQuery, even if Telegram refuses the answer):
         # wait for that call before reading on.
         await self.server.wait_for(lambda: self._answered(query_id), timeout=10)
         # The press is answered first; what it shows may follow a slow write: wait for
         # the handler to finish rather than trusting a quiet spell alone.
-        await self._handled(user)
-        await self.server.settle(quiet=QUIET)
+        await self._done(user)
         return self.changed_since(user, before)
+
+    async def _done(self, user: FakeUser) -> None:
+        """Wait until the bot handled the last update sent, its calls returned and the
+        update was confirmed; then only a short quiet spell, for a call made just after.
+        """
+        processor = self.app.update_processor
+        if isinstance(processor, PerChatUpdateProcessor) and self.server.all_updates:
+            sent = int(self.server.all_updates[-1]["update_id"])
+            # (or, for an update the bot never hands on, the quiet spell of old)
+            await self.server.wait_for(
+                lambda: processor.handled_through >= sent or self.server.settled(QUIET),
+                timeout=10,
+            )
+        await self._handled(user)
+        await self.server.settle(quiet=AFTER)
 
     async def _handled(self, user: FakeUser) -> None:
         processor = self.app.update_processor
@@ -143,28 +164,36 @@ class Lumbar:
         pain: int = 2,
         duration: str = "Some weeks",
         experience: str = "Now and then",
-        equipment: Iterable[str] = ("Exercise mat",),
+        equipment: Iterable[str] = (),
         region: str = "Europe",
         city: str = "Berlin",
-        reminders: bool = True,
+        reminders: bool | Literal["all"] = True,
+        start: bool = True,
         until: Literal["time_zone"] | None = None,
     ) -> list[StoredMessage]:
-        """Answer the whole check with buttons; returns the last answer's messages.
+        """Answer the whole check as a user would; returns what the last answer brought.
 
-        ``flags`` are screen item ids answered Yes: a stopping one (a red flag) ends the
-        check there, as it would for the user; the others are ticked in their group.
-        With ``until="time_zone"`` it stops at the time-zone question, for tests that
-        answer it themselves (typed city, shared location); returns that question.
+        /start; the age on the welcome (which agrees to the check); the town typed
+        (``city``; ``region`` is only for callers of the old picker); the screen
+        (``flags`` are item ids answered Yes: a stopping one ends the check there, as
+        it would for the user, the others are ticked in their group); pain and how
+        long. Then the plan screen, where ``experience``, ``equipment`` and
+        ``reminders`` are changed only when they differ from its defaults (new to
+        exercise, nothing, stretch only: ``reminders=True``; ``"all"`` adds water,
+        False turns them off), and "Start my first session" confirms it: the plan,
+        the session's intro and the first card are returned. ``start=False`` stops
+        at the plan screen (nothing saved yet). A doctor-first check ends in its
+        summary (returned). With ``until="time_zone"`` it stops at the time-zone
+        question, for tests that answer it themselves; returns that question.
         """
+        del region
         rules = self.services.library.rules
         wanted = set(flags)
         await self.send(user, "/start")
-        out = await self.press(user, "Yes, let's start")
+        out = await self.press(user, age)
         if until == "time_zone":
             return out
-        await self.press(user, region)
-        await self.press(user, city)
-        out = await self.press(user, age)
+        await self.send(user, city)
         for group in rules.groups:
             shown = [f for f in group.flags if f.when is None or age == "50 or over"]
             chosen = [f for f in shown if f.id in wanted]
@@ -172,14 +201,34 @@ class Lumbar:
                 return await self.press(user, chosen[0].button)
             for flag in chosen:
                 await self.press(user, flag.button)
-            out = await self.press(user, "Done" if chosen else "None of these")
+            await self.press(user, "Done" if chosen else "None of these")
         await self.press(user, str(pain))
-        await self.press(user, duration)
-        await self.press(user, experience)
-        for item in equipment:
-            await self.press(user, item)
-        out = await self.press(user, "Done" if equipment else "none of these")
-        return out + await self.press(user, "Yes, remind me" if reminders else "No reminders")
+        out = await self.press(user, duration)
+        if not any((m.text or "").startswith("Your plan is ready.") for m in out):
+            return out  # a doctor first: the summary, and no plan to confirm
+        if experience != "I'm new to exercise":
+            await self.press(user, "✏️ Experience")
+            await self.press(user, experience)
+        items = list(equipment)
+        if items:
+            await self.press(user, "✏️ Equipment")
+            for item in items:
+                await self.press(user, item)
+            await self.press(user, "Done")
+        if reminders is not True:
+            await self.press(user, "✏️ Reminders")
+            await self.press(user, "Stretch and water" if reminders == "all" else "No reminders")
+        plan = self.plan(user)
+        if not start:
+            return [plan]
+        return [plan, *await self.press(user, "Start my first session")]
+
+    def plan(self, user: FakeUser) -> StoredMessage:
+        """The newest plan screen sent to this user, as it looks now."""
+        for message in reversed(self.server.bot_messages(user)):
+            if (message.text or "").startswith("Your plan is ready."):
+                return message
+        raise AssertionError(f"no plan screen; last: {self.describe(user)[-3:]}")
 
     @staticmethod
     def summary(messages: list[StoredMessage]) -> StoredMessage:
@@ -209,7 +258,9 @@ def with_cards_drawn(cache: Path) -> Path:
     The bot draws a card the first time it sends it; drawing them all once here keeps
     that one-off wait (a few hundred ms a card on a busy machine) out of every test's timing.
     """
-    CardRenderer(load_library(), cache / "cards").render_all()
+    renderer = CardRenderer(load_library(), cache / "cards")
+    renderer.render_all()
+    renderer.render_animations()
     return cache
 
 
@@ -238,5 +289,6 @@ async def lumbar(db_url: str, card_cache: Path, clock: FakeClock) -> AsyncIterat
     """The real application, polling a fresh emulator, on each database backend."""
     async with BotApiServer(token=TOKEN) as server:
         app = build_application(make_settings(server, db_url, card_cache), clock=clock)
+        ledger_of(app).every = LEDGER_EVERY
         async with running(app, poll_timeout=1.0):
             yield Lumbar(server, app, clock)

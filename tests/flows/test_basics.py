@@ -12,7 +12,7 @@ async def test_start_welcomes_and_asks_consent(lumbar: Lumbar) -> None:
     assert "Hi Ann" in (out[0].text or "")
     assert "not" in (out[0].text or "") and "doctor" in (out[0].text or "")
     labels = [text for row in lumbar.server.buttons(out[0]) for text, _ in row]
-    assert labels == ["Yes, let's start", "Not now"]
+    assert labels == ["Yes, I'm 16 to 49", "Yes, I'm 50 or over", "I'm under 16", "Not now"]
 
 
 async def test_help_lists_commands_and_menu_is_set(lumbar: Lumbar) -> None:

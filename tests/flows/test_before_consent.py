@@ -50,7 +50,7 @@ def points_to_start(lumbar: Lumbar, messages: list[StoredMessage]) -> bool:
     return any(
         "/start" in m.text_or_caption
         or "Start the check" in str(lumbar.server.buttons(m))
-        or "Yes, let's start" in str(lumbar.server.buttons(m))
+        or "Yes, I'm 16 to 49" in str(lumbar.server.buttons(m))
         for m in messages
     )
 
@@ -130,6 +130,6 @@ async def test_start_stores_nothing_until_the_person_agrees(lumbar: Lumbar) -> N
     assert "I won't keep anything" in " ".join(m.text_or_caption for m in out)
     assert await rows_about(lumbar, cy.id) == {}
     await lumbar.send(cy, "/start")
-    out = await lumbar.press(cy, "Yes, let's start")
-    assert "where are you?" in " ".join(m.text_or_caption for m in out)  # the check goes on
+    out = await lumbar.press(cy, "Yes, I'm 16 to 49")
+    assert "Where are you?" in " ".join(m.text_or_caption for m in out)  # the check goes on
     assert set(await rows_about(lumbar, cy.id)) == {"user", "triage_state"}

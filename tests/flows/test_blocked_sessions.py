@@ -15,7 +15,7 @@ from bot.emulator import FakeUser, StoredMessage
 from bot.handlers.gate import close_open_sessions, remove_card_buttons
 from bot.services import LumbarContext
 from db.models import Profile
-from tests.flows.conftest import Lumbar
+from tests.flows.conftest import CARD_KINDS, Lumbar
 from tests.seeding import seed_finished_triage
 
 EMERGENCY_FLAG = "bladder_bowel"
@@ -53,7 +53,7 @@ async def clear(lumbar: Lumbar, user: FakeUser, *flag_ids: str) -> None:
 
 
 def photos(messages: Sequence[StoredMessage]) -> list[StoredMessage]:
-    return [m for m in messages if m.kind == "photo"]
+    return [m for m in messages if m.kind in CARD_KINDS]
 
 
 def text_of(messages: Sequence[StoredMessage]) -> str:

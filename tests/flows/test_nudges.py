@@ -34,7 +34,7 @@ async def test_stretch_nudge_arrives_at_local_time_once(lumbar: Lumbar) -> None:
 
 async def test_water_button_logs_a_glass_and_snooze_moves_the_stretch(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann)
+    await lumbar.triage(ann, reminders="all")  # water reminders are off until chosen
     lumbar.clock.set(datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))
     await lumbar.dispatch()
     lumbar.clock.set(datetime(2026, 3, 2, 11, 0, 5, tzinfo=UTC))  # 12:00 in Berlin
@@ -101,7 +101,7 @@ async def test_no_stretch_nudge_after_a_finished_session_and_water_texts_vary(
     lumbar: Lumbar,
 ) -> None:
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann)
+    await lumbar.triage(ann, reminders="all")
     out = await lumbar.send(ann, "/stretch")
     while not any("Session complete" in m.text_or_caption for m in out):
         out = await lumbar.press(ann, "Done")

@@ -17,12 +17,12 @@ CHAT_BOUND = ("send", "edit", "delete", "copy", "forward")
 
 async def test_a_done_press_is_three_statements_and_one_edit(lumbar: Lumbar) -> None:
     bob = lumbar.user(2002, name="Bob")  # goes first, so the pictures are known by file id
-    await lumbar.triage(bob)
+    await lumbar.triage(bob, start=False)
     await lumbar.press(bob, "Start my first session")
     await lumbar.press(bob, "Done")
     await lumbar.press(bob, "Done")
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann)
+    await lumbar.triage(ann, start=False)
     await lumbar.press(ann, "Start my first session")
     await lumbar.press(ann, "Done")
     statements: list[str] = []

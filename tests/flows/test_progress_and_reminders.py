@@ -119,7 +119,7 @@ async def test_three_good_sessions_raise_the_reps_and_say_so(lumbar: Lumbar) -> 
 
 async def test_reminders_screen_changes_settings_and_reschedules(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann)
+    await lumbar.triage(ann, reminders="all")
     out = await lumbar.send(ann, "/reminders")
     assert "11:00, 15:30 (workdays)" in (out[0].text or "")
     out = await lumbar.press(ann, "Stretch times")

@@ -10,7 +10,7 @@ does the same (tests/e2e/test_kill_and_restart.py).
 from __future__ import annotations
 
 from bot.emulator import StoredMessage
-from tests.flows.conftest import Lumbar
+from tests.flows.conftest import CARD_KINDS, Lumbar
 
 LOST = "Bad Request: the reply was lost"
 
@@ -24,7 +24,7 @@ def card_count(card: StoredMessage) -> int:
 
 
 def the_card(lumbar: Lumbar, user: object) -> StoredMessage:
-    (card,) = [m for m in lumbar.server.bot_messages(user) if m.kind == "photo"]  # type: ignore[arg-type]
+    (card,) = [m for m in lumbar.server.bot_messages(user) if m.kind in CARD_KINDS]  # type: ignore[arg-type]
     return card
 
 
@@ -36,8 +36,9 @@ async def stored_outcomes(lumbar: Lumbar, user_id: int) -> list[str]:
 
 async def test_a_lost_next_card_is_drawn_when_the_card_is_pressed_again(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann)
-    first = next(m for m in await lumbar.press(ann, "Start my first session") if m.kind == "photo")
+    await lumbar.triage(ann, start=False)
+    started = await lumbar.press(ann, "Start my first session")
+    first = next(m for m in started if m.kind in CARD_KINDS)
     total = card_count(first)
     message, done = lumbar.find_button(ann, "Done")
     lumbar.server.fail("editMessageMedia", 400, description=LOST)
@@ -57,8 +58,9 @@ async def test_a_lost_next_card_is_drawn_when_the_card_is_pressed_again(lumbar: 
 
 async def test_a_lost_feeling_question_is_asked_at_the_next_today(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann)
-    first = next(m for m in await lumbar.press(ann, "Start my first session") if m.kind == "photo")
+    await lumbar.triage(ann, start=False)
+    started = await lumbar.press(ann, "Start my first session")
+    first = next(m for m in started if m.kind in CARD_KINDS)
     for _ in range(card_count(first) - 1):
         await lumbar.press(ann, "Done")
     lumbar.server.fail("editMessageCaption", 400, description=LOST)  # the summary is refused
@@ -67,11 +69,12 @@ async def test_a_lost_feeling_question_is_asked_at_the_next_today(lumbar: Lumbar
 
     out = await lumbar.send(ann, "/today")
     texts = [text_of(m) for m in out]
-    assert any("Session complete" in t and "Streak: 1 day" in t for t in texts), texts
-    assert texts[-1].startswith("How does your back feel")
+    # The same words the card would have shown, the question and its buttons included.
+    assert "Session complete" in texts[-1] and "Streak: 1 day" in texts[-1], texts
+    assert texts[-1].endswith("How does your back feel now?")
     assert lumbar.server.buttons(the_card(lumbar, ann)) == []  # the old card is closed
     out = await lumbar.press(ann, "Better")
-    assert "Great to hear" in text_of(out[-1])
+    assert "Great to hear" in text_of(out[0])
 
     out = await lumbar.send(ann, "/today")  # asked once: now the day is simply done
     assert "already finished" in text_of(out[0])
@@ -79,7 +82,7 @@ async def test_a_lost_feeling_question_is_asked_at_the_next_today(lumbar: Lumbar
 
 async def test_a_lost_gentler_offer_is_drawn_once(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann)
+    await lumbar.triage(ann, start=False)
     await lumbar.press(ann, "Start my first session")
     message, hurt = lumbar.find_button(ann, "It hurts")
     lumbar.server.fail("editMessageCaption", 400, description=LOST)

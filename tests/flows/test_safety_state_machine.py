@@ -7,8 +7,13 @@ snoozes and the clock moving with the nudge dispatcher run. After every step:
 
 * a user for whom exercise was not allowed before the step (``exercise_access`` is
   NO_PROFILE, CHECK_OPEN or BLOCKED) got no exercise card ("Card N of M" photo) and no
-  stretch nudge (a message with the "Stretch now" button) in that step;
+  stretch nudge (a message with the "Stretch now" button) in that step. The one way
+  from an open check to a card is the plan's "Start my first session", which ends a
+  check with nothing open and starts the first session in the same step;
 * a card or stretch nudge only ever goes to a user who is ALLOWED after the step too;
+* one safety-check question at most shows live buttons: an answered question shows its
+  answer and loses them, a question asked again takes them off its earlier copy (the
+  welcome, which stores nothing and so knows no earlier copy, is not counted);
 * the model: the stopping flags said Yes to since the last successful clearance. While
   it is non-empty the user is BLOCKED, each of those flags is in ``red_flag_ids`` and
   none in ``cleared_ids``; every such Yes is answered with the stop message (🚨/⚠️).
@@ -48,8 +53,9 @@ from bot.coach.triage import Access, red_flag_level
 from bot.coach.triage_flow import FLAG
 from bot.emulator import FakeUser, StoredMessage
 from bot.handlers.common import exercise_access, is_check_step
+from bot.keyboards import stretch_now_label
 from bot.updates import PerChatUpdateProcessor
-from tests.flows.conftest import Lumbar
+from tests.flows.conftest import CARD_KINDS, Lumbar
 from tests.seeding import seed_finished_triage
 
 T = TypeVar("T")
@@ -66,17 +72,18 @@ COMMANDS = ["/start", "/today", "/stretch", "/triage", "/cancel", "/reminders", 
 COMMANDS += ["/progress"]
 USER_IDS = itertools.count(910_000)
 FINISH = [
-    "Yes, let's start",
+    "16 to 49",
+    "Pick from a list",
     "Europe",
     "London",
-    "16 to 49",
     "None of these",
     "Done",
     "2",
     "Some weeks",
-    "Now and then",
-    "Yes, remind me",
+    "Start my first session",
 ]
+# Typed at whatever is asked: a town, "not sure", a pain score, a town not found, noise.
+TYPED = ["London", "dunno", "3", "Xyzzyville", "ok"]
 
 
 @dataclass
@@ -172,9 +179,10 @@ def plain(label: str) -> str:
 def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBasedStateMachine]:
     lib = lumbar.services.library
     stopping = {f.id for f in lib.rules.flags if f.tier.stops}
-    stretch_label = lib.text("btn_nudge_stretch")
+    stretch_label = stretch_now_label(lib)
     snooze_label = lib.text("btn_nudge_snooze")
     thanks = lib.text("cleared_thanks")
+    confirm = lib.text("btn_first_session")
     server = lumbar.server
 
     class SafetyMachine(RuleBasedStateMachine):
@@ -263,25 +271,40 @@ def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBased
             if thanks in seen.text():
                 stats.clearances += 1
                 self.open_yes.clear()
+            started = (
+                confirm in name
+                and before is Access.CHECK_OPEN
+                and after is Access.ALLOWED
+                and state is None
+                and not self.open_yes
+            )
             if before is not Access.ALLOWED:
                 stats.blocked_steps += 1
-                assert not cards, f"card to a user who was {before}: {cards} {where}"
+                assert not cards or started, f"card to a user who was {before}: {cards} {where}"
                 assert not nudges, f"stretch nudge to a user who was {before} {where}"
             if cards or nudges:
                 assert after is Access.ALLOWED, f"card/nudge, yet {after} {where}"
                 assert not self.open_yes, f"card/nudge with open {self.open_yes} {where}"
                 stats.cards += len(cards)
                 stats.stretch_nudges += len(nudges)
+            live_questions = [
+                m.message_id
+                for m, current in self.live()
+                if any(
+                    isinstance(d := decode(data), TriageAnswer) and d.nonce != 0
+                    for _, data in current
+                )
+            ]
+            assert len(live_questions) <= 1, f"live questions {live_questions} {where}"
             if self.open_yes:
                 assert after is Access.BLOCKED, f"{after} with open {self.open_yes} {where}"
                 assert profile is not None, where
                 assert self.open_yes <= set(profile.red_flag_ids), (profile.red_flag_ids, where)
                 assert not self.open_yes & set(profile.cleared_ids), (profile.cleared_ids, where)
-            del state
             return seen
 
         def cards(self, seen: Seen) -> list[str]:
-            found = [m.caption or "" for m in seen.messages if m.kind == "photo"]
+            found = [m.caption or "" for m in seen.messages if m.kind in CARD_KINDS]
             found += [
                 str(c.params.get("caption") or "")
                 for c in seen.calls
@@ -401,9 +424,9 @@ def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBased
 
         @rule(groups=st.integers(0, 3), age=st.sampled_from(["16 to 49", "50 or over"]))
         def redo_to_group(self, groups: int, age: str) -> None:
-            """/triage, then through consent, zone and age to the given safety group."""
+            """/triage, then through consent and age, and the zone, to the given safety group."""
             self.step("send /triage", driver.send(self.user, "/triage"), None)
-            self.walk("walk", ["Yes, let's start", "Europe", "London", age], 4)
+            self.walk("walk", [age, "Pick from a list", "Europe", "London"], 4)
             self.walk("walk", ["None of these"], groups)
 
         @rule()
@@ -423,8 +446,9 @@ def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBased
             _, value = data.draw(st.sampled_from(self.history[message_id]), label="old button")
             self.press("old", message_id, value)
 
-        @rule(text=st.sampled_from([*COMMANDS, "hello"]))
+        @rule(text=st.sampled_from([*COMMANDS, "hello", *TYPED]))
         def command(self, text: str) -> None:
+            """A command, or text typed at whatever is asked (a town, "dunno", a score)."""
             self.step(f"send {text}", driver.send(self.user, text), None)
 
         @rule()
@@ -534,8 +558,8 @@ async def test_a_redo_answered_none_does_not_clear_an_emergency(lumbar: Lumbar) 
     """
     kai = lumbar.user(7401, name="Kai")
     await lumbar.send(kai, "/triage")
-    for label in ["Yes, let's start", "Europe", "London", "16 to 49"]:
-        await lumbar.press(kai, label)
+    await lumbar.press(kai, "16 to 49")
+    await lumbar.send(kai, "London")
     out = await lumbar.press(kai, "Numb genitals or bottom")
     assert "🚨" in "\n".join(m.text_or_caption for m in out)
     await lumbar.send(kai, "/triage")
@@ -558,7 +582,7 @@ async def test_a_redo_answered_none_does_not_clear_an_emergency(lumbar: Lumbar) 
     assert access is Access.BLOCKED, access
     for command in ("/today", "/stretch"):
         reply = await lumbar.send(kai, command)
-        assert not [m for m in reply if m.kind == "photo"], f"a card on {command}"
+        assert not [m for m in reply if m.kind in CARD_KINDS], f"a card on {command}"
 
 
 async def test_a_late_yes_while_stopped_is_recorded(lumbar: Lumbar) -> None:
@@ -567,8 +591,8 @@ async def test_a_late_yes_while_stopped_is_recorded(lumbar: Lumbar) -> None:
     """
     lia = lumbar.user(7402, name="Lia")
     await lumbar.send(lia, "/triage")
-    for label in ["Yes, let's start", "Europe", "London", "16 to 49"]:
-        await lumbar.press(lia, label)
+    await lumbar.press(lia, "16 to 49")
+    await lumbar.send(lia, "London")
     group, yes = lumbar.find_button(lia, "New problems with sex")
     await lumbar.press(lia, "Sudden back and tummy pain")
     await lumbar.send(lia, "/triage")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.flows.conftest import Lumbar
+from tests.flows.conftest import CARD_KINDS, Lumbar
 
 
 def card_of(lumbar: Lumbar, user: object) -> object:
-    """The session's card message (the newest photo)."""
-    return [m for m in lumbar.server.bot_messages(user) if m.kind == "photo"][-1]  # type: ignore[arg-type]
+    """The session's card message (the newest photo or animation)."""
+    return [m for m in lumbar.server.bot_messages(user) if m.kind in CARD_KINDS][-1]  # type: ignore[arg-type]
 
 
 def caption(message: object) -> str:
@@ -16,11 +16,11 @@ def caption(message: object) -> str:
 
 async def test_today_card_by_card_to_the_summary_and_streak(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann, pain=2, experience="Now and then")
+    await lumbar.triage(ann, pain=2, experience="Now and then", start=False)
     out = await lumbar.press(ann, "Start my first session")
     assert "Today's session" in (out[0].text or "") and "minutes" in (out[0].text or "")
     card = out[-1]
-    assert card.kind == "photo"
+    assert card.kind in CARD_KINDS
     total = int(caption(card).split("Card 1 of ")[1].split()[0])
     assert 4 <= total <= 7
     labels = [t for row in lumbar.server.buttons(card) for t, _ in row]
@@ -48,9 +48,10 @@ async def test_today_card_by_card_to_the_summary_and_streak(lumbar: Lumbar) -> N
         "Worse",
     ]
     assert "cat-cow" in captions[-1].lower()  # the article's perfect conclusion
-    assert len([m for m in lumbar.server.bot_messages(ann) if m.kind == "photo"]) == 1
+    assert len([m for m in lumbar.server.bot_messages(ann) if m.kind in CARD_KINDS]) == 1
     out = await lumbar.press(ann, "Better")
-    assert "Great to hear" in (out[-1].text or "")
+    assert "Great to hear" in (out[0].text or "")
+    assert "One more minute" in (out[-1].text or "")  # the first session's baseline follows
     async with lumbar.services.transaction() as uow:
         streak = await uow.streaks.get(ann.id)
         workouts = await uow.workouts.recent(ann.id, lumbar.clock.now.date())
@@ -65,11 +66,11 @@ async def test_today_card_by_card_to_the_summary_and_streak(lumbar: Lumbar) -> N
 
 async def test_card_pictures_upload_once_then_reuse_file_ids(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann)
+    await lumbar.triage(ann, start=False)
     await lumbar.press(ann, "Start my first session")
     uploads_after_first_card = lumbar.server.uploads
     bob = lumbar.user(2002, name="Bob")
-    await lumbar.triage(bob)
+    await lumbar.triage(bob, start=False)
     await lumbar.press(bob, "Start my first session")
     # Bob's first card is the same exercise (same plan rules, same day): no new upload.
     assert lumbar.server.uploads == uploads_after_first_card
@@ -93,7 +94,7 @@ async def test_it_hurts_offers_gentler_path_and_two_hurts_end_the_session(lumbar
     assert gentler, "a gentler option is offered"
     assert "something gentler" in text
     out = await lumbar.press(ann, "Try ")
-    assert out[-1].kind == "photo" and "Card 3 of" in caption(out[-1])
+    assert out[-1].kind in CARD_KINDS and "Card 3 of" in caption(out[-1])
     gentler_name = [
         t
         for m in lumbar.server.bot_messages(ann)
@@ -116,7 +117,7 @@ async def test_it_hurts_offers_gentler_path_and_two_hurts_end_the_session(lumbar
     # Tomorrow's session leaves out what hurt.
     lumbar.clock.advance(days=1)
     out = await lumbar.send(ann, "/today")
-    first = next(m for m in out if m.kind == "photo")
+    first = next(m for m in out if m.kind in CARD_KINDS)
     async with lumbar.services.transaction() as uow:
         todays = await uow.workouts.open_for_day(ann.id, "today", (lumbar.clock.now).date())
     assert todays is not None
@@ -129,7 +130,7 @@ async def test_stretch_routine_and_resume_later_the_same_day(lumbar: Lumbar) -> 
     await lumbar.triage(ann, equipment=["Fascia roller"])
     out = await lumbar.send(ann, "/stretch")
     assert "Quick stretch" in (out[0].text or "")
-    first = next(m for m in out if m.kind == "photo")
+    first = next(m for m in out if m.kind in CARD_KINDS)
     total = int(caption(first).split("Card 1 of ")[1].split()[0])
     assert 3 <= total <= 5
     await lumbar.press(ann, "Done")
@@ -144,13 +145,12 @@ async def test_stretch_routine_and_resume_later_the_same_day(lumbar: Lumbar) -> 
 
 async def test_double_press_counts_once(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
-    await lumbar.triage(ann)
-    await lumbar.send(ann, "/today")
+    await lumbar.triage(ann)  # the plan's tap starts the first session
     message, data = lumbar.find_button(ann, "Done")
     lumbar.server.press(ann, message.message_id, data)
     lumbar.server.press(ann, message.message_id, data, force=True)
     await lumbar.server.settle(quiet=0.3)
-    (card,) = [m for m in lumbar.server.bot_messages(ann) if m.kind == "photo"]
+    (card,) = [m for m in lumbar.server.bot_messages(ann) if m.kind in CARD_KINDS]
     assert "Card 2 of" in caption(card)  # card 2, not card 3
     assert lumbar.server.buttons(card)  # still live: the second tap left it alone
     async with lumbar.services.transaction() as uow:
@@ -164,7 +164,7 @@ async def test_hurt_on_the_last_card_offers_finish_and_today_closes_it(lumbar: L
     ann = lumbar.user(name="Ann")
     await lumbar.triage(ann)
     out = await lumbar.send(ann, "/today")
-    first = next(m for m in out if m.kind == "photo")
+    first = next(m for m in out if m.kind in CARD_KINDS)
     total = int(caption(first).split("Card 1 of ")[1].split()[0])
     for _ in range(total - 1):
         await lumbar.press(ann, "Done")
@@ -200,8 +200,8 @@ async def test_resuming_takes_the_buttons_off_the_card_sent_before(lumbar: Lumba
     await lumbar.triage(ann)
     await lumbar.send(ann, "/today")
     out = await lumbar.press(ann, "Skip")
-    old_card = [m for m in out if m.kind == "photo"][-1]
+    old_card = [m for m in out if m.kind in CARD_KINDS][-1]
     out = await lumbar.send(ann, "/today")
-    new_card = [m for m in out if m.kind == "photo"][-1]
+    new_card = [m for m in out if m.kind in CARD_KINDS][-1]
     assert lumbar.server.buttons(old_card) == []
     assert lumbar.server.buttons(new_card) != []

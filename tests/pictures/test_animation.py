@@ -16,6 +16,7 @@ from bot.pictures.animation import (
     tween,
 )
 from bot.pictures.cache import CardRenderer
+from bot.pictures.card import CARD_HEIGHT, CARD_WIDTH
 from bot.pictures.scene import support_level
 from content.poses import PoseSet
 from content.schema import Library
@@ -60,6 +61,21 @@ def test_animation_is_a_looping_gif_of_modest_size(
     assert image.format == "GIF"
     assert getattr(image, "n_frames", 1) > len(poses["cat_cow"].frames)
     assert image.info.get("loop") == 0
+
+
+def test_animated_exercises_are_marked_in_the_pose_data_and_drawn_square(
+    library: Library, poses: dict[str, PoseSet], tmp_path: Path
+) -> None:
+    animated = {exercise.id for exercise in library.exercises if poses[exercise.id].animate}
+    assert animated == {"bird_dog", "mountain_climber"}
+    paths = CardRenderer(library, tmp_path).render_animations()
+    assert set(paths) == animated
+    for exercise_id, path in paths.items():
+        image = Image.open(path)
+        # The same 1:1 as the still cards: the session message keeps its shape.
+        assert image.size == (640, 640), exercise_id
+        assert image.width / image.height == CARD_WIDTH / CARD_HEIGHT
+        assert getattr(image, "n_frames", 1) > 2 * len(poses[exercise_id].frames)
 
 
 def test_animation_is_cached_like_the_card(library: Library, tmp_path: Path) -> None:

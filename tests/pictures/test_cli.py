@@ -21,5 +21,11 @@ def test_sheet_puts_all_cards_in_one_image(tmp_path: Path) -> None:
 def test_render_writes_every_card(tmp_path: Path) -> None:
     assert main(["render", "--out", str(tmp_path)]) == 0
     files = sorted(tmp_path.glob("*.png"))
-    assert len(files) == 12
-    assert {path.name.rsplit("-", 1)[0] for path in files} >= {"cobra", "glute_roll", "superman"}
+    assert len(files) == 14  # the article's twelve and two standing or seated forms
+    assert {path.name.rsplit("-", 1)[0] for path in files} >= {
+        "cobra",
+        "glute_roll",
+        "superman",
+        "seated_cat_cow",
+        "standing_back_extension",
+    }

@@ -9,7 +9,7 @@ import yaml
 
 from bot.pictures.scene import build_scene, contact_gap, lowest_point, support_level
 from bot.pictures.skeleton import front_of
-from content.poses import POSES_DIR, PoseError, PoseSet, load_pose_set
+from content.poses import POSES_DIR, PoseError, PoseSet, flexion, load_pose_set
 from content.schema import Library, Position
 
 # Half a centimetre is about two pixels at the scale the cards are drawn.
@@ -20,7 +20,8 @@ def test_every_exercise_has_exactly_one_pose_file(
     library: Library, poses: dict[str, PoseSet]
 ) -> None:
     assert sorted(poses) == sorted(exercise.id for exercise in library.exercises)
-    assert len(poses) == 12
+    # The article's twelve, and a drawing for each standing or seated form of them.
+    assert len(poses) == len(library.exercises) == 14
 
 
 def test_every_position_rests_on_the_floor_or_mat(poses: dict[str, PoseSet]) -> None:
@@ -98,6 +99,57 @@ def test_figure_lies_sits_or_stands_as_the_exercise_says(
         if exercise.position is Position.QUADRUPED:
             for part in ("near_hand", "near_thigh"):
                 assert body.part_bottom(part) - scene.support < TOLERANCE_CM, (exercise.id, part)
+        if exercise.at_desk and exercise.position is Position.SEATED:
+            _sits_on_a_chair(exercise.id, pose_set)
+
+
+def _sits_on_a_chair(exercise_id: str, pose_set: PoseSet) -> None:
+    """Seated at a desk: on a chair's seat at chair height, feet flat on the floor, upright."""
+    scene = build_scene(pose_set)
+    assert scene.chair is not None, f"{exercise_id}: a desk exercise sits on a chair"
+    assert 35 <= scene.chair.seat_y <= 55, f"{exercise_id}: a chair's seat is 35-55 cm high"
+    assert scene.mat is None, f"{exercise_id}: nothing on the floor at a desk"
+    for index, placed in enumerate(scene.placed):
+        body = placed.body
+        assert contact_gap(scene, index, "hips", "chair") == pytest.approx(0, abs=TOLERANCE_CM)
+        for part in ("near_foot", "far_foot"):
+            assert body.part_bottom(part) - scene.support < TOLERANCE_CM, (exercise_id, part)
+        pelvis = body.points["pelvis"]
+        assert scene.chair.left < pelvis.x < scene.chair.right, "the pelvis is over the seat"
+        assert body.points["head"].y > body.points["pelvis"].y + 40, "sitting up, not lying"
+        assert body.points["near_knee"].x > scene.chair.right, "the knees reach past the seat"
+
+
+def test_desk_exercises_are_drawn_on_their_feet_or_on_a_chair(
+    library: Library, poses: dict[str, PoseSet]
+) -> None:
+    """Every exercise the stretch nudge can start is drawn standing, or sitting on a chair."""
+    desk = [e for e in library.exercises if e.at_desk]
+    assert {e.position for e in desk} == {Position.STANDING, Position.SEATED}
+    for exercise in desk:
+        scene = build_scene(poses[exercise.id])
+        assert scene.mat is None and scene.ball is None and scene.roller is None, exercise.id
+        if exercise.position is Position.SEATED:
+            assert scene.chair is not None, exercise.id
+        else:
+            assert scene.chair is None, exercise.id
+            assert scene.placed[0].body.points["pelvis"].y > 50, exercise.id
+
+
+def test_the_chest_lift_shows_its_bent_arms(poses: dict[str, PoseSet]) -> None:
+    # "Chest lift with bent arms": the elbow is clearly bent in both positions, hands by the
+    # head; lifted, the upper arm is drawn near full length, elbow and hands off the mat.
+    pose_set = poses["chest_lift"]
+    scene = build_scene(pose_set)
+    for index, frame in enumerate(pose_set.frames):
+        upper_arm, forearm, _ = frame.near_arm
+        assert flexion(upper_arm, forearm, "elbow") >= 90, index
+        body = scene.placed[index].body
+        assert abs(body.points["near_fingers"].x - body.head.x) < 15, index
+    lifted = scene.placed[1].body
+    assert pose_set.frames[1].length("near_upper_arm") >= 0.8
+    assert lifted.capsule("near_upper_arm").bottom() - scene.support > 3
+    assert lifted.capsule("near_hand").bottom() - scene.support > 10
 
 
 def _write(tmp_path: Path, name: str, data: object) -> Path:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.playground.conftest import Running
+from tests.playground.test_server import seed_user
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,23 +123,19 @@ async def test_triage_today_and_a_nudge_in_the_browser(running: Running, page: A
     assert "Hi Ann" in await chat.last_bot_text()
     assert await page.locator("#composer").is_visible()
 
-    await chat.press("Yes, let's start")
+    await chat.press("Yes, I'm 16 to 49")
     # The time-zone question offers the location button on the reply keyboard too.
     assert await page.locator("#reply-keyboard .reply-btn").filter(has_text="location").count()
-    await chat.press("Europe")
-    await chat.press("Berlin")
-    await chat.press("16 to 49")
+    await chat.send("Berlin")  # the town typed: one step
     for _ in rules.groups:
         await chat.press("None of these")
     await chat.press("2")
     await chat.press("Some weeks")
-    await chat.press("Now and then")
-    none = page.locator(".msg.in .kb-btn").filter(has_text=re.compile("none of these", re.I))
-    await chat.after(none.last.click)
-    await chat.press("Yes, remind me")
+    await chat.press("✏️ Reminders")  # water too (off until chosen), for the nudge below
+    await chat.press("Stretch and water")
+    await chat.press("Start my first session")  # the plan's one tap: the first card follows
     assert "Europe/Berlin" in await page.inner_text("#clock-zone")
 
-    await chat.send("/today")
     cards = 0
     while await page.locator(".msg.in").last.locator(".kb-btn", has_text="Done").count():
         card = page.locator(".msg.in").last
@@ -176,7 +173,7 @@ async def test_triage_today_and_a_nudge_in_the_browser(running: Running, page: A
     assert height - top - view < 5, "the chat shows the newest message"
 
     # The nudge's button starts a stretch card right there, like on a phone.
-    await chat.press("Stretch now (3 min)")
+    await chat.press("Stretch now (5 min)")  # bot.coach.plan.stretch_minutes
     assert await nudge.locator(".kb-btn").count() == 0, "the answered nudge loses its buttons"
     stretch_card = page.locator(".msg.in").last
     assert await stretch_card.locator("img.photo").count() == 1
@@ -247,3 +244,48 @@ async def test_users_commands_and_safe_formatting_in_the_browser(
     help_text = running.playground.server.last_bot_message(eve_id).text or ""
     preview = await page.locator(".user-item", has_text="Eve").locator(".user-preview").inner_text()
     assert preview.rstrip("…") and " ".join(help_text.split()).startswith(preview.rstrip("…"))
+
+
+async def test_a_day_ahead_in_the_browser_shows_each_nudge_and_counts_them(
+    running: Running, page: Any
+) -> None:
+    # Ann finished the safety check (straight into the database, so this test does not
+    # depend on its wording), took her baseline a week ago and did today's session.
+    await seed_user(running, 1001, "Europe/Berlin", baseline_days_ago=7, done_today=True)
+    await page.reload()
+    chat = ChatDriver(running, page)
+    await chat.synced()
+    await page.wait_for_function(
+        "() => document.getElementById('clock-zone').textContent.includes('Europe/Berlin')"
+    )
+    assert "weekly check-in" in await page.inner_text("#upcoming")
+
+    status = await move_clock(chat, lambda: page.click("#advance-day"))
+
+    assert status == (
+        "Moved +1 day · 1 weekly check-in and 4 water nudges delivered; "
+        "2 stretch nudges skipped: today's session was already done"
+    ), status
+    assert await page.inner_text("#clock-local-time") == "09:00"
+    assert "Tue" in await page.inner_text("#clock-local-date")
+    # Each arrived at its own time, in order, with its own buttons.
+    nudges = page.locator(".msg.in").filter(has=page.locator(".kb-btn"))
+    shown = []
+    for i in range(await nudges.count()):
+        message = nudges.nth(i)
+        when = (await message.locator(".meta").inner_text())[-5:]
+        shown.append((when, await message.locator(".kb-btn").first.inner_text()))
+    assert shown[-5:] == [
+        ("10:00", "Start (1 minute)"),
+        ("12:00", "💧 I drank a glass"),
+        ("16:00", "💧 I drank a glass"),
+        ("20:00", "💧 I drank a glass"),
+        ("08:00", "💧 I drank a glass"),
+    ], shown
+    upcoming = await page.inner_text("#upcoming")
+    assert "stretch nudge" in upcoming and "water nudge" in upcoming, upcoming
+    assert "weekly check-in" in upcoming, "next week's check-in is named as one"
+
+    shot = ROOT / "test-artifacts" / "playground-day.png"
+    shot.parent.mkdir(exist_ok=True)
+    await page.screenshot(path=str(shot), full_page=True)

@@ -9,14 +9,17 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
+from bot.nudge_schedule import reschedule
 from bot.playground import PageServer, Playground, PlaygroundClock
 from bot.playground.web import STATIC
 from db.repositories.users import UserRepository
 from tests.playground.conftest import START, Running
+from tests.seeding import seed_finished_triage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +36,7 @@ async def start_as(running: Running, user_id: int = 1001) -> dict[str, object]:
 
 
 async def agree_as(running: Running, user_id: int = 1001) -> None:
-    """/start and "Yes, let's start": before that nothing about the user is stored."""
+    """/start and "Yes, I'm 16 to 49": before that nothing about the user is stored."""
     welcome = await start_as(running, user_id)
     data = welcome["reply_markup"]["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
     await running.post(
@@ -52,7 +55,7 @@ async def test_start_through_the_page_gets_the_welcome_with_buttons(running: Run
     assert "Hi Ann" in welcome["content"]["text"]  # type: ignore[index]
     markup = welcome["reply_markup"]
     labels = [b["text"] for row in markup["inline_keyboard"] for b in row]  # type: ignore[index]
-    assert "Yes, let's start" in labels
+    assert "Yes, I'm 16 to 49" in labels
 
 
 async def test_pressing_a_button_through_the_page_reaches_the_bot(running: Running) -> None:
@@ -69,7 +72,7 @@ async def test_pressing_a_button_through_the_page_reaches_the_bot(running: Runni
     assert query_id in answers["result"], "the bot answered the press (no endless spinner)"
     chat = await running.get("/_emulator/chats/1001")
     texts = [m["content"].get("text", "") for m in chat["result"]["messages"] if m["from_bot"]]
-    assert any("First, where are you?" in text for text in texts), texts[-1]
+    assert any("Where are you?" in text for text in texts), texts[-1]
 
 
 async def test_advancing_the_clock_moves_the_emulator_and_the_bot_together(
@@ -91,6 +94,153 @@ async def test_advancing_the_clock_moves_the_emulator_and_the_bot_together(
     # And what the user sees is dated by it: the message lands on the next day.
     sent = await running.post("/_emulator/act/send_text", {"user_id": 1001, "text": "hello"})
     assert datetime.fromtimestamp(sent["result"]["date"], UTC).date() == START.date() + timedelta(1)
+
+
+async def seed_user(
+    running: Running,
+    user_id: int,
+    zone: str,
+    *,
+    baseline_days_ago: int | None = None,
+    stretch_times: list[str] | None = None,
+    done_today: bool = False,
+    water_due_at: datetime | None = None,
+) -> None:
+    """A user who finished the safety check at START (reminders on), plus what a test needs."""
+    playground = running.playground
+    user = playground.server.users[user_id]
+    await start_as(running, user_id)  # the chat exists: the bot may write to it
+    async with playground.services.transaction() as uow:
+        await seed_finished_triage(uow, user, START, zone=zone)
+        if baseline_days_ago is not None:
+            began = START - timedelta(days=baseline_days_ago)
+            await uow.checkins.start(user_id, "baseline", began.date(), began, "building")
+        if stretch_times is not None:
+            await uow.nudges.save_settings(user_id, now=START, stretch_times=stretch_times)
+        if done_today:
+            await uow.streaks.save(user_id, 1, 1, START.date(), None, START)
+        await reschedule(uow, user_id, START)
+        if water_due_at is not None:
+            await uow.nudges.schedule(user_id, "water", water_due_at)
+
+
+def nudges_in_chat(running: Running, user_id: int) -> list[tuple[str, datetime]]:
+    """The bot's nudges in the user's chat: (kind, told by its buttons; when it was sent)."""
+    library = running.playground.services.library
+    kinds = {
+        library.text("btn_checkin_start"): "checkin",
+        library.text("btn_nudge_snooze"): "stretch",
+        library.text("btn_nudge_water"): "water",
+    }
+    seen = []
+    for message in running.playground.server.chat(user_id):
+        labels = [label for row in message.buttons for label, _ in row]
+        found = [kinds[label] for label in labels if label in kinds]
+        if message.from_bot and found:
+            seen.append((found[0], datetime.fromtimestamp(message.date, UTC)))
+    return seen
+
+
+def at(day: int, hhmm: str, zone: str = "Europe/Berlin") -> datetime:
+    """A March 2026 wall time in `zone`, as UTC."""
+    hours, minutes = map(int, hhmm.split(":"))
+    return datetime(2026, 3, day, hours, minutes, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def assert_sent_at(seen: list[tuple[str, datetime]], expected: list[tuple[str, datetime]]) -> None:
+    """Each nudge arrived in order, dated by the simulated clock at its own due time."""
+    assert [kind for kind, _ in seen] == [kind for kind, _ in expected], seen
+    for (kind, when), (_, due) in zip(seen, expected, strict=True):
+        assert due <= when < due + timedelta(seconds=30), (kind, when, due)
+
+
+async def test_a_day_ahead_delivers_every_nudge_in_between_each_at_its_time(
+    running: Running,
+) -> None:
+    # Ann in Berlin took her baseline a week ago: Monday 10:00 brings her weekly check-in.
+    await seed_user(running, 1001, "Europe/Berlin", baseline_days_ago=7)
+    bob = running.playground.add_user("Bob").id
+    await seed_user(running, bob, "America/New_York")
+
+    moved = (await running.post("/api/clock", {"user_id": 1001, "advance": 86400}))["result"]
+    await running.settle()
+
+    assert moved["local"].startswith("2026-03-03T09:00"), "one day on, Tuesday 09:00 in Berlin"
+    assert_sent_at(
+        nudges_in_chat(running, 1001),
+        [
+            ("checkin", at(2, "10:00")),
+            ("stretch", at(2, "11:00")),
+            ("water", at(2, "12:00")),
+            ("stretch", at(2, "15:30")),
+            ("water", at(2, "16:00")),
+            ("water", at(2, "20:00")),
+            ("water", at(3, "08:00")),
+        ],
+    )
+    # The status line counts Ann's nudges only, each kind by its name.
+    assert moved["summary"] == "1 weekly check-in, 2 stretch nudges and 4 water nudges delivered"
+    assert moved["nudges_sent"] == 7
+    # Bob's came too, at his own times in New York, as the real dispatcher sends them.
+    ny = "America/New_York"
+    assert_sent_at(
+        nudges_in_chat(running, bob),
+        [
+            ("water", at(2, "08:00", ny)),
+            ("stretch", at(2, "11:00", ny)),
+            ("water", at(2, "12:00", ny)),
+            ("stretch", at(2, "15:30", ny)),
+            ("water", at(2, "16:00", ny)),
+            ("water", at(2, "20:00", ny)),
+        ],
+    )
+    labels = {(item["kind"], item["label"]) for item in moved["upcoming"]}
+    assert labels == {
+        ("checkin", "weekly check-in"),
+        ("stretch", "stretch nudge"),
+        ("water", "water nudge"),
+    }
+    # Nothing is left over for the dispatcher job to send (or skip) later.
+    await running.post("/api/clock", {"user_id": 1001, "advance": 60})
+    assert len(nudges_in_chat(running, 1001)) == 7
+
+
+async def test_a_jump_says_what_was_skipped_and_why(running: Running) -> None:
+    # Ann finished today's session, and a water nudge has been waiting since 08:00: the
+    # playground was not running then. The dispatcher skips both kinds, as in production.
+    await seed_user(running, 1001, "Europe/Berlin", done_today=True, water_due_at=at(2, "08:00"))
+
+    moved = (await running.post("/api/clock", {"user_id": 1001, "local": "16:00"}))["result"]
+    await running.settle()
+
+    assert moved["local"].startswith("2026-03-02T16:00")
+    assert_sent_at(
+        nudges_in_chat(running, 1001), [("water", at(2, "12:00")), ("water", at(2, "16:00"))]
+    )
+    assert moved["summary"] == (
+        "2 water nudges delivered; "
+        "1 water nudge skipped: more than 30 minutes late, and the bot never sends one that late; "
+        "2 stretch nudges skipped: today's session was already done"
+    )
+    skipped = [(s["kind"], s["count"], s["reason"]) for s in moved["nudges"]["skipped"]]
+    assert skipped == [("water", 1, "stale"), ("stretch", 2, "done")]
+
+
+async def test_two_nudges_due_together_both_arrive_within_the_move(running: Running) -> None:
+    await seed_user(running, 1001, "Europe/Berlin", stretch_times=["12:00"])
+    moved = (await running.post("/api/clock", {"user_id": 1001, "next_nudge": True}))["result"]
+    await running.settle()
+    assert_sent_at(
+        nudges_in_chat(running, 1001), [("stretch", at(2, "12:00")), ("water", at(2, "12:00"))]
+    )
+    assert moved["summary"] == "1 stretch nudge and 1 water nudge delivered"
+
+
+async def test_a_move_with_nothing_due_says_so(running: Running) -> None:
+    moved = (await running.post("/api/clock", {"user_id": 1001, "advance": 3600}))["result"]
+    assert moved["summary"] == "no nudge was due" and moved["nudges_sent"] == 0
+    too_far = await running.post("/api/clock", {"user_id": 1001, "advance": 8 * 86400})
+    assert too_far == {"ok": False, "error": "the clock moves at most 7 days at a time"}
 
 
 async def test_going_back_in_time_is_refused(running: Running) -> None:

@@ -29,8 +29,7 @@ PER_USER_TABLES = {
 async def _live_a_day(lumbar: Lumbar, user_id: int, name: str) -> None:
     """Triage through the buttons, a session (one card hurt) with feedback, a glass of water."""
     user = lumbar.user(user_id, name=name)
-    await lumbar.triage(user)
-    await lumbar.send(user, "/today")
+    await lumbar.triage(user, reminders="all")  # the first session starts; water chosen too
     await lumbar.press(user, "It hurts")
     out = await lumbar.press(user, "Next exercise")
     while "Session complete" not in texts(out):

@@ -4,6 +4,7 @@
 
 const SAMPLE_LOCATION = { latitude: 52.52, longitude: 13.405 }; // Berlin
 const STORE_KEY = "lumbar-playground-user";
+const KIND_ICONS = { stretch: "🧘", water: "💧", checkin: "📋" };
 const AVATAR_COLORS = ["#e17076", "#7bc862", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
 
 const state = {
@@ -584,7 +585,8 @@ function drawUpcoming() {
   for (const item of upcoming) {
     const li = el("li");
     const due = new Date(item.due_at);
-    li.appendChild(el("span", null, item.kind === "stretch" ? "🧘 stretch nudge" : "💧 water nudge"));
+    const icon = KIND_ICONS[item.kind] || "🔔";
+    li.appendChild(el("span", null, `${icon} ${item.label || `${item.kind} nudge`}`));
     li.appendChild(el("strong", null, `${fmtShortDay(due, state.zone)} ${fmtTime(due, state.zone)}`));
     list.appendChild(li);
   }
@@ -600,9 +602,8 @@ async function moveClock(body, label) {
   try {
     const view = await api("/api/clock", { user_id: state.current, ...body });
     setClock(view);
-    const sent = view.nudges_sent;
-    status.textContent = `${label} · ${sent === 0 ? "no nudge was due"
-      : sent === 1 ? "1 nudge delivered" : `${sent} nudges delivered`}`;
+    // The server counts this user's nudges: delivered, skipped and why (bot/playground/moves.py).
+    status.textContent = `${label} · ${view.summary}`;
   } catch (error) {
     status.classList.add("error");
     status.textContent = error.message;
