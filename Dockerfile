@@ -23,6 +23,8 @@ COPY migrations ./migrations
 COPY content ./content
 COPY db ./db
 COPY bot ./bot
+# The message catalogs are compiled at install (content/catalog.py); only the .po are in git.
+RUN python -m content.catalog compile
 
 USER lumbar
 ENV DATABASE_URL=sqlite+aiosqlite:////data/lumbar.sqlite3 \

@@ -33,6 +33,7 @@ from bench.server import TimedServer
 def render_times() -> dict[str, float]:
     """Cold and warm card rendering, and one heatmap."""
     from bot.pictures import CardRenderer, render_heatmap
+    from bot.pictures.heatmap import calendar_words
     from content.loader import load_library
 
     library = load_library()
@@ -48,7 +49,7 @@ def render_times() -> dict[str, float]:
         warm = time.perf_counter() - started
     days = {T0.date() - timedelta(days=d): 1 for d in range(0, 50, 2)}
     started = time.perf_counter()
-    heatmap = render_heatmap(days, T0.date(), 8, "Your last weeks")
+    heatmap = render_heatmap(days, T0.date(), 8, calendar_words(library))
     heat = time.perf_counter() - started
     return {
         "cards": len(paths),

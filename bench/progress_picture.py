@@ -64,13 +64,17 @@ def child(draws: int) -> dict[str, Any]:
     assert bot.app and bot.handlers
     figures["matplotlib_at_start"] = "matplotlib" in sys.modules
     figures["rss_bot_loaded_mb"] = _rss_mb()
-    from bot.pictures.trend import render_progress, render_trend
+    from bot.pictures.heatmap import calendar_words
+    from bot.pictures.trend import render_progress, render_trend, trend_labels
+    from content.loader import load_library
 
+    library = load_library()
+    words, labels = calendar_words(library), trend_labels(library)
     counts_for = {weeks: _history(weeks) for weeks in HISTORIES}
     series, today = counts_for[8]
     counts = {today - timedelta(days=d): 1 + d % 3 for d in range(0, 56, 2)}
     started = time.perf_counter()
-    first = render_progress(series, counts, today, 8, "Last 8 weeks")
+    first = render_progress(series, counts, today, 8, words, labels)
     figures["first_draw_s"] = time.perf_counter() - started
     figures["rss_after_first_mb"] = _rss_mb()
     rows = []
@@ -78,8 +82,11 @@ def child(draws: int) -> dict[str, Any]:
         series, today = counts_for[weeks]
         counts = {today - timedelta(days=d): 1 + d % 3 for d in range(0, 56, 2)}
         for what, draw in (
-            ("/progress picture", lambda s=series, t=today, c=counts: render_progress(s, c, t, 8)),
-            ("trend alone", lambda s=series: render_trend(s)),
+            (
+                "/progress picture",
+                lambda s=series, t=today, c=counts: render_progress(s, c, t, 8, words, labels),
+            ),
+            ("trend alone", lambda s=series: render_trend(s, labels)),
         ):
             times, size = [], 0
             for _ in range(draws):
@@ -120,20 +127,21 @@ def worker_child(draws: int) -> dict[str, Any]:
 
     import bot.app
     import bot.handlers
-    from bot.pictures.trend import TrendLabels
     from bot.pictures.worker import DrawingWorker
+    from content.loader import load_library
 
     assert bot.app and bot.handlers
     figures: dict[str, Any] = {"rss_bot_loaded_mb": _rss_mb()}
     series, today = _history(8)
     counts = {today - timedelta(days=d): 1 + d % 3 for d in range(0, 56, 2)}
     worker = DrawingWorker()
+    library = load_library()
 
     async def run() -> list[float]:
         times = []
         for _ in range(draws):
             started = time.perf_counter()
-            await worker.progress(series, counts, today, 8, "Last 8 weeks", TrendLabels())
+            await worker.progress(series, counts, today, 8, library)
             times.append(time.perf_counter() - started)
         return times
 

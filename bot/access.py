@@ -32,7 +32,12 @@ async def exercise_access(uow: UnitOfWork, user_id: int) -> Access:
     """Read the profile and any open check, and ask the coach whether exercise may be offered."""
     profile = await uow.profiles.get(user_id)
     state = await uow.triage.get_state(user_id)
-    check_open = state is not None and is_check_step(state.step)
+    return access_from(profile, state.step if state is not None else None)
+
+
+def access_from(profile: Profile | None, check_step: str | None) -> Access:
+    """``exercise_access`` from rows already read: the profile and the stored triage step."""
+    check_open = check_step is not None and is_check_step(check_step)
     answers = answers_from_profile(profile) if profile is not None else None
     return coach_access(answers, check_open=check_open)
 

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.cards import CardPictures
@@ -36,7 +37,8 @@ from bot.startup import (
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from bot.webhook import Address, HttpServers, start_servers
-from content.loader import load_library
+from content.loader import load_libraries
+from content.schema import Library
 from db.engine import create_engine, create_session_factory, dispose_within
 from db.migrate import upgrade_to_head
 
@@ -47,18 +49,65 @@ log = logging.getLogger(__name__)
 # process in bounded time even while a query hangs (issue 16: it could not).
 STOP_JOBS_TIMEOUT_S = 5.0
 
+# The command menu, in this order; each description is the texts key ``cmd_<name>``.
 COMMANDS = (
-    ("today", "Today's session"),
-    ("stretch", "A quick stretch (about {stretch_minutes} min)"),
-    ("progress", "Streak and the last weeks"),
-    ("reminders", "Stretch and water reminders"),
-    ("settings", "Profile, time zone, redo the check"),
-    ("help", "What I can do"),
-    ("export", "Get my data as a file"),
-    ("forget", "Erase everything about me"),
-    ("cancel", "Stop what we are doing"),
-    ("start", "Start or restart"),
+    "today",
+    "stretch",
+    "progress",
+    "reminders",
+    "settings",
+    "help",
+    "export",
+    "forget",
+    "cancel",
+    "start",
 )
+# Seconds the bot's descriptions may take at start; they are not worth failing a start for.
+PROFILE_TIMEOUT_S = 10.0
+
+
+def command_menu(library: Library) -> list[BotCommand]:
+    """The command menu in ``library``'s language."""
+    minutes = stretch_minutes(library.exercises)
+    return [
+        BotCommand(name, library.text(f"cmd_{name}", stretch_minutes=minutes)) for name in COMMANDS
+    ]
+
+
+def menu_languages(libraries: Mapping[str, Library]) -> list[tuple[str | None, Library]]:
+    """Which menu goes to whom: English as the default (no language code), then each other.
+
+    A user whose Telegram language has no list of its own gets the default, so English
+    needs no list under "en" as well.
+    """
+    english = libraries.get("en") or next(iter(libraries.values()))
+    others = [(code, lib) for code, lib in libraries.items() if code != english.language]
+    return [(None, english), *others]
+
+
+async def set_menus(app: LumbarApp, libraries: Mapping[str, Library]) -> None:
+    """The command menu per language (bounded: no answer is a start-up failure)."""
+    async with bot_api_bound("setMyCommands", app.bot.base_url):
+        for code, library in menu_languages(libraries):
+            await app.bot.set_my_commands(command_menu(library), language_code=code)
+
+
+async def set_descriptions(app: LumbarApp, libraries: Mapping[str, Library]) -> None:
+    """The bot's description and short description per language; a failure is only logged.
+
+    Users see them before they first write; the bot works without them.
+    """
+    try:
+        async with asyncio.timeout(PROFILE_TIMEOUT_S):
+            for code, library in menu_languages(libraries):
+                await app.bot.set_my_description(
+                    library.text("bot_description"), language_code=code
+                )
+                await app.bot.set_my_short_description(
+                    library.text("bot_short_description"), language_code=code
+                )
+    except (TelegramError, TimeoutError) as error:
+        log.warning("could not set the bot's descriptions (%s)", type(error).__name__)
 
 
 def build_application(
@@ -71,11 +120,8 @@ def build_application(
 
     async def post_init(app: LumbarApp) -> None:
         app.bot_data.services = await build_services(settings, clock)
-        async with bot_api_bound("setMyCommands", app.bot.base_url):
-            minutes = stretch_minutes(app.bot_data.services.library.exercises)
-            await app.bot.set_my_commands(
-                [BotCommand(name, text.format(stretch_minutes=minutes)) for name, text in COMMANDS]
-            )
+        await set_menus(app, app.bot_data.services.libraries)
+        await set_descriptions(app, app.bot_data.services.libraries)
         schedule_dispatcher(app, settings)
         assert app.job_queue is not None
         app.job_queue.run_repeating(prune_ledger, interval=PRUNE_EVERY, first=60, name="ledger")
@@ -141,20 +187,28 @@ async def build_services(settings: Settings, clock: Clock) -> Services:
     except Exception as error:  # the driver's own errors vary; the line must not
         await engine.dispose()
         raise StartupError(f"cannot open the database: {type(error).__name__}") from error
-    library = load_library()
+    libraries = load_libraries()
+    library = libraries["en"]  # English: the source of every text, and the fallback
     # Cards are drawn on first use (CardPictures), not here: 2 s and 50 MB at a first start.
-    renderer = CardRenderer(library, settings.cache_dir / "cards")
+    pictures = CardPictures(CardRenderer(library, settings.cache_dir / "cards"))
+    for other in libraries.values():
+        pictures.renderer_for(other)  # each language's pose data checked now, not at a card
     services = Services(
         settings=settings,
         library=library,
+        libraries=libraries,
         engine=engine,
         sessions=create_session_factory(engine),
-        pictures=CardPictures(renderer),
+        pictures=pictures,
         clock=clock,
         # Typed towns: the index is built at the first one and kept beside the cards.
         places=PlaceFinder(settings.cache_dir),
     )
-    log.info("ready: %d exercises, database migrated", len(library.exercises))
+    log.info(
+        "ready: %d exercises in %s, database migrated",
+        len(library.exercises),
+        ", ".join(libraries),
+    )
     return services
 
 

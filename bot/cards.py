@@ -57,21 +57,23 @@ def render_caption(
     name = html.escape(exercise.name, quote=False)
     if variant_name:
         name += f" — {html.escape(variant_name, quote=False)}"
+    difficulty = library.text(f"difficulty_{exercise.difficulty.value}")
     header = (
         f"<b>{name}</b>\n"
-        f"{exercise.difficulty.value.capitalize()} · {_goal(exercise)} · "
+        f"{difficulty} · {_goal(library, exercise)} · "
         f"{library.text('card_progress', position=position, total=total)}"
     )
     steps = "\n".join(
         f"{n}. {html.escape(step, quote=False)}" for n, step in enumerate(exercise.steps, 1)
     )
-    footer = f"<b>{library.text('card_today', dose=html.escape(format_dosage(dosage)))}</b>"
+    today = html.escape(format_dosage(dosage, library))
+    footer = f"<b>{library.text('card_today', dose=today)}</b>"
     if goal is not None and eased(dosage, goal):
-        footer += "\n" + library.text("card_goal", dose=html.escape(format_dosage(goal)))
+        footer += "\n" + library.text("card_goal", dose=html.escape(format_dosage(goal, library)))
     if exercise.dosage_note:
         footer += f"\n<i>{html.escape(exercise.dosage_note, quote=False)}</i>"
     if slow:
-        footer += "\n🐢 Slowly and carefully today."
+        footer += "\n" + library.text("card_slowly")
     # Every caution, in the content's order: the safety ones come first there.
     for caution in exercise.cautions:
         footer += f"\n⚠️ {html.escape(caution, quote=False)}"
@@ -83,13 +85,12 @@ def render_caption(
     full = f"{header}\n\n{steps}\n\n{footer}"
     if len(full) <= CAPTION_LIMIT:
         return Caption(full)
-    return Caption(f"{header}\n\n{footer}\n\nSteps are in the message above ↑", steps)
+    return Caption(f"{header}\n\n{footer}\n\n{library.text('card_steps_above')}", steps)
 
 
-def _goal(exercise: Exercise) -> str:
-    return {"strengthen": "Strengthen", "stretch": "Stretch", "both": "Strengthen &amp; stretch"}[
-        exercise.goal.value
-    ]
+def _goal(library: Library, exercise: Exercise) -> str:
+    """The exercise's goal as the caption says it (the texts are HTML already)."""
+    return library.text(f"goal_{exercise.goal.value}")
 
 
 FileIdLookup = Callable[[str], Awaitable[str | None]]
@@ -110,23 +111,38 @@ class CardPictures:
     ``sendAnimation`` for a session's first card, ``editMessageMedia`` with an
     ``InputMediaAnimation`` when the one session message turns into it; its file id is
     kept like a photo's, under a key of its own.
+
+    Each language's cards are drawn with its words (``library``, the user's; default
+    ``renderer``'s, English) and kept under keys of their own: a German card never
+    reuses an English picture's file id, and each is uploaded once.
     """
 
     def __init__(self, renderer: CardRenderer) -> None:
         self.renderer = renderer
-        self._keys: dict[str, str] = {}
+        self._renderers: dict[str, CardRenderer] = {renderer.language: renderer}
+        self._keys: dict[tuple[str, str], str] = {}
         self._file_ids: dict[str, str] = {}
         self._drawn: OrderedDict[str, str] = OrderedDict()
 
-    def cache_key(self, exercise_id: str) -> str:
-        """The file-cache key: changes whenever the picture would change."""
-        key = self._keys.get(exercise_id)
+    def renderer_for(self, library: Library | None) -> CardRenderer:
+        """The renderer of ``library``'s language (made on first use); None: the default."""
+        if library is None:
+            return self.renderer
+        found = self._renderers.get(library.language)
+        if found is None:
+            found = self._renderers[library.language] = self.renderer.for_library(library)
+        return found
+
+    def cache_key(self, exercise_id: str, library: Library | None = None) -> str:
+        """The file-cache key: changes whenever the picture would change, language included."""
+        renderer = self.renderer_for(library)
+        key = self._keys.get((renderer.language, exercise_id))
         if key is None:
-            if self.renderer.animated(exercise_id):
-                key = f"gif:{exercise_id}:{self.renderer.animation_key(exercise_id)}"[:128]
+            if renderer.animated(exercise_id):
+                key = f"gif:{exercise_id}:{renderer.animation_key(exercise_id)}"[:128]
             else:
-                key = f"card:{exercise_id}:{self.renderer.key(exercise_id)}"[:128]
-            self._keys[exercise_id] = key
+                key = f"card:{exercise_id}:{renderer.key(exercise_id)}"[:128]
+            self._keys[(renderer.language, exercise_id)] = key
         return key
 
     def animated(self, exercise_id: str) -> bool:
@@ -143,9 +159,13 @@ class CardPictures:
         *,
         lookup: FileIdLookup,
         store: FileIdStore,
+        library: Library | None = None,
     ) -> Message:
-        """Send the card (photo or animation), by file id when Telegram already has it."""
-        key = self.cache_key(exercise_id)
+        """Send the card (photo or animation), by file id when Telegram already has it.
+
+        ``library`` is the user's: its language's picture is sent (default: English).
+        """
+        key = self.cache_key(exercise_id, library)
         kind: Kind = "animation" if self.animated(exercise_id) else "photo"
         file_id = self._file_ids.get(key) or await lookup(key)
         if file_id is not None:
@@ -154,7 +174,7 @@ class CardPictures:
             if sent is not None:
                 return sent
             self._file_ids.pop(key, None)
-        data = await asyncio.to_thread(self._picture, exercise_id)
+        data = await asyncio.to_thread(self._picture, exercise_id, library)
         if kind == "animation":
             message = await bot.send_animation(
                 chat_id,
@@ -185,13 +205,14 @@ class CardPictures:
         *,
         lookup: FileIdLookup,
         store: FileIdStore,
+        library: Library | None = None,
     ) -> None:
         """Turn a card message into this card in place (editMessageMedia), by file id.
 
         Drawing the same card on the same message again is harmless: Telegram answers
-        "message is not modified", which is taken as done.
+        "message is not modified", which is taken as done. ``library`` as for ``send``.
         """
-        key = self.cache_key(exercise_id)
+        key = self.cache_key(exercise_id, library)
         kind: Kind = "animation" if self.animated(exercise_id) else "photo"
         file_id = self._file_ids.get(key) or await lookup(key)
         if file_id is not None:
@@ -200,7 +221,7 @@ class CardPictures:
             if await _edit_media(bot, chat_id, message_id, media, markup):
                 return
             self._file_ids.pop(key, None)
-        data = await asyncio.to_thread(self._picture, exercise_id)
+        data = await asyncio.to_thread(self._picture, exercise_id, library)
         edited = await bot.edit_message_media(
             _media(kind, data, caption, filename=f"{exercise_id}.gif"),
             chat_id=chat_id,
@@ -236,11 +257,12 @@ class CardPictures:
                 self._drawn.popitem(last=False)
         return message
 
-    def _picture(self, exercise_id: str) -> bytes:
+    def _picture(self, exercise_id: str, library: Library | None = None) -> bytes:
         """The card's PNG or GIF, drawn now if not on disk yet (in a thread: ~0.2 s, GIF ~3 s)."""
-        if self.animated(exercise_id):
-            return self.renderer.animation_path(exercise_id).read_bytes()
-        return self.renderer.path(exercise_id).read_bytes()
+        renderer = self.renderer_for(library)
+        if renderer.animated(exercise_id):
+            return renderer.animation_path(exercise_id).read_bytes()
+        return renderer.path(exercise_id).read_bytes()
 
 
 def _media(

@@ -23,6 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.access import is_check_step
 from bot.callbacks import CheckInAnswer, NudgeAction
 from bot.coach.desk import stretch_nudge_text
+from bot.coach.language import choose_language
 from bot.coach.nudges import (
     CHECKIN_MIN_GAP,
     NudgePrefs,
@@ -186,7 +187,12 @@ class NudgeDispatcher:
         self._sent_at: dict[int, float] = {}  # chat -> when its last send finished (monotonic)
         self._in_flight: dict[int, asyncio.Event] = {}  # chats with a send under way
         self._first_cards: dict[int, str] = {}  # stretch nudge id -> its first card, until sent
-        self._at_risk: dict[int, str] = {}  # nudge id -> its "streak at risk" line, until sent
+        self._at_risk: dict[int, int] = {}  # nudge id -> the streak's days at risk, until sent
+
+    def library_of(self, nudge: ClaimedNudge) -> Library:
+        """The recipient's library: their stored language, read with the claim (else English)."""
+        services = self.services
+        return services.library_for(choose_language(nudge.language, None, services.libraries))
 
     def stop_within(self, seconds: float) -> None:
         """The bot is stopping: start no tick, and cut the one under way off after ``seconds``.
@@ -223,12 +229,17 @@ class NudgeDispatcher:
             # A stretch nudge names the first card of the desk routine its button starts;
             # with nothing to do at a desk now (all of it rests), it is not sent.
             profiles = {u: f.profile for u, f in safety.items() if f.profile is not None}
-            starts = await nudge_starts(uow, self.services.library, to_send, now, profiles)
-            decided += [_Result(n, "held") for n in to_send if n.id in starts.nothing]
-            to_send = [n for n in to_send if n.id not in starts.nothing]
-            self._first_cards.update(starts.names)
-            lib, rules = self.services.library, self.services.library.rules
-            self._at_risk.update(await _at_risk_lines(uow, lib, rules, to_send, streaks, safety))
+            nothing: set[int] = set()
+            # By language, so each names the card in its reader's words: a query or two
+            # per language, never per user.
+            for lib, nudges in self._by_library(to_send):
+                starts = await nudge_starts(uow, lib, nudges, now, profiles)
+                nothing |= starts.nothing
+                self._first_cards.update(starts.names)
+            decided += [_Result(n, "held") for n in to_send if n.id in nothing]
+            to_send = [n for n in to_send if n.id not in nothing]
+            rules = self.services.library.rules
+            self._at_risk.update(await _at_risk_days(uow, rules, to_send, streaks, safety))
             # In the claim's transaction: a crash from here on counts these as maybe sent.
             await uow.nudges.mark_sending([n.id for n in to_send], now)
         report.claimed = len(claimed)
@@ -236,6 +247,16 @@ class NudgeDispatcher:
         sent = await self._send_batch(to_send)
         await self._record([*decided, *sent], now, report)
         return report
+
+    def _by_library(
+        self, nudges: Sequence[ClaimedNudge]
+    ) -> list[tuple[Library, list[ClaimedNudge]]]:
+        """The nudges grouped by their recipients' library."""
+        grouped: dict[str, tuple[Library, list[ClaimedNudge]]] = {}
+        for nudge in nudges:
+            lib = self.library_of(nudge)
+            grouped.setdefault(lib.language, (lib, []))[1].append(nudge)
+        return list(grouped.values())
 
     async def _send_batch(self, to_send: Sequence[ClaimedNudge]) -> list[_Result]:
         """Send outside any transaction, a bounded number at a time."""
@@ -292,7 +313,7 @@ class NudgeDispatcher:
         return to_send, decided
 
     async def _send_one(self, nudge: ClaimedNudge, gate: asyncio.Semaphore) -> _Result:
-        lib = self.services.library
+        lib = self.library_of(nudge)
         texts = _texts(lib, nudge.kind)
         seed = zlib.crc32(f"{nudge.user_id}:{nudge.due_at.isoformat()}".encode())
         index = pick_text(len(texts), nudge.last_text_index, seed)
@@ -300,7 +321,9 @@ class NudgeDispatcher:
         if nudge.kind == "stretch":
             chosen = _stretch_text(lib, chosen, self._first_cards.pop(nudge.id, None))
         at_risk = self._at_risk.pop(nudge.id, None)
-        text = chosen if at_risk is None else f"{chosen}\n\n{at_risk}"
+        if at_risk is not None:
+            chosen += "\n\n" + lib.text("streak_at_risk", days=at_risk)
+        text = chosen
         try:
             async with gate:
                 await self._space_out(nudge.user_id)
@@ -308,7 +331,7 @@ class NudgeDispatcher:
                 try:
                     with background_calls():  # people's answers go first (bot/retry.py)
                         await self.bot.send_message(
-                            nudge.user_id, text, reply_markup=self._buttons(nudge.kind)
+                            nudge.user_id, text, reply_markup=_buttons(lib, nudge.kind)
                         )
                 finally:
                     del self._in_flight[nudge.user_id]
@@ -357,20 +380,6 @@ class NudgeDispatcher:
         if previous is not None and now - previous < CHAT_SEND_SPACING:
             await asyncio.sleep(CHAT_SEND_SPACING - (now - previous))
 
-    def _buttons(self, kind: str) -> InlineKeyboardMarkup:
-        lib = self.services.library
-        if kind == "checkin":
-            return rows(
-                [button(lib.text("btn_checkin_start"), CheckInAnswer(0, 0, "start"))],
-                [button(lib.text("btn_checkin_skip_week"), CheckInAnswer(0, 0, "skipweek"))],
-            )
-        if kind == "stretch":
-            return rows(
-                [button(stretch_now_label(lib), NudgeAction("stretch"))],
-                [button(lib.text("btn_nudge_snooze"), NudgeAction("snooze"))],
-            )
-        return rows([button(lib.text("btn_nudge_water"), NudgeAction("water"))])
-
     async def _record(self, results: list[_Result], now: datetime, report: DispatchReport) -> None:
         """Write the batch back in one transaction: a bulk UPDATE, plus one per blocked user."""
         outcomes: list[NudgeOutcome] = []
@@ -415,6 +424,21 @@ class NudgeDispatcher:
                     await uow.users.mark_blocked(user_id, now)
 
 
+def _buttons(lib: Library, kind: str) -> InlineKeyboardMarkup:
+    """The buttons under one kind of nudge, in its reader's language."""
+    if kind == "checkin":
+        return rows(
+            [button(lib.text("btn_checkin_start"), CheckInAnswer(0, 0, "start"))],
+            [button(lib.text("btn_checkin_skip_week"), CheckInAnswer(0, 0, "skipweek"))],
+        )
+    if kind == "stretch":
+        return rows(
+            [button(stretch_now_label(lib), NudgeAction("stretch"))],
+            [button(lib.text("btn_nudge_snooze"), NudgeAction("snooze"))],
+        )
+    return rows([button(lib.text("btn_nudge_water"), NudgeAction("water"))])
+
+
 def _texts(lib: Any, kind: str) -> tuple[str, ...]:
     """The texts one kind of nudge picks from."""
     if kind == "checkin":
@@ -422,15 +446,14 @@ def _texts(lib: Any, kind: str) -> tuple[str, ...]:
     return tuple(lib.nudges.stretch if kind == "stretch" else lib.nudges.water)
 
 
-async def _at_risk_lines(
+async def _at_risk_days(
     uow: UnitOfWork,
-    lib: Library,
     rules: Rules,
     to_send: Sequence[ClaimedNudge],
     streaks: dict[int, Streak],
     safety: dict[int, SafetyFacts],
-) -> dict[int, str]:
-    """The nudges about to go out that say the streak is at risk, by nudge id.
+) -> dict[int, int]:
+    """The nudges about to go out that say the streak is at risk: its days, by nudge id.
 
     The coach picks the evening nudge (``bot.coach.streak_reminder``); only for someone
     who may exercise now (a water nudge goes to people with a flag, this line does not);
@@ -451,16 +474,18 @@ async def _at_risk_lines(
             continue
         day = nudge.due_at.astimezone(user_zone).date()
         chosen.setdefault(day, {}).setdefault(nudge.user_id, nudge)
-    lines: dict[int, str] = {}
+    days: dict[int, int] = {}
     for day, by_user in chosen.items():
         for user_id in await uow.streaks.mark_reminded(by_user, day):
-            lines[by_user[user_id].id] = lib.text("streak_at_risk", days=streaks[user_id].current)
-    return lines
+            days[by_user[user_id].id] = streaks[user_id].current
+    return days
 
 
 def _stretch_text(lib: Library, template: str, first: str | None) -> str:
     """A stretch nudge's words: naming the first card, or none when there is no routine."""
-    return lib.nudges.stretch_plain if first is None else stretch_nudge_text(template, first)
+    if first is None:
+        return lib.nudges.stretch_plain
+    return stretch_nudge_text(template, first, lib.language)
 
 
 def _checked_in_lately(nudge: ClaimedNudge, last_started: datetime | None) -> bool:

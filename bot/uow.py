@@ -12,7 +12,7 @@ from db.repositories.stats import StatsRepository
 from db.repositories.streaks import StreakRepository
 from db.repositories.triage import ProfileRepository, TriageRepository
 from db.repositories.updates import HandledUpdateRepository
-from db.repositories.users import UserRepository
+from db.repositories.users import LanguageObserver, UserRepository
 from db.repositories.water import WaterRepository
 from db.repositories.workouts import WorkoutRepository
 
@@ -20,9 +20,9 @@ from db.repositories.workouts import WorkoutRepository
 class UnitOfWork:
     """Every repository bound to the same session, so one update is one transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, languages: LanguageObserver | None = None) -> None:
         self.session = session
-        self.users = UserRepository(session)
+        self.users = UserRepository(session, languages)
         self.triage = TriageRepository(session)
         self.profiles = ProfileRepository(session)
         self.workouts = WorkoutRepository(session)

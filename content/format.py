@@ -1,50 +1,66 @@
-"""Short human wording for content values, shared by cards, summaries and tests."""
+"""Short human wording for content values, shared by cards, summaries and tests.
+
+Every word comes from the library's texts (``dose_*`` in ``texts.yaml``), so a dosage
+reads in the library's language: counts pick their plural form by its CLDR rules, and
+decimals are written as it writes them. Dates: ``Library.day_month``.
+"""
 
 from __future__ import annotations
 
-from content.schema import Dosage
+from babel.dates import get_day_names
+
+from content.schema import Dosage, Library
 
 
-def _plural(count: int, word: str) -> str:
-    """Say ``1 rep`` but ``10 reps``."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def format_duration(seconds: int) -> str:
+def format_duration(seconds: int, library: Library) -> str:
     """Say ``45 s``, ``1 min``, ``1.5 min`` or ``2 min 10 s``, whichever reads best."""
     if seconds < 60:
-        return f"{seconds} s"
+        return library.text("dose_seconds", seconds=seconds)
     if seconds % 30 == 0:
-        return f"{seconds / 60:g} min"
-    return f"{seconds // 60} min {seconds % 60} s"
+        return library.text("dose_minutes", minutes=library.number(seconds / 60))
+    return library.text("dose_minutes_seconds", minutes=seconds // 60, seconds=seconds % 60)
 
 
-def format_dosage(d: Dosage) -> str:
+def format_dosage(d: Dosage, library: Library) -> str:
     """Render a dosage as the one line a card shows, e.g. ``3 sets × 10 reps, hold 3 s``."""
-    side = " per side" if d.per_side else ""
+    text = library.text
+
+    def about(seconds: int) -> str:
+        return text("dose_about", duration=format_duration(seconds, library))
+
     extras: list[str] = []
+    per_side = d.per_side  # "as you feel" is never per side
     if d.reps is not None:
-        head = f"{_plural(d.reps, 'rep')}{side}"
+        head = text("dose_reps", reps=d.reps)
         if d.hold_seconds is not None:
-            extras.append(f"hold {d.hold_seconds} s")
+            extras.append(text("dose_hold_seconds", seconds=d.hold_seconds))
         if d.hold_breaths is not None:
-            extras.append(f"hold {_plural(d.hold_breaths, 'breath')}")
+            extras.append(text("dose_hold_breaths", breaths=d.hold_breaths))
         if d.duration_seconds is not None:
-            extras.append(f"about {format_duration(d.duration_seconds)}")
+            extras.append(about(d.duration_seconds))
     elif d.duration_seconds is not None:
-        head = f"about {format_duration(d.duration_seconds)}{side}"
+        head = about(d.duration_seconds)
         if d.hold_seconds is not None:
-            extras.append(f"hold {d.hold_seconds} s")
+            extras.append(text("dose_hold_seconds", seconds=d.hold_seconds))
         if d.hold_breaths is not None:
-            extras.append(f"hold {_plural(d.hold_breaths, 'breath')}")
+            extras.append(text("dose_hold_breaths", breaths=d.hold_breaths))
     elif d.hold_breaths is not None:
-        head = f"{d.hold_breaths} deep {'breath' if d.hold_breaths == 1 else 'breaths'}{side}"
+        head = text("dose_deep_breaths", breaths=d.hold_breaths)
         if d.hold_seconds is not None:
-            extras.append(f"about {d.hold_seconds} s")
+            extras.append(text("dose_about", duration=text("dose_seconds", seconds=d.hold_seconds)))
     elif d.hold_seconds is not None:
-        head = f"hold {d.hold_seconds} s{side}"
+        head = text("dose_hold_seconds", seconds=d.hold_seconds)
     else:
-        head = "as you feel"
+        head = text("dose_as_you_feel")
+        per_side = False
+    if per_side:
+        head = text("dose_per_side", dose=head)
     if d.sets > 1:
-        head = f"{d.sets} sets × {head}"
+        head = text("dose_sets", sets=d.sets, dose=head)
     return ", ".join([head, *extras])
+
+
+def weekday_names(library: Library) -> tuple[str, ...]:
+    """The short names of the days, Monday first (``Mon`` .. ``Sun``, ``Mo.`` .. ``So.``)."""
+    names = get_day_names("abbreviated", locale=library.language)
+    return tuple(str(names[index]) for index in range(7))

@@ -11,12 +11,15 @@ import re
 import string
 import zoneinfo
 from collections.abc import Hashable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from content.catalog import SOURCE_LANGUAGE, Translator
+from content.catalog import languages as catalog_languages
 from content.models import (
     CheckInModel,
     DosageModel,
@@ -56,6 +59,8 @@ EXERCISE_SUFFIXES = (".yaml", ".yml")
 M = TypeVar("M")
 
 _TEXTS = TypeAdapter(dict[str, str], config=ConfigDict(strict=True))
+# The catalog applied by ``_read`` while one language loads (None: English, as written).
+_TRANSLATOR: ContextVar[Translator | None] = ContextVar("_TRANSLATOR", default=None)
 
 
 class ContentError(ValueError):
@@ -116,19 +121,25 @@ def _relative(root: Path, path: Path) -> str:
 
 
 def _read(root: Path, path: Path) -> object:
-    """Parse one YAML file, turning every failure into a ``ContentError``."""
+    """Parse one YAML file, turning every failure into a ``ContentError``.
+
+    With a language being loaded (``_TRANSLATOR``), the file's translatable strings are
+    swapped for that language's before validation, so the same checks hold for it.
+    """
     rel = _relative(root, path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ContentError(rel, [("", f"cannot read file: {error}")]) from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ContentError(rel, [("", f"invalid YAML{where}: {problem}")]) from None
+    translator = _TRANSLATOR.get()
+    return translator.translate(rel, data) if translator is not None else data
 
 
 def _validate(adapter: TypeAdapter[M], data: object, rel: str) -> M:
@@ -388,11 +399,16 @@ def _load_checkin(root: Path) -> CheckInContent:
     )
 
 
-def _load_free_text(root: Path) -> FreeTextRules:
-    """Load what typed messages are about (optional: without the file, nothing is recognised)."""
-    if not (root / "free_text.yaml").is_file():
+def _load_free_text(root: Path, language: str = SOURCE_LANGUAGE) -> FreeTextRules:
+    """Load what typed messages are about (optional: without the file, nothing is recognised).
+
+    The phrases are per language, not translations (``free_text.de.yaml``): people type
+    their own words, so each language lists its own.
+    """
+    name = "free_text.yaml" if language == SOURCE_LANGUAGE else f"free_text.{language}.yaml"
+    if not (root / name).is_file():
         return FreeTextRules()
-    model = _load(root, "free_text.yaml", TypeAdapter(FreeTextModel))
+    model = _load(root, name, TypeAdapter(FreeTextModel))
     return FreeTextRules(
         symptoms=tuple(model.symptoms),
         pain=tuple(model.pain),
@@ -401,9 +417,23 @@ def _load_free_text(root: Path) -> FreeTextRules:
     )
 
 
-def load_library(root: Path | None = None) -> Library:
-    """Load all content from ``root`` (default: this package's folder), failing loudly."""
+def load_library(root: Path | None = None, language: str = SOURCE_LANGUAGE) -> Library:
+    """Load all content from ``root`` (default: this package's folder), failing loudly.
+
+    ``language`` other than English applies its compiled catalog
+    (``content/locale/<lang>/LC_MESSAGES/messages.mo``) to every file as it is read.
+    """
     base = (root or CONTENT_ROOT).resolve()
+    translator = Translator(language, base) if language != SOURCE_LANGUAGE else None
+    token = _TRANSLATOR.set(translator)
+    try:
+        return _load_all(base, language)
+    finally:
+        _TRANSLATOR.reset(token)
+
+
+def _load_all(base: Path, language: str) -> Library:
+    """Every file of one language; ``_read`` translates as it reads."""
     return Library(
         exercises=_load_exercises(base),
         rules=_load_rules(base),
@@ -414,5 +444,15 @@ def load_library(root: Path | None = None) -> Library:
         emergency_numbers=_load_emergency_numbers(base),
         zone_countries=_zone_countries(),
         checkin=_load_checkin(base),
-        free_text=_load_free_text(base),
+        free_text=_load_free_text(base, language),
+        language=language,
     )
+
+
+def load_libraries(root: Path | None = None) -> dict[str, Library]:
+    """Every catalog language's library, English first (the source and the fallback)."""
+    base = (root or CONTENT_ROOT).resolve()
+    found = {SOURCE_LANGUAGE: load_library(base)}
+    for language in catalog_languages(base):
+        found[language] = load_library(base, language)
+    return found

@@ -320,9 +320,12 @@ class RegionsModel(Strict):
 # --- free text
 
 # A phrase as typed, in lower case: words and spaces, apostrophes inside words.
-Phrase = Annotated[str, Field(pattern=r"^[a-z0-9']+(?: [a-z0-9']+)*$", max_length=40)]
+# Lower-case words of any language ("gestürzt"), as ``bot.coach.free_text`` reads them.
+Phrase = Annotated[
+    str, Field(pattern=r"^(?:[^\W_A-ZÄÖÜ]|')+(?: (?:[^\W_A-ZÄÖÜ]|')+)*$", max_length=40)
+]
 Phrases = Annotated[list[Phrase], Field(min_length=1), AfterValidator(_unique)]
-Word = Annotated[str, Field(pattern=r"^[a-z']+$", max_length=20)]
+Word = Annotated[str, Field(pattern=r"^[^\W\d_A-ZÄÖÜ]+(?:'[^\W\d_A-ZÄÖÜ]+)?$", max_length=20)]
 Words = Annotated[list[Word], Field(min_length=1), AfterValidator(_unique)]
 
 

@@ -20,6 +20,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from content.catalog import SOURCE_LANGUAGE, Translator
+
 POSES_DIR = Path(__file__).resolve().parent / "poses"
 
 Angle = Annotated[float, Field(ge=-360, le=360, strict=False, allow_inf_nan=False)]
@@ -291,12 +293,17 @@ def _format_error(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def load_pose_set(path: Path) -> PoseSet:
-    """Read and check one pose file, naming the file and field on any error."""
+def load_pose_set(path: Path, translator: Translator | None = None) -> PoseSet:
+    """Read and check one pose file, naming the file and field on any error.
+
+    With a ``translator``, the labels and notes drawn on the picture are its language's.
+    """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise PoseError(f"{path}: cannot read pose data: {exc}") from exc
+    if translator is not None:
+        data = translator.translate(f"poses/{path.name}", data)
     try:
         pose_set = PoseSet.model_validate(data)
     except ValidationError as exc:
@@ -306,10 +313,16 @@ def load_pose_set(path: Path) -> PoseSet:
     return pose_set
 
 
-def load_pose_sets(directory: Path | None = None) -> dict[str, PoseSet]:
-    """Load every pose file in ``directory`` (default ``content/poses``), keyed by id."""
+def load_pose_sets(
+    directory: Path | None = None, language: str = SOURCE_LANGUAGE
+) -> dict[str, PoseSet]:
+    """Load every pose file in ``directory`` (default ``content/poses``), keyed by id.
+
+    ``language`` other than English draws its catalog's labels (the content root's).
+    """
     root = directory if directory is not None else POSES_DIR
     paths = sorted(root.glob("*.yaml"))
     if not paths:
         raise PoseError(f"{root}: no pose files")
-    return {path.stem: load_pose_set(path) for path in paths}
+    translator = Translator(language, root.parent) if language != SOURCE_LANGUAGE else None
+    return {path.stem: load_pose_set(path, translator) for path in paths}

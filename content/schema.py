@@ -7,10 +7,13 @@ and immutable, so no code needs to re-check a field.
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
-from typing import Any
+
+from babel.dates import format_date
+
+from content.plurals import format_number, formatter_for
 
 
 class Difficulty(StrEnum):
@@ -321,6 +324,8 @@ class Library:
     zone_countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
     checkin: CheckInContent = field(default_factory=CheckInContent)
     free_text: FreeTextRules = field(default_factory=FreeTextRules)
+    # The catalog language these texts are in ("en", "de"): plurals and numbers follow it.
+    language: str = "en"
 
     def exercise(self, exercise_id: str) -> Exercise:
         """Return the exercise with this id, raising ``KeyError`` if unknown."""
@@ -332,20 +337,21 @@ class Library:
     def text(self, key: str, **values: object) -> str:
         """Return the user-facing string ``key`` with ``values`` filled in.
 
-        ``{count:glass|glasses}`` is the word for a number: the first for 1, else the second.
+        ``{count:glass|glasses}`` is the word for a number, one form per CLDR plural
+        category of the language (``content.plurals``): English and German have two.
         """
-        return _TEXTS.format(self.texts[key], **values) if values else self.texts[key]
+        if not values:
+            return self.texts[key]
+        return formatter_for(self.language).format(self.texts[key], **values)
 
+    def number(self, value: float) -> str:
+        """A number as this language writes it: ``1.5`` in English, ``1,5`` in German."""
+        return format_number(value, self.language)
 
-class _TextFormatter(string.Formatter):
-    """``str.format``, plus ``{n:one|other}``: the word that goes with the number ``n``."""
+    def day_month(self, day: date) -> str:
+        """A day and its month as this language writes them: ``3 Mar``, ``3. März``.
 
-    def format_field(self, value: Any, format_spec: str) -> str:
-        """Pick ``one`` for the number 1 and ``other`` for anything else ("10–20" minutes)."""
-        if "|" in format_spec:
-            one, _, other = format_spec.partition("|")
-            return one if isinstance(value, int) and value == 1 else other
-        return str(super().format_field(value, format_spec))
-
-
-_TEXTS = _TextFormatter()
+        The pattern is the text ``date_day_month``; the month names are Babel's (CLDR),
+        never the process locale's.
+        """
+        return str(format_date(day, self.texts["date_day_month"], locale=self.language))

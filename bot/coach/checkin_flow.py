@@ -26,6 +26,7 @@ and stores the new answers (``pain``, ``function``, ``ratings``). The rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -199,3 +200,16 @@ def after_skip(state: CheckInState) -> Literal["complete", "skipped"]:
     if state.kind is CheckInKind.BASELINE or state.pain is not None:
         return "complete"
     return "skipped"
+
+
+def baseline_due(
+    *, check_done_at: datetime, latest_started_at: datetime | None, checkin_open: bool
+) -> bool:
+    """After a session: begin the baseline, once a check (the caller asks only when allowed).
+
+    Due when no check-in began since the safety check ended (``check_done_at``, the
+    profile's) and none is under way (``checkin_open``); with none ever, it is due.
+    """
+    if latest_started_at is None:
+        return True
+    return latest_started_at < check_done_at and not checkin_open

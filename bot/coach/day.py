@@ -15,6 +15,7 @@ quick stretch with today's session still ``OPEN``, the pointer to `/today` inste
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -38,6 +39,14 @@ def today_status(*, finished_today: bool, stretch_only: bool) -> TodayStatus:
     if stretch_only:
         return TodayStatus.STRETCH_ONLY
     return TodayStatus.DONE if finished_today else TodayStatus.OPEN
+
+
+def finished_today(sessions: Iterable[tuple[str, bool]]) -> bool:
+    """Whether a `/today` session finished, from the local day's (kind, finished) pairs.
+
+    A quick stretch does not count (``DONE`` is about the day's session).
+    """
+    return any(kind == "today" and finished for kind, finished in sessions)
 
 
 def closing_for(status: TodayStatus) -> Closing:

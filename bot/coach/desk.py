@@ -65,17 +65,24 @@ def nudge_card(
     return fresh.cards[0] if fresh.cards else None
 
 
-def in_sentence(name: str) -> str:
+# Languages that write every noun with a capital: a name keeps its case in a sentence.
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
+
+
+def in_sentence(name: str, language: str = "en") -> str:
     """An exercise's name as it reads inside a sentence: "Seated cat-cow" -> "seated cat-cow".
 
-    A name that starts with an acronym ("TV stretch") keeps its case.
+    A name that starts with an acronym ("TV stretch") keeps its case, and so does every
+    name in German ("Katze-Kuh im Sitzen"), where nouns are capitalised.
     """
+    if language.split("-")[0] in NOUNS_CAPITALISED:
+        return name
     first = name.split(" ", 1)[0]
     if len(first) > 1 and first[1:2].isupper():
         return name
     return name[:1].lower() + name[1:]
 
 
-def stretch_nudge_text(template: str, first_name: str) -> str:
+def stretch_nudge_text(template: str, first_name: str, language: str = "en") -> str:
     """A stretch nudge's text with ``{first}`` filled by the first card's name."""
-    return template.format(first=in_sentence(first_name))
+    return template.format(first=in_sentence(first_name, language))

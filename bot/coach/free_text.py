@@ -1,10 +1,12 @@
 """What a typed message is about, from keyword rules that are data (``content/free_text.yaml``).
 
-Rules (``classify``), English for now:
+Rules (``classify``), for each language's own phrases (``free_text.de.yaml``):
 
 * the text is read in lower case, with punctuation as spaces (apostrophes kept,
   curly ones made straight), and a phrase matches only as whole words: "pain"
-  is not in "painting";
+  is not in "painting"; letters are folded as people type them without the keys
+  (ß is ss, ä is ae, ö is oe, ü is ue), so "gestürzt", "gestuerzt" and a phrase
+  written either way match;
 * a phrase is negated when one of the content's negations ("no", "not",
   "doesn't", ...) stands within the ``NEGATION_WINDOW`` words before it, in the
   same clause: "no pain", "doesn't really hurt", but not "no pain, but bladder
@@ -58,18 +60,27 @@ def words(text: str) -> list[str]:
 _STOPS = frozenset(".,;:!?")
 
 
+_FOLDS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "\u2019": "'", "\u2018": "'"})
+
+
+def _fold(text: str) -> str:
+    """Lower case as typed without special keys: casefold makes ß ss, then the umlauts."""
+    return text.casefold().translate(_FOLDS)
+
+
 def _tokens(text: str) -> list[str]:
     """Lower-case words, and each clause-ending punctuation mark as a token of its own."""
-    plain = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?]", plain)
+    return re.findall(r"[^\W_]+(?:'[^\W_]+)?|[.,;:!?]", _fold(text))
 
 
 def _negated(tokens: list[str], start: int, rules: FreeTextRules) -> bool:
     """Whether a negation stands shortly before ``start``, in the same clause."""
+    clause_words = {_fold(word) for word in rules.clause_words}
+    negations = {_fold(word) for word in rules.negations}
     for seen, token in enumerate(reversed(tokens[:start])):
-        if token in _STOPS or token in rules.clause_words or seen == NEGATION_WINDOW:
+        if token in _STOPS or token in clause_words or seen == NEGATION_WINDOW:
             return False
-        if token in rules.negations:
+        if token in negations:
             return True
     return False
 

@@ -34,7 +34,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.coach.plan import MAX_LEVEL, MIN_LEVEL, SessionKind, apply_level, clamp_level
-from content.schema import Dosage, Exercise
+from content.schema import Dosage, Exercise, Library
 
 RUN_FOR_LEVEL_UP = 3
 REST_DAYS = 7
@@ -136,38 +136,32 @@ def decide(
     return tuple(changes)
 
 
-def _differences(before: Dosage, after: Dosage) -> list[str]:
+def _differences(before: Dosage, after: Dosage, library: Library) -> list[str]:
     """Each dosage field that changed, as "<after> instead of <before>"."""
-    parts: list[str] = []
-    if before.sets != after.sets:
-        parts.append(f"{_count(after.sets, 'set')} instead of {before.sets}")
-    formats = (
-        (before.reps, after.reps, "{} instead of {}", "rep"),
-        (before.hold_seconds, after.hold_seconds, "hold {} instead of {} s", "s"),
-        (before.hold_breaths, after.hold_breaths, "hold {} instead of {}", "breath"),
-        (before.duration_seconds, after.duration_seconds, "{} instead of {} s", "s"),
+    changes = (
+        ("level_sets", "sets", before.sets, after.sets),
+        ("level_reps", "reps", before.reps, after.reps),
+        ("level_hold_seconds", "seconds", before.hold_seconds, after.hold_seconds),
+        ("level_hold_breaths", "breaths", before.hold_breaths, after.hold_breaths),
+        ("level_duration", "seconds", before.duration_seconds, after.duration_seconds),
     )
-    for old, new, text, unit in formats:
-        if old is not None and new is not None and old != new:
-            parts.append(text.format(f"{new} s" if unit == "s" else _count(new, unit), old))
-    return parts
+    return [
+        library.text(key, **{name: new, "before": old})
+        for key, name, old, new in changes
+        if old is not None and new is not None and old != new
+    ]
 
 
-def _count(n: int, word: str) -> str:
-    """``1 rep``, ``2 reps``: the word that goes with the number."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def describe(change: LevelChange, exercise: Exercise) -> str:
+def describe(change: LevelChange, exercise: Exercise, library: Library) -> str:
     """One line for the session summary, e.g. "Superman: next time 12 reps instead of 10"."""
     before = apply_level(exercise.dosage, change.old)
     after = apply_level(exercise.dosage, change.new)
-    parts = _differences(before, after)
+    parts = _differences(before, after, library)
     if change.new < change.old:
-        detail = ", ".join(parts) if parts else "the same, done more slowly"
-        return f"{exercise.name}: next time {detail} — gentler for now"
-    detail = ", ".join(parts) if parts else "the same, with a little more control"
-    return f"{exercise.name}: next time {detail}"
+        detail = ", ".join(parts) if parts else library.text("level_same_slower")
+        return library.text("level_next_time_gentler", name=exercise.name, change=detail)
+    detail = ", ".join(parts) if parts else library.text("level_same_more_control")
+    return library.text("level_next_time", name=exercise.name, change=detail)
 
 
 def resting_ids(

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.coach.triage import Phase
+from content.schema import Library
 
 CHANGE_POINTS = 2  # pain (or function) moved this many points from the baseline
 CHANGE_PERCENT = 30  # ... or by this share of the baseline: a clear improvement
@@ -62,8 +63,6 @@ MILD = 2  # pain and function at or below this: nothing for a GP to fix
 WORSE_FEELINGS = 2  # this many "worse" after-session feelings in a row move gentler
 WORSE = "worse"
 ORDER: tuple[Phase, ...] = (Phase.GENTLE, Phase.BUILDING, Phase.STRENGTHENING)
-# Spelled out rather than strftime('%b'), which follows the process locale.
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +236,20 @@ def phase_marks(rows: Iterable[tuple[date, str, str]]) -> list[PhaseMark]:
     ]
 
 
-def short_date(day: date) -> str:
-    """'3 Mar': the check-in dates in messages and on the picture (not locale dependent)."""
-    return f"{day.day} {MONTHS[day.month - 1]}"
+def short_date(day: date, library: Library | None = None) -> str:
+    """'3 Mar': the check-in dates in messages, in the library's language.
+
+    Month names are Babel's (CLDR, ``Library.day_month``), never the process locale's.
+    Without a library it is the English source's: only for a caller not yet handed the
+    user's library (``bot.handlers.reminders.until_text``).
+    """
+    if library is None:
+        return f"{day.day} {_EN_MONTHS[day.month - 1]}"
+    return library.day_month(day)
+
+
+# The English source's short month names, for ``short_date`` without a library only.
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)

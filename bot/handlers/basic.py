@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.callbacks import Menu
 from bot.coach.free_text import PainPointer, Topic, classify, pain_pointer
+from bot.coach.language import choose_language
 from bot.coach.plan import stretch_minutes
 from bot.coach.selection import mobility_only
 from bot.coach.triage import Access
@@ -21,6 +22,7 @@ from bot.handlers.gate import Refusal, consent_refusal, refusal_for, send_refusa
 from bot.handlers.safety import number_for
 from bot.handlers.session import today_status_of
 from bot.keyboards import button, rows
+from bot.languages import MISSING
 from bot.logs import describe_error
 from bot.metrics import metrics_of
 from bot.nudge_schedule import welcome_back
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 async def cmd_help(update: Update, context: LumbarContext) -> None:
     """List the commands, then the article's rules for exercising safely and the sources."""
     assert update.effective_chat is not None
-    lib = context.services.library
+    lib = context.library
     chat_id = update.effective_chat.id
     # Help needs no database: it is sent first and whole, even in an outage.
     await say(context, chat_id, help_text(lib))
@@ -81,7 +83,7 @@ async def on_free_text(update: Update, context: LumbarContext, *, known: bool) -
     """
     assert update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     message = update.message
     topic = classify(message.text or "" if message else "", lib.free_text)
     if topic is Topic.SYMPTOMS:
@@ -131,7 +133,7 @@ def pain_reply(lib: Library, pointer: PainPointer) -> tuple[str, InlineKeyboardM
 async def on_unknown_command(update: Update, context: LumbarContext) -> None:
     """Answer a command this bot does not have with the command list."""
     assert update.effective_chat is not None
-    lib = context.services.library
+    lib = context.library
     await say(
         context, update.effective_chat.id, f"{lib.text('unknown_command')}\n\n{help_text(lib)}"
     )
@@ -140,9 +142,7 @@ async def on_unknown_command(update: Update, context: LumbarContext) -> None:
 async def on_unsupported(update: Update, context: LumbarContext) -> None:
     """Stickers, voice notes, photos and the like get a friendly pointer, not silence."""
     assert update.effective_chat is not None
-    await say(
-        context, update.effective_chat.id, context.services.library.text("unsupported_message")
-    )
+    await say(context, update.effective_chat.id, context.library.text("unsupported_message"))
 
 
 async def on_group_command(update: Update, context: LumbarContext) -> None:
@@ -157,7 +157,7 @@ async def on_group_command(update: Update, context: LumbarContext) -> None:
     _, _, addressee = command.partition("@")
     if addressee and addressee.lower() != (context.bot.username or "").lower():
         return
-    await say(context, chat.id, context.services.library.text("group_only_private"))
+    await say(context, chat.id, context.library.text("group_only_private"))
 
 
 async def on_my_chat_member(update: Update, context: LumbarContext) -> None:
@@ -178,25 +178,46 @@ async def on_my_chat_member(update: Update, context: LumbarContext) -> None:
     was_in = change.old_chat_member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
     is_in = status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)
     if is_in and not was_in and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
-        await say(context, chat.id, context.services.library.text("group_only_private"))
+        await say(context, chat.id, context.library.text("group_only_private"))
 
 
 async def on_any_update(update: Update, context: LumbarContext) -> None:
-    """Before every handler: a user who had blocked the bot and writes again is back.
+    """Before every handler: the update's language, and a blocked user who writes again.
 
-    Their nudges are scheduled again (``welcome_back``); for everyone else this is one
-    read. A membership change is left to ``on_my_chat_member``, which knows the status.
+    The language (``bot.coach.language``) is resolved once here for every handler of
+    the update (``context.library``), from the language cache; a user it does not know
+    costs one small read. A user who had blocked the bot and writes again is back: their
+    nudges are scheduled again (``welcome_back``; for everyone else one read, which also
+    fills the cache). A membership change is left to ``on_my_chat_member``, which knows
+    the status.
     """
-    chat = update.effective_chat
+    services = context.services
+    user, chat = update.effective_user, update.effective_chat
+    stored = services.languages.get(user.id) if user is not None else None
     # Only a message can come from someone who blocked the bot: pressing a button needs
     # the chat open, and unblocking sends the member update. Presses skip this read.
-    if chat is None or chat.type != ChatType.PRIVATE or update.message is None:
-        return
-    try:
-        async with context.services.transaction() as uow:
-            await welcome_back(uow, chat.id, context.services.clock())
-    except Exception as error:  # the handler meets the same database and apologises once
-        log.warning("could not check for a returning user (%s)", type(error).__name__)
+    returning = chat is not None and chat.type == ChatType.PRIVATE and update.message is not None
+    if returning or stored is MISSING:
+        try:
+            async with services.transaction() as uow:
+                if returning:
+                    assert chat is not None
+                    await welcome_back(uow, chat.id, services.clock())  # reads the user row
+                if user is not None and services.languages.get(user.id) is MISSING:
+                    await uow.users.language_of(user.id)  # the cache hears the answer
+        except Exception as error:  # the handler meets the same database and apologises once
+            log.warning("could not read the user's row (%s)", type(error).__name__)
+    context.language = language_of_update(update, context)
+
+
+def language_of_update(update: Update, context: LumbarContext) -> str:
+    """The update's language from what is known without the database (cache, Telegram)."""
+    user = update.effective_user
+    if user is None:
+        return choose_language(None, None, context.services.libraries)
+    stored = context.services.languages.get(user.id)
+    known = None if stored is MISSING else stored
+    return choose_language(known, user.language_code, context.services.libraries)
 
 
 async def on_error(update: object, context: LumbarContext) -> None:
@@ -222,11 +243,13 @@ async def on_error(update: object, context: LumbarContext) -> None:
     if update.effective_chat.type != ChatType.PRIVATE:
         return
     key = "error_database" if kind == "database" else "error_generic"
+    # PTB hands the error handler a context of its own: the language again, from memory.
+    context.language = language_of_update(update, context)
     try:
         if update.callback_query is not None:
             with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
-        await say(context, update.effective_chat.id, context.services.library.text(key))
+        await say(context, update.effective_chat.id, context.library.text(key))
     except Exception as apology_error:  # Telegram may be down too; the error is logged above
         log.warning("%s: could not send the apology (%s)", what, type(apology_error).__name__)
 

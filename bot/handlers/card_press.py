@@ -5,6 +5,13 @@ writes the answer (a compare-and-set on the position, then the answer row), and 
 session's message turns into what comes next in place: the next card
 (``editMessageMedia``), the gentler offer or the summary (``editMessageCaption``).
 Besides ``answerCallbackQuery`` that is the one chat-bound call a press costs.
+
+The answer that ends the session closes it in the same compare-and-set; the read
+brought the streak and the answers so far, so the summary costs only the day and the
+streak written (the rest-day rule noted with the streak). Once the summary is on
+screen, a second small transaction notes that "how does your back feel?" went out:
+only after the edit, so a summary that never arrived is drawn again (``/today``, or
+the press delivered again).
 """
 
 from __future__ import annotations
@@ -17,20 +24,14 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.access import access_from
 from bot.callbacks import CardAnswer
 from bot.cards import CAPTION_LIMIT
 from bot.coach.plan import PlannedCard
 from bot.coach.press import Action, Decision, SessionView, Shows, Step, decide
 from bot.coach.safety_net import Verdict
 from bot.coach.triage import Access
-from bot.coach.triage import exercise_access as coach_access
-from bot.handlers.common import (
-    answer_query,
-    answers_from_profile,
-    is_check_step,
-    remove_buttons,
-    zone,
-)
+from bot.handlers.common import answer_query, remove_buttons, zone
 from bot.handlers.gate import Refusal, refusal_for, send_refusal
 from bot.handlers.session import (
     CardToSend,
@@ -69,7 +70,7 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     message_id = query.message.message_id if query.message else None
     refusal: Refusal | None = None
@@ -77,6 +78,8 @@ async def on_card_answer(update: Update, context: LumbarContext, data: CardAnswe
     lost_race = False
     async with context.services.transaction() as uow:
         row = await uow.workouts.for_press(data.workout_id)
+        if row is not None:
+            uow.streaks.hold(row.workout.user_id, row.streak)  # read with the workout
         view = _view(row, user_id, message_id)
         decision = decide(view, Action(data.action), data.position, allowed=_allowed(row))
         if decision.step is Step.REFUSED:
@@ -127,9 +130,7 @@ def _allowed(row: PressRow | None) -> bool:
     """The gate, from the row already read (``refusal_for`` reads again only to refuse)."""
     if row is None:
         return True  # nothing to refuse: the press is stale
-    answers = answers_from_profile(row.profile) if row.profile is not None else None
-    check_open = row.check_step is not None and is_check_step(row.check_step)
-    return coach_access(answers, check_open=check_open) is Access.ALLOWED
+    return access_from(row.profile, row.check_step) is Access.ALLOWED
 
 
 async def _record(
@@ -140,10 +141,21 @@ async def _record(
     now: datetime,
     update_id: int,
 ) -> bool:
-    """Store the answer; False when another press got there first (a double tap)."""
+    """Store the answer; False when another press got there first (a double tap).
+
+    The answer that ends the session closes it in the same compare-and-set.
+    """
     workout = row.workout
     hurt = 1 if data.action == Action.HURT else 0
-    if not await uow.workouts.advance(workout.id, data.position, data.position + 1, hurts=hurt):
+    moved = await uow.workouts.advance(
+        workout.id,
+        data.position,
+        data.position + 1,
+        hurts=hurt,
+        finish_at=now if decision.finish else None,
+        ended_early=decision.early,
+    )
+    if not moved:
         return False
     card = PlannedCard.from_json(workout.plan[data.position])
     assert decision.outcome is not None
@@ -173,17 +185,33 @@ async def _prepare(
 ) -> Drawing | None:
     """Carry out the rest of the decision inside the transaction and compose the drawing."""
     workout, profile = row.workout, row.profile
-    lib = context.services.library
+    lib = context.library
     # The card on show after this press: an answer moves one on; nothing else moves.
     position = data.position + 1 if decision.step is Step.RECORD else workout.position
     if decision.shows is Shows.SUMMARY:
         today = now.astimezone(zone(row.time_zone)).date()
+        # The answers so far, with this press's (read with the workout: no query).
+        counts = (
+            row.done + (decision.outcome == "done"),
+            row.skipped + (decision.outcome == "skipped"),
+        )
         ended = None
         if decision.finish:
-            ended = await finish_session(uow, context, workout, now, today, early=decision.early)
+            ended = await finish_session(
+                uow,
+                context,
+                workout,
+                now,
+                today,
+                early=decision.early,
+                closed=decision.step is Step.RECORD,  # closed by _record's compare-and-set
+                counts=counts,
+            )
         if ended is None and workout.finished_at is None:
             return None  # another press finished it this moment and draws the summary
-        summary = ended.summary if ended else await stored_summary(uow, context, workout, today)
+        summary = (
+            ended.summary if ended else await stored_summary(uow, context, workout, today, counts)
+        )
         hurt_name = _hurt_name(context, workout.plan, position - 1) if decision.early else None
         return Drawing(
             summary_text(
@@ -218,7 +246,7 @@ async def _prepare(
 
 async def _offer(uow: UnitOfWork, context: LumbarContext, row: PressRow, position: int) -> Drawing:
     """After "It hurts": stop that one, offer a gentler one, or go on (or finish)."""
-    lib = context.services.library
+    lib = context.library
     workout = row.workout
     hurt = PlannedCard.from_json(workout.plan[position - 1])
     resting = await resting_ids_on(uow, workout.user_id, workout.local_on)
@@ -264,6 +292,7 @@ async def _draw(context: LumbarContext, user_id: int, message_id: int, drawing: 
             drawing.markup,
             lookup=lookup,
             store=store,
+            library=context.library,
         )
         return
     try:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from babel.dates import format_date
 from telegram import Update
 
 from bot.callbacks import CheckInAnswer
@@ -69,7 +70,8 @@ from bot.scheduler import prefs_from_settings
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
 from content.schema import Library
-from db.models import CheckIn
+from db.models import CheckIn, NudgeSettings
+from db.repositories.workouts import StartRow
 
 FEELINGS_DAYS = 14
 START = "start"
@@ -93,31 +95,29 @@ class _Finished:
 # --- entry points
 
 
-async def ask_if_due(context: LumbarContext, user_id: int) -> bool:
-    """At ``/today``: ask a missed weekly check-in (once) or resume one begun today.
+async def checkin_to_ask(
+    uow: UnitOfWork, lib: Library, user_id: int, row: StartRow, zone_name: str, now: datetime
+) -> Ask | None:
+    """At ``/today``: a missed weekly check-in (once) or one begun today, to ask first.
 
-    Returns True when a question was sent, so the session waits.
+    In ``/today``'s transaction, from the rows it read (``row``), for someone the gate
+    lets exercise. Returns the question to send once the transaction has closed (the
+    session then waits), or None.
     """
-    lib = context.services.library
-    now = context.services.clock()
-    async with context.services.transaction() as uow:
-        user = await uow.users.get(user_id)
-        if user is None or await uow.profiles.get(user_id) is None:
-            return False
-        if await exercise_access(uow, user_id) is not Access.ALLOWED:
-            return False
-        today = now.astimezone(zone(user.time_zone)).date()
-        open_row = await uow.checkins.open(user_id)
-        if open_row is not None and open_row.kind == CheckInKind.WEEKLY:
-            state = await state_of(uow, open_row)
-            begun = question_index(state) > 0
-            if begun and _local_day(open_row.started_at, user.time_zone) == today:
-                ask = Ask(open_row.id, state, lib.text("checkin_resume_intro"))
-                return await _sent(context, user_id, ask)
-        if not await _due(uow, user_id, user.time_zone, now):
-            return False
-        ask = await _start_weekly(uow, user_id, today, now, lib.text("checkin_missed_intro"))
-    return await _sent(context, user_id, ask)
+    today = now.astimezone(zone(zone_name)).date()
+    open_row = None
+    if row.checkin_open:
+        latest = row.latest_checkin
+        is_open = latest is not None and latest.completed_at is None and not latest.skipped
+        open_row = latest if is_open else await uow.checkins.open(user_id)
+    if open_row is not None and open_row.kind == CheckInKind.WEEKLY:
+        state = await state_of(uow, open_row)
+        begun = question_index(state) > 0
+        if begun and _local_day(open_row.started_at, zone_name) == today:
+            return Ask(open_row.id, state, lib.text("checkin_resume_intro"))
+    if not _slot_due(row.settings, row.latest_checkin, zone_name, now):
+        return None
+    return await _start_weekly(uow, user_id, today, now, lib.text("checkin_missed_intro"))
 
 
 async def on_checkin_button(update: Update, context: LumbarContext, data: CheckInAnswer) -> None:
@@ -142,7 +142,7 @@ async def on_checkin_button(update: Update, context: LumbarContext, data: CheckI
 
 async def _start_from_nudge(context: LumbarContext, user_id: int) -> None:
     """The nudge's Start: resume the open check-in, or begin this week's."""
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     async with context.services.transaction() as uow:
         user = await uow.users.get(user_id)
@@ -166,7 +166,7 @@ async def _start_from_nudge(context: LumbarContext, user_id: int) -> None:
 
 async def _skip_week(context: LumbarContext, user_id: int) -> None:
     """The nudge's "Skip this week": close the open check-in, or record this week's as skipped."""
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     async with context.services.transaction() as uow:
         user = await uow.users.get(user_id)
@@ -199,8 +199,14 @@ async def _start_weekly(
 async def _due(uow: UnitOfWork, user_id: int, zone_name: str, now: datetime) -> bool:
     """A weekly check-in's time came since the newest check-in began."""
     settings = await uow.nudges.get_settings(user_id)
+    return _slot_due(settings, await uow.checkins.latest(user_id), zone_name, now)
+
+
+def _slot_due(
+    settings: NudgeSettings | None, latest: CheckIn | None, zone_name: str, now: datetime
+) -> bool:
+    """``_due`` from rows already read: the reminder settings and the newest check-in."""
     prefs = prefs_from_settings(settings) if settings is not None else default_prefs()
-    latest = await uow.checkins.latest(user_id)
     started = latest.started_at if latest is not None else None
     return checkin_slot_due(prefs, zone(zone_name), now, started)
 
@@ -213,7 +219,7 @@ async def _on_answer(update: Update, context: LumbarContext, data: CheckInAnswer
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     message_id = query.message.message_id if query.message else None
     ask: Ask | None = None
@@ -321,7 +327,7 @@ def gp_suggested_before(points: list[trend.Point]) -> bool:
 
 async def _send_finished(context: LumbarContext, user_id: int, finished: _Finished) -> None:
     """Thanks, then what the trend decided; a worse trend asks the safety questions again."""
-    lib = context.services.library
+    lib = context.library
     if finished.kind is CheckInKind.BASELINE:
         await say(context, user_id, lib.text("checkin_thanks_baseline"))
         return
@@ -371,7 +377,7 @@ def _figures(lib: Library, decision: trend.TrendDecision) -> str:
     base, latest = decision.baseline, decision.latest
     if base is None or latest is None:
         return ""
-    since = f"{base.on.day} {base.on:%B}"
+    since = str(format_date(base.on, lib.text("date_day_month_long"), locale=lib.language))
     text = lib.text("checkin_figures", before=base.pain, after=latest.pain, since=since)
     if base.function is not None and latest.function is not None:
         text += ", " + lib.text(
@@ -382,7 +388,7 @@ def _figures(lib: Library, decision: trend.TrendDecision) -> str:
 
 async def _on_offer(context: LumbarContext, user_id: int, value: str) -> None:
     """The offer's "Yes, step up" moves the plan one phase up (if still where it was)."""
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     if value == NOT_YET:
         await say(context, user_id, lib.text("checkin_not_yet"))

@@ -22,20 +22,20 @@ from bot.coach.checkin_flow import (
     CheckInState,
     CheckInStep,
     after_skip,
+    baseline_due,
     current_activity,
     next_step,
     pickable,
     question_index,
     rate_value,
 )
-from bot.coach.triage import Access
-from bot.handlers.common import exercise_access, say, zone
+from bot.handlers.common import say, zone
 from bot.keyboards import button, rows
 from bot.nudge_schedule import reschedule
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
 from content.schema import Library
-from db.models import CheckIn
+from db.models import CheckIn, Profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,31 +47,29 @@ class Ask:
     intro: str | None = None
 
 
-async def start_baseline(context: LumbarContext, user_id: int) -> None:
-    """After the first session since the check: the baseline takes the check's pain, then
-    asks the rest.
+async def begin_baseline(
+    uow: UnitOfWork, lib: Library, profile: Profile, time_zone: str, now: datetime
+) -> Ask | None:
+    """After a session (in its feeling answer's transaction): the baseline, when it is due.
 
-    Asked once a check: not while a check-in is under way, and not when one began since
-    the check ended (``profile.completed_at``); never while exercise is blocked.
+    It takes the check's pain, then asks the rest (send the returned question once the
+    transaction has closed). Asked once a check (``bot.coach.checkin_flow.baseline_due``);
+    the caller asks only someone who may exercise.
     """
-    lib = context.services.library
-    now = context.services.clock()
-    async with context.services.transaction() as uow:
-        profile = await uow.profiles.get(user_id)
-        user = await uow.users.get(user_id)
-        if profile is None or user is None or await exercise_access(uow, user_id) is Access.BLOCKED:
-            return
-        latest = await uow.checkins.latest(user_id)
-        if latest is not None and (
-            latest.started_at >= profile.completed_at or await uow.checkins.open(user_id)
-        ):
-            return
-        today = now.astimezone(zone(user.time_zone)).date()
-        row = await uow.checkins.start(user_id, CheckInKind.BASELINE, today, now, profile.phase)
-        await uow.checkins.answer(row.id, pain=profile.pain_now)
-        await reschedule(uow, user_id, now)
-        state = CheckInState(kind=CheckInKind.BASELINE, pain=profile.pain_now)
-    await send_question(context, user_id, Ask(row.id, state, lib.text("checkin_baseline_intro")))
+    latest, checkin_open = await uow.checkins.latest_and_open(profile.user_id)
+    if not baseline_due(
+        check_done_at=profile.completed_at,
+        latest_started_at=latest.started_at if latest is not None else None,
+        checkin_open=checkin_open,
+    ):
+        return None
+    today = now.astimezone(zone(time_zone)).date()
+    row = await uow.checkins.start(
+        profile.user_id, CheckInKind.BASELINE, today, now, profile.phase, pain=profile.pain_now
+    )
+    await reschedule(uow, profile.user_id, now)
+    state = CheckInState(kind=CheckInKind.BASELINE, pain=profile.pain_now)
+    return Ask(row.id, state, lib.text("checkin_baseline_intro"))
 
 
 async def close_open(uow: UnitOfWork, user_id: int, now: datetime) -> None:
@@ -99,7 +97,7 @@ async def state_of(uow: UnitOfWork, row: CheckIn) -> CheckInState:
 
 
 async def send_question(context: LumbarContext, user_id: int, ask: Ask) -> None:
-    text, markup = question(context.services.library, ask)
+    text, markup = question(context.library, ask)
     await say(context, user_id, text, markup)
 
 

@@ -29,7 +29,7 @@ async def on_clearance(update: Update, context: LumbarContext, arg: str) -> None
     """Walk the clearance: ask → examined? → anything new or worse? → record."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     await close_press(update, context)
     async with context.services.transaction() as uow:
@@ -80,7 +80,7 @@ async def on_clearance(update: Update, context: LumbarContext, arg: str) -> None
 
 async def _record(context: LumbarContext, user_id: int, stamp: str) -> None:
     """Record the clearance if the button still covers exactly what is open, then go on."""
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     resume = False
     async with context.services.transaction() as uow:

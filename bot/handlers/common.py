@@ -24,10 +24,10 @@ from content.schema import Equipment, Library
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
-def first_name(update: Update) -> str:
-    """The user's first name, escaped for HTML."""
+def first_name(update: Update, lib: Library) -> str:
+    """The user's first name, escaped for HTML ("there" in English when Telegram has none)."""
     user = update.effective_user
-    return html.escape(user.first_name) if user and user.first_name else "there"
+    return html.escape(user.first_name) if user and user.first_name else lib.text("name_fallback")
 
 
 def local_now(context: LumbarContext, zone_name: str) -> datetime:

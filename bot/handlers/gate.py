@@ -63,7 +63,7 @@ async def refusal_for(
     user = await uow.users.get(user_id)
     assert profile is not None  # only a stored profile can be blocked
     text, markup = blocked_reply(
-        context.services.library,
+        context.library,
         answers_from_profile(profile),
         user.time_zone if user is not None else None,
         flagged_at=profile.flagged_at,
@@ -83,13 +83,13 @@ async def consent_refusal(uow: UnitOfWork, context: LumbarContext, user_id: int)
     state = await uow.triage.get_state(user_id)
     if state is not None and is_check_step(state.step):
         return Refusal(Access.CHECK_OPEN)
-    text, markup = start_pointer(context.services.library)
+    text, markup = start_pointer(context.library)
     return Refusal(Access.NO_PROFILE, text, markup)
 
 
 async def send_refusal(context: LumbarContext, user_id: int, refusal: Refusal) -> None:
     """Answer for the gate: the advice, the open safety check, or the way to start it."""
-    lib = context.services.library
+    lib = context.library
     await remove_card_buttons(context, user_id, refusal.closed_cards)
     if refusal.access is Access.BLOCKED and refusal.text is not None:
         await say(context, user_id, refusal.text, refusal.markup)

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 async def cmd_forget(update: Update, context: LumbarContext) -> None:
     """Ask before erasing everything; the answer comes as a button."""
     assert update.effective_chat is not None
-    lib = context.services.library
+    lib = context.library
     await say(
         context,
         update.effective_chat.id,
@@ -36,7 +36,7 @@ async def on_forget_answer(update: Update, context: LumbarContext, arg: str) -> 
     query = update.callback_query
     assert query is not None
     chat_id = query.from_user.id  # the presser's own chat: router.on_button checked the message
-    lib = context.services.library
+    lib = context.library
     await close_press(update, context)
     if arg != "yes":
         await say(context, chat_id, lib.text("forget_kept"))
@@ -53,7 +53,7 @@ async def cmd_export(update: Update, context: LumbarContext) -> None:
     chat_id = update.effective_chat.id
     async with context.services.transaction() as uow:
         data = await uow.users.export(chat_id)
-    lib = context.services.library
+    lib = context.library
     if data.get("user") is None:  # never wrote, or erased: nothing to hand over
         await say(context, chat_id, lib.text("export_nothing"))
         return
@@ -77,6 +77,4 @@ async def cmd_stats(update: Update, context: LumbarContext) -> None:
     async with context.services.transaction() as uow:
         counts = await uow.stats.counts(context.services.clock())
     lines = "\n".join(f"{html.escape(name)}: {value}" for name, value in sorted(counts.items()))
-    await say(
-        context, update.effective_chat.id, context.services.library.text("stats", lines=lines)
-    )
+    await say(context, update.effective_chat.id, context.library.text("stats", lines=lines))

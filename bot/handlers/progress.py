@@ -14,11 +14,10 @@ from bot.coach.trend import (
     short_date,
     trend_series,
 )
-from bot.coach.triage import Access, Phase
+from bot.coach.triage import Access
 from bot.handlers.common import exercise_access, say, zone
 from bot.handlers.gate import consent_refusal, send_refusal
 from bot.handlers.streak_notes import ended_note
-from bot.pictures.trend import TrendLabels
 from bot.services import LumbarContext
 from content.schema import Library
 
@@ -29,7 +28,7 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
     """Show the streak and a picture: the trend (after a weekly check-in) above the calendar."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     async with context.services.transaction() as uow:
         refusal = await consent_refusal(uow, context, user_id)
@@ -73,30 +72,16 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
         empty = lib.text("progress_empty_blocked" if blocked else "progress_empty")
         await say(context, user_id, "\n\n".join((text, empty, trend_line)))
         return
-    picture = await context.services.drawing.progress(
-        series, days, today, WEEKS, lib.text("heatmap_title"), _labels(lib)
-    )
+    picture = await context.services.drawing.progress(series, days, today, WEEKS, lib)
     await context.services.pictures.send_drawn(
         context.bot, user_id, picture, text + "\n\n" + trend_line
-    )
-
-
-def _labels(lib: Library) -> TrendLabels:
-    """The words drawn on the trend, from the content."""
-    return TrendLabels(
-        title=lib.text("trend_title"),
-        pain=lib.text("trend_pain"),
-        function=lib.text("trend_function"),
-        baseline=lib.text("trend_start"),
-        scale=lib.text("trend_scale"),
-        phases={phase.value: lib.text(f"phase_name_{phase.value}") for phase in Phase},
     )
 
 
 def _trend_line(lib: Library, points: list[Point]) -> str:
     """One line under the streak: baseline → latest pain (and function), since when."""
     first, last = points[0], points[-1]
-    since = short_date(first.on)
+    since = short_date(first.on, lib)
     if first.function is None or last.function is None:
         return lib.text("progress_trend_pain", since=since, pain_from=first.pain, pain_to=last.pain)
     return lib.text(

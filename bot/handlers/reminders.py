@@ -32,6 +32,7 @@ from bot.nudge_schedule import reschedule
 from bot.scheduler import prefs_from_settings
 from bot.services import LumbarContext
 from bot.uow import UnitOfWork
+from content.format import weekday_names
 from content.schema import Library
 from db.models import NudgeSettings
 
@@ -50,8 +51,6 @@ PROMPTS = {
     "quiet": "rem_type_quiet",
     "ctime": "rem_type_checkin_time",
 }
-WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PAUSES = (("day", 1), ("week", 7))
 
 
@@ -119,13 +118,13 @@ async def _screen(
     return _overview(context, settings, await _zone_name(uow, user_id), held)
 
 
-def until_text(moment: datetime, now: datetime, zone_name: str) -> str:
-    """'Tue 10:30' within the coming week, else 'Mon 9 Mar, 10:30': local to the user."""
+def until_text(moment: datetime, now: datetime, zone_name: str, lib: Library) -> str:
+    """'Tue 10:30' within the coming week, else 'Mon 9 Mar, 10:30': local, in their language."""
     local, today = moment.astimezone(zone(zone_name)), now.astimezone(zone(zone_name)).date()
-    day = DAY_NAMES[local.weekday()]
+    day = weekday_names(lib)[local.weekday()]
     if (local.date() - today).days < 6:
         return f"{day} {local:%H:%M}"
-    return f"{day} {short_date(local.date())}, {local:%H:%M}"
+    return f"{day} {short_date(local.date(), lib)}, {local:%H:%M}"
 
 
 def _every(lib: Library, minutes: int, prefix: str) -> str:
@@ -173,7 +172,7 @@ def _overview(
     context: LumbarContext, s: NudgeSettings, zone_name: str, held: _Held
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The screen: what is really scheduled, and buttons that show each setting's state."""
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     if not s.enabled:
         stretch = water = lib.text("reminders_off")
@@ -187,7 +186,7 @@ def _overview(
     paused_now = s.enabled and s.paused_until is not None and s.paused_until > now
     paused = ""
     if paused_now and s.paused_until is not None:
-        paused = lib.text("reminders_paused", until=until_text(s.paused_until, now, zone_name))
+        paused = lib.text("reminders_paused", until=until_text(s.paused_until, now, zone_name, lib))
     if held.exercise is Access.BLOCKED:
         checkin = lib.text("reminders_checkin_held")
     elif held.exercise is not Access.ALLOWED:
@@ -196,7 +195,9 @@ def _overview(
         checkin = lib.text("reminders_checkin_off")
     else:
         checkin = lib.text(
-            "reminders_checkin", day=WEEKDAYS[s.checkin_weekday % 7], time=f"{s.checkin_time:%H:%M}"
+            "reminders_checkin",
+            day=lib.text(f"weekday_every_{s.checkin_weekday % 7}"),
+            time=f"{s.checkin_time:%H:%M}",
         )
     text = lib.text(
         "reminders_overview",
@@ -221,7 +222,7 @@ def _keyboard(lib: Library, s: NudgeSettings, *, paused: bool) -> InlineKeyboard
         return rows([b(lib.text("btn_rem_all_on"), "on")])
     on = "on" if s.stretch_enabled else "off"
     water_on = "on" if s.water_enabled else "off"
-    day = DAY_NAMES[s.checkin_weekday % 7]
+    day = weekday_names(lib)[s.checkin_weekday % 7]
     pause = [b(lib.text("btn_rem_resume"), "resume")]
     if not paused:
         pause = [b(lib.text(f"btn_rem_pause_{n}"), f"pause{days}") for n, days in PAUSES]
@@ -250,7 +251,7 @@ async def on_reminders_button(update: Update, context: LumbarContext, arg: str) 
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     if not isinstance(query.message, Message) or query.message.text is None:
         # The screen is a text message; this data on a card or a picture was never ours.
         await answer_query(update, lib.text("stale_button"))
@@ -296,7 +297,7 @@ class _Applied:
 
 async def _apply(uow: UnitOfWork, context: LumbarContext, user_id: int, arg: str) -> _Applied:
     """Apply one button's change; the redrawn screen, a toast, or the prompt to type."""
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     prompt: str | None = None
     toast: str | None = None
@@ -318,7 +319,7 @@ async def _apply(uow: UnitOfWork, context: LumbarContext, user_id: int, arg: str
         case "pause1" | "pause7":
             until = now + timedelta(days=1 if arg == "pause1" else 7)
             changes["paused_until"] = until
-            local = until_text(until, now, await _zone_name(uow, user_id))
+            local = until_text(until, now, await _zone_name(uow, user_id), lib)
             toast = lib.text("reminders_paused_toast", until=local)
         case "resume":
             changes["paused_until"] = None
@@ -358,7 +359,7 @@ async def on_reminders_text(update: Update, context: LumbarContext, step: str) -
     """Typed times for a reminder setting the user asked to change."""
     assert update.effective_user is not None and update.message is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     text = (update.message.text or "").strip()
     changes: dict[str, Any] | None = None
     hint_key = {
@@ -374,7 +375,7 @@ async def on_reminders_text(update: Update, context: LumbarContext, step: str) -
         if parsed and all(p is not None for p in parsed):
             times = sorted({p.strftime("%H:%M") for p in parsed if p is not None})[:6]
             changes = {"stretch_times": times, "stretch_enabled": True}
-    elif step == "await_quiet" and text.lower() in ("none", "off", "no"):
+    elif step == "await_quiet" and text.lower() in _none_words(context.library):
         changes = {"quiet_start": None, "quiet_end": None}
     else:
         window = _window(text)
@@ -401,6 +402,11 @@ async def on_reminders_text(update: Update, context: LumbarContext, step: str) -
     await _send_screen(context, user_id, lib.text("rem_saved") + "\n\n" + overview, markup)
 
 
+def _none_words(lib: Library) -> set[str]:
+    """What turns quiet hours off when typed: English's words and the user's language's."""
+    return {"none", "off", "no", *lib.text("rem_typed_none").lower().split()}
+
+
 def _window(text: str) -> tuple[time, time] | None:
     for separator in ("-", "–", " to ", " "):
         if separator in text:
@@ -416,7 +422,7 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
     """Start the stretch, snooze an hour, or log a glass of water."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     if data.action == "stretch":
         await close_press(update, context)
@@ -434,7 +440,7 @@ async def on_nudge_button(update: Update, context: LumbarContext, data: NudgeAct
             elif settings is not None and not (settings.enabled and settings.stretch_enabled):
                 reply = lib.text("snooze_off")
             elif settings is not None and settings.paused_until and settings.paused_until > now:
-                until = until_text(settings.paused_until, now, user.time_zone)
+                until = until_text(settings.paused_until, now, user.time_zone, lib)
                 reply = lib.text("snooze_paused", until=until)
             else:
                 await uow.nudges.schedule(user_id, "stretch", now + timedelta(hours=1))

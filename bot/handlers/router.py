@@ -30,7 +30,7 @@ async def on_button(update: Update, context: LumbarContext) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     if not pressed_in_own_chat(update):
-        await answer_query(update, context.services.library.text("stale_button"))
+        await answer_query(update, context.library.text("stale_button"))
         return
     data = callbacks.decode(query.data)
     match data:
@@ -53,6 +53,8 @@ async def on_button(update: Update, context: LumbarContext) -> None:
             await clearance.on_clearance(update, context, arg)
         case callbacks.Menu(screen="set", arg=arg):
             await settings.on_settings_button(update, context, arg)
+        case callbacks.Menu(screen="lang", arg=arg):
+            await settings.on_language_choice(update, context, arg)
         case callbacks.Menu(screen="go", arg=arg) if arg in ("today", "stretch", "triage"):
             await close_press(update, context)
             if arg == "triage":
@@ -60,7 +62,7 @@ async def on_button(update: Update, context: LumbarContext) -> None:
             else:
                 await session.start_session(context, update.effective_user.id, arg)
         case _:
-            await close_press(update, context, context.services.library.text("stale_button"))
+            await close_press(update, context, context.library.text("stale_button"))
 
 
 def pressed_in_own_chat(update: Update) -> bool:
@@ -97,7 +99,8 @@ async def cmd_start(update: Update, context: LumbarContext) -> None:
     assert update.effective_user is not None
     if await triage.cmd_start(update, context):
         user_id = update.effective_user.id
-        reply = await session.welcome_back_reply(context, user_id, first_name(update))
+        name = first_name(update, context.library)
+        reply = await session.welcome_back_reply(context, user_id, name)
         await say(context, user_id, *reply)
 
 
@@ -105,7 +108,7 @@ async def cmd_cancel(update: Update, context: LumbarContext) -> None:
     """Leave whatever is running: triage, a typed setting, or the current session."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     if await triage.cancel_triage(context, user_id):
         return
     if await session.pause_session(context, user_id):

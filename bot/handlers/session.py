@@ -15,9 +15,10 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
+from bot.access import access_from
 from bot.callbacks import Feeling, Menu
 from bot.cards import Caption, FileIdLookup, FileIdStore, render_caption
-from bot.coach.day import TodayStatus, closing_for, today_status
+from bot.coach.day import TodayStatus, closing_for, finished_today, today_status
 from bot.coach.plan import (
     PlannedCard,
     SessionKind,
@@ -33,11 +34,12 @@ from bot.coach.progression import Feeling as FeelingValue
 from bot.coach.progression import SessionFeedback, decide, describe, resting_ids
 from bot.coach.safety_net import FinishedSession, Verdict, after_answer, after_session
 from bot.coach.selection import TrainingRecord, mobility_only, session_exercises, weights_possible
+from bot.coach.session_start import DaySession, Opening, open_day
 from bot.coach.streak import StreakState, count_day, current_streak
-from bot.coach.triage import Phase, allowed_exercises
+from bot.coach.triage import Access, Phase, allowed_exercises
 from bot.desk import desk_plan, is_desk_workout
-from bot.handlers.checkin import ask_if_due as ask_checkin_if_due
-from bot.handlers.checkin_screens import start_baseline
+from bot.handlers.checkin import checkin_to_ask
+from bot.handlers.checkin_screens import Ask, begin_baseline, send_question
 from bot.handlers.common import (
     answers_from_profile,
     close_press,
@@ -46,7 +48,14 @@ from bot.handlers.common import (
     zone,
 )
 from bot.handlers.gate import Refusal, refusal_for, send_refusal
-from bot.handlers.streak_notes import NOTE_KEY, counted_day_note, summary_note, tell_if_ended
+from bot.handlers.streak_notes import (
+    NOTE_KEY,
+    counted_day_note,
+    ended_note,
+    rule_to_tell,
+    state_of,
+    summary_note,
+)
 from bot.handlers.triage import start_recheck
 from bot.keyboards import button, card_buttons, rows
 from bot.services import LumbarContext, Services
@@ -95,50 +104,69 @@ async def start_session(
     ``desk`` (the stretch nudge's button): the stretch is the desk routine; one under way
     today is resumed, but a floor routine under way is left for /stretch and a desk one begins.
     """
-    await tell_if_ended(context, user_id)  # a streak that ended since, said once
-    if kind == "today" and await ask_checkin_if_due(context, user_id):
-        return  # a missed or begun weekly check-in first (bot.handlers.checkin)
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     minutes = 0
     summary: dict[str, Any] | None = None
     early = False
     closed_card: int | None = None
     floor_card: int | None = None  # a floor stretch's card, when the nudge starts a desk one
+    refusal: Refusal | None = None
+    ended_streak: str | None = None
+    checkin: Ask | None = None
+    workout: Workout | None = None
+    outcome = "refused"
     async with context.services.transaction() as uow:
         user = await uow.users.touch(user_id, now)  # never creates one: no row before consent
-        refusal = await refusal_for(uow, context, user_id, now)
-        profile = await uow.profiles.get(user_id)
+        row = await uow.workouts.for_start(user_id) if user is not None else None
+        if row is not None:
+            uow.streaks.hold(user_id, row.streak)  # read with the rest
+        profile = row.profile if row is not None else None
+        allowed = row is not None and access_from(profile, row.check_step) is Access.ALLOWED
         today = now.astimezone(zone(user.time_zone if user else "UTC")).date()
-        outcome: str
-        unasked = None
-        if refusal is None and profile is not None:
-            unasked = await uow.workouts.unasked_feeling(user_id, today)
-        if refusal is not None or profile is None:
-            outcome, workout = "refused", None
-        elif unasked is not None:
-            # The session ended but its question was lost (the process died between).
-            summary = await stored_summary(uow, context, unasked, today)
-            closed_card = unasked.card_message_id  # the summary goes out anew, below
-            outcome, workout = "finished", None
-            early = unasked.ended_early
-        elif kind == "today" and profile.stretch_only_since is not None:
-            # The safety net stepped back: stretches only until the back feels better.
-            outcome, workout = "stretch_only", None
-        else:
-            workout = await uow.workouts.open_for_day(user_id, kind, today)
-            if desk and workout is not None and not is_desk_workout(lib, workout):
-                floor_card, workout = workout.card_message_id, None
-            outcome = "resume" if workout is not None else "start"
-            if workout is not None and workout.position >= len(workout.plan):
+        if row is not None and row.streak is not None:
+            # A streak that ended since, said once (bot.handlers.streak_notes).
+            ended_streak = await ended_note(
+                uow, lib, row.streak, today, starting=True, allowed=allowed
+            )
+        if kind == "today" and allowed and user is not None and row is not None:
+            # A missed or begun weekly check-in comes first (bot.handlers.checkin).
+            checkin = await checkin_to_ask(uow, lib, user_id, row, user.time_zone, now)
+        if checkin is None and (not allowed or profile is None):
+            refusal = await refusal_for(uow, context, user_id, now) or Refusal(Access.NO_PROFILE)
+        elif checkin is None and profile is not None:
+            # The day's workouts in one read; the coach picks what opens (session_start).
+            day = await uow.workouts.of_day(user_id, today)
+            by_id = {w.id: w for w in day}
+            opened = open_day(
+                [_day_session(lib, w, desk) for w in day],
+                kind=kind,
+                desk=desk,
+                stretch_only=profile.stretch_only_since is not None,
+            )
+            chosen = by_id.get(opened.session_id) if opened.session_id is not None else None
+            if opened.opening is Opening.SUMMARY and chosen is not None:
+                # The session ended but its question was lost (the process died between).
+                summary = await stored_summary(uow, context, chosen, today)
+                closed_card = chosen.card_message_id  # the summary goes out anew, below
+                outcome, early = "finished", chosen.ended_early
+            elif opened.opening is Opening.STRETCH_ONLY:
+                # The safety net stepped back: stretches only until the back feels better.
+                outcome = "stretch_only"
+            elif opened.opening is Opening.FINISH and chosen is not None:
                 # Every card was answered but the last choice was never made: finish now.
-                ended = await finish_session(uow, context, workout, now, today, early=False)
+                ended = await finish_session(uow, context, chosen, now, today, early=False)
                 summary = ended.summary if ended else None
-                closed_card = workout.card_message_id  # its "Finish" button is answered now
-                outcome, workout = "finished", None
-            elif workout is None and kind == "today" and await _finished_today(uow, user_id, today):
+                closed_card = chosen.card_message_id  # its "Finish" button is answered now
+                outcome = "finished"
+            elif opened.opening is Opening.RESUME and chosen is not None:
+                outcome, workout = "resume", chosen
+            elif opened.opening is Opening.DONE:
                 outcome = "done"
-            elif workout is None:
+            else:
+                if opened.left_id is not None:
+                    floor_card = by_id[opened.left_id].card_message_id
+                outcome = "start"
                 plan = await _plan(
                     uow, lib_profile=profile, context=context, kind=kind, today=today, desk=desk
                 )
@@ -151,6 +179,11 @@ async def start_session(
                     minutes = plan.minutes
         to_send = card_to_send(workout, profile) if workout is not None else None
         previous_card = workout.card_message_id if workout is not None else None
+    if ended_streak is not None:
+        await say(context, user_id, ended_streak)
+    if checkin is not None:
+        await send_question(context, user_id, checkin)
+        return
     if refusal is not None:
         await send_refusal(context, user_id, refusal)
         return
@@ -192,6 +225,19 @@ async def start_session(
     await send_card(context, user_id, to_send)
 
 
+def _day_session(lib: Library, workout: Workout, desk: bool) -> DaySession:
+    """The coach's view of one workout of the day (``bot.coach.session_start``)."""
+    return DaySession(
+        workout.id,
+        workout.kind,
+        workout.started_at,
+        workout.finished_at,
+        feeling_asked=workout.feeling_asked_at is not None,
+        answered_all=workout.position >= len(workout.plan),
+        desk=desk and workout.kind == "stretch" and is_desk_workout(lib, workout),
+    )
+
+
 async def welcome_back_reply(
     context: LumbarContext, user_id: int, name: str
 ) -> tuple[str, InlineKeyboardMarkup]:
@@ -200,7 +246,7 @@ async def welcome_back_reply(
     Today's session and its length while it is open; once it is done, that the next
     one is tomorrow (``bot.coach.day``). ``name`` comes escaped for HTML.
     """
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     stretch = button(lib.text("btn_stretch"), Menu("go", "stretch"))
     async with context.services.transaction() as uow:
@@ -239,15 +285,13 @@ async def pause_session(context: LumbarContext, user_id: int) -> bool:
         return False
     workout = max(open_workouts, key=lambda w: w.started_at)
     await remove_buttons(context, user_id, workout.card_message_id)
-    await say(
-        context, user_id, context.services.library.text("cancelled_session", kind=workout.kind)
-    )
+    await say(context, user_id, context.library.text("cancelled_session", kind=workout.kind))
     return True
 
 
 async def step_back(context: LumbarContext, user_id: int, verdict: Verdict) -> None:
     """The safety net stepped back: say why and what now, then ask the safety questions again."""
-    lib = context.services.library
+    lib = context.library
     text = lib.text(f"net_{verdict.value}") + " " + lib.text("net_step_back")
     await say(context, user_id, text)
     await start_recheck(context, user_id)
@@ -278,7 +322,7 @@ async def _plan(
     desk: bool = False,
 ) -> SessionPlan:
     """The session's plan: the coach's rules on the profile, levels and history."""
-    lib = context.services.library
+    lib = context.library
     answers = answers_from_profile(lib_profile)
     phase = Phase(lib_profile.phase)
     progress = await uow.progress.levels(lib_profile.user_id)
@@ -318,7 +362,7 @@ def card_to_send(
 
 def card_caption(context: LumbarContext, item: CardToSend) -> Caption:
     """The card's caption: the exercise (or variant), today's dose, its goal, the cautions."""
-    lib = context.services.library
+    lib = context.library
     exercise = lib.exercise(item.card.exercise_id)
     variant = next((v for v in exercise.variants if v.id == item.card.variant_id), None)
     return render_caption(
@@ -360,9 +404,10 @@ async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> M
         user_id,
         item.card.exercise_id,
         caption.text,
-        card_buttons(services.library.texts, item.workout_id, item.position),
+        card_buttons(context.library.texts, item.workout_id, item.position),
         lookup=lookup,
         store=store,
+        library=context.library,
     )
     async with services.transaction() as uow:
         await uow.workouts.set_card_message(item.workout_id, message.message_id)
@@ -371,7 +416,7 @@ async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> M
 
 def card_name(context: LumbarContext, card: PlannedCard) -> str:
     """The exercise's name, or its variant's when the card is a variant."""
-    exercise = context.services.library.exercise(card.exercise_id)
+    exercise = context.library.exercise(card.exercise_id)
     variant = next((v for v in exercise.variants if v.id == card.variant_id), None)
     return variant.name if variant is not None else exercise.name
 
@@ -393,7 +438,7 @@ def gentler_for(
     """A different gentle exercise to offer after ``card`` hurt (never a variant of it)."""
     if profile is None:
         return None
-    lib = context.services.library
+    lib = context.library
     answers = answers_from_profile(profile)
     allowed = tuple(
         e
@@ -464,26 +509,26 @@ async def finish_session(
     today: date,
     *,
     early: bool,
+    closed: bool = False,
+    counts: tuple[int, int] | None = None,
 ) -> Ended | None:
     """Close the workout once, count the day towards the streak once, and sum it up.
 
     None when the workout was already closed (a double tap, another replica).
+    ``closed``: the caller's compare-and-set closed it already (a press that answered
+    the last card). ``counts``: the answers done and skipped, when the caller knows them
+    (else they are read). The streak comes from the session when it was read already.
     """
-    if not await uow.workouts.finish(workout.id, now, early):
+    if not closed and not await uow.workouts.finish(workout.id, now, early):
         return None
     streak_row = await uow.streaks.get(workout.user_id)
-    state = StreakState(
-        current=streak_row.current if streak_row else 0,
-        best=streak_row.best if streak_row else 0,
-        last_on=streak_row.last_on if streak_row else None,
-        rest_on=streak_row.rest_on if streak_row else None,
-    )
-    results = await uow.workouts.results(workout.id)
-    done = sum(1 for r in results if r.outcome == "done")
+    state = state_of(streak_row)
+    done, skipped = counts if counts is not None else await _counts(uow, workout)
     # A day counts when at least one exercise was done; a session that only hurt does not.
     note = None  # a milestone, or the rest-day rule told once (bot.handlers.streak_notes)
     if done and await uow.streaks.add_day(workout.user_id, workout.local_on):
         before, state = state, count_day(state, workout.local_on)
+        tell = rule_to_tell(streak_row, state)
         saved = await uow.streaks.save(
             workout.user_id,
             current=state.current,
@@ -491,29 +536,38 @@ async def finish_session(
             last_on=state.last_on,
             rest_on=state.rest_on,
             now=now,
+            rule_told=tell,
         )
-        note = await counted_day_note(uow, context.services.library, saved, before, state, now)
+        told = tell and saved.rule_told_at == now  # this call noted it: no other replica
+        note = counted_day_note(context.library, before, state, rule_told=told)
     net = await _net_after_session(uow, workout, now) if early else Verdict.STAY
-    summary = _summary(context, workout, results, state, now, today)
+    summary = _summary(context, workout, (done, skipped), state, now, today)
     return Ended({**summary, NOTE_KEY: note}, net)
+
+
+async def _counts(uow: UnitOfWork, workout: Workout) -> tuple[int, int]:
+    """How many of the workout's answers were done and skipped, read from its answers."""
+    results = await uow.workouts.results(workout.id)
+    outcomes = [r.outcome for r in results]
+    return outcomes.count("done"), outcomes.count("skipped")
 
 
 def _summary(
     context: LumbarContext,
     workout: Workout,
-    results: list[Any],
+    counts: tuple[int, int],
     state: StreakState,
     finished_at: datetime,
     today: date,
 ) -> dict[str, Any]:
-    """What the end-of-session message says, from the stored answers and the streak."""
-    lib = context.services.library
+    """What the end-of-session message says, from the answers (done, skipped) and the streak."""
+    lib = context.library
     tip = lib.tips[today.toordinal() % len(lib.tips)] if lib.tips else None
     return {
         "workout_id": workout.id,
-        "done": sum(1 for r in results if r.outcome == "done"),
-        "skipped": sum(1 for r in results if r.outcome == "skipped"),
-        "duration": _duration(finished_at - workout.started_at),
+        "done": counts[0],
+        "skipped": counts[1],
+        "duration": _duration(finished_at - workout.started_at, lib),
         "streak": current_streak(state, today),
         "best": state.best,
         "tip": tip.text if tip else None,
@@ -521,19 +575,20 @@ def _summary(
 
 
 async def stored_summary(
-    uow: UnitOfWork, context: LumbarContext, workout: Workout, today: date
+    uow: UnitOfWork,
+    context: LumbarContext,
+    workout: Workout,
+    today: date,
+    counts: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """The summary of a session finished earlier, as it was when it finished."""
-    row = await uow.streaks.get(workout.user_id)
-    state = StreakState(
-        current=row.current if row else 0,
-        best=row.best if row else 0,
-        last_on=row.last_on if row else None,
-        rest_on=row.rest_on if row else None,
-    )
-    results = await uow.workouts.results(workout.id)
+    """The summary of a session finished earlier, as it was when it finished.
+
+    ``counts`` (done, skipped) when the caller read them already, else they are read.
+    """
+    state = state_of(await uow.streaks.get(workout.user_id))
+    done_skipped = counts if counts is not None else await _counts(uow, workout)
     assert workout.finished_at is not None
-    return _summary(context, workout, results, state, workout.finished_at, today)
+    return _summary(context, workout, done_skipped, state, workout.finished_at, today)
 
 
 async def _net_after_session(uow: UnitOfWork, workout: Workout, now: datetime) -> Verdict:
@@ -565,9 +620,10 @@ def _as_finished(workout: Workout, feeling: str | None = None) -> FinishedSessio
     )
 
 
-def _duration(elapsed: timedelta) -> str:
+def _duration(elapsed: timedelta, lib: Library) -> str:
+    """A session's length in whole minutes, at least one ("1 min", "1 Min.")."""
     minutes = max(1, round(elapsed.total_seconds() / 60))
-    return f"{minutes} min"
+    return lib.text("dose_minutes", minutes=minutes)
 
 
 def summary_text(
@@ -615,7 +671,7 @@ async def _send_summary(
     context: LumbarContext, user_id: int, summary: dict[str, Any], *, early: bool
 ) -> None:
     """Send a summary whose card could not show it: the same words, with the question."""
-    lib = context.services.library
+    lib = context.library
     workout_id = int(summary["workout_id"])
     text = summary_text(lib, summary, early=early)
     await say(context, user_id, text, feeling_buttons(lib, workout_id))
@@ -632,39 +688,22 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
-    lines: list[str] = []
-    refusal: Refusal | None = None
-    verdict = Verdict.STAY
-    status = TodayStatus.OPEN
     async with context.services.transaction() as uow:
-        workout = await uow.workouts.get(data.workout_id)
-        stale = workout is None or workout.user_id != user_id
-        again = False  # this very press, delivered again: its process died before the thanks
-        if not stale and workout is not None:
-            stored = await uow.workouts.set_feeling(workout.id, data.value, update.update_id)
-            again = not stored and workout.feeling_update_id == update.update_id
-            stale = not stored and not again
-        if not stale and workout is not None:
-            refusal = await refusal_for(uow, context, user_id, now)
-        if not stale and not again and workout is not None and refusal is None:
-            recent = await uow.workouts.recent(user_id, workout.local_on - timedelta(days=30))
-            lines = await _progress_after(uow, context, user_id, recent, now)
-            verdict = await _net_after_answer(uow, workout, data.value, recent, now)
-        if not stale and workout is not None and refusal is None:
-            status = await today_status_of(uow, user_id, now)
-    await close_press(update, context, lib.text("stale_button") if stale else None)
-    if stale:
+        answered = await _store_feeling(uow, context, user_id, data, update.update_id, now)
+    await close_press(update, context, lib.text("stale_button") if answered.stale else None)
+    if answered.stale:
         return
-    if refusal is not None:
-        await send_refusal(context, user_id, refusal)
+    if answered.refusal is not None:
+        await send_refusal(context, user_id, answered.refusal)
         return
+    verdict = answered.verdict
     text = lib.text(f"feeling_thanks_{data.value}")
     if data.value != FeelingValue.WORSE and verdict is not Verdict.CLEAR:
-        text += " " + lib.text(f"feeling_{closing_for(status).value}")
-    if lines:
-        text += "\n\n" + "\n".join(lines)
+        text += " " + lib.text(f"feeling_{closing_for(answered.status).value}")
+    if answered.lines:
+        text += "\n\n" + "\n".join(answered.lines)
     if data.value == FeelingValue.WORSE:
         text += "\n\n" + lib.text("cauda_equina_line")
     if verdict is Verdict.CLEAR:
@@ -672,17 +711,76 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
     await say(context, user_id, text)
     if verdict.steps_back:
         await step_back(context, user_id, verdict)
-    else:
-        await start_baseline(context, user_id)  # once after a check: where the trend starts
+    elif answered.baseline is not None:
+        await send_question(context, user_id, answered.baseline)
+
+
+@dataclass(frozen=True, slots=True)
+class _FeelingStored:
+    """What the feeling answer's transaction decided, to be said once it has closed."""
+
+    stale: bool = False
+    refusal: Refusal | None = None
+    lines: tuple[str, ...] = ()  # level changes
+    verdict: Verdict = Verdict.STAY
+    status: TodayStatus = TodayStatus.OPEN
+    baseline: Ask | None = None  # the baseline's first question, begun in the transaction
+
+
+async def _store_feeling(
+    uow: UnitOfWork,
+    context: LumbarContext,
+    user_id: int,
+    data: Feeling,
+    update_id: int,
+    now: datetime,
+) -> _FeelingStored:
+    """Store the answer, then progression, the safety net and the baseline, in one go.
+
+    Reads: the workout with its owner's zone, profile and open check (the gate decides
+    from that row), and the month's workouts with their answers; the levels; the newest
+    check-in. Writes only what changes.
+    """
+    row = await uow.workouts.for_press(data.workout_id)
+    if row is None or row.workout.user_id != user_id:
+        return _FeelingStored(stale=True)
+    workout, profile = row.workout, row.profile
+    stored = await uow.workouts.set_feeling(workout.id, data.value, update_id)
+    # This very press, delivered again: its process died before the thanks.
+    again = not stored and workout.feeling_update_id == update_id
+    if not stored and not again:
+        return _FeelingStored(stale=True)
+    if profile is None or access_from(profile, row.check_step) is not Access.ALLOWED:
+        refusal = await refusal_for(uow, context, user_id, now)
+        return _FeelingStored(refusal=refusal or Refusal(Access.NO_PROFILE))
+    recent = await uow.workouts.recent(user_id, workout.local_on - timedelta(days=30))
+    lines: list[str] = []
+    verdict = Verdict.STAY
+    if not again:
+        lines = await _progress_after(uow, context, user_id, recent, now)
+        verdict = await _net_after_answer(uow, workout, profile, data.value, recent, now)
+    today = now.astimezone(zone(row.time_zone)).date()
+    status = today_status(
+        finished_today=finished_today(
+            (w.kind, w.finished_at is not None) for w in recent if w.local_on == today
+        ),
+        stretch_only=profile.stretch_only_since is not None,  # as the net just left it
+    )
+    baseline = None
+    if not verdict.steps_back:  # once after a check: where the trend starts
+        baseline = await begin_baseline(uow, context.library, profile, row.time_zone, now)
+    return _FeelingStored(lines=tuple(lines), verdict=verdict, status=status, baseline=baseline)
 
 
 async def _net_after_answer(
-    uow: UnitOfWork, workout: Workout, feeling: str, recent: list[Workout], now: datetime
+    uow: UnitOfWork,
+    workout: Workout,
+    profile: Profile,
+    feeling: str,
+    recent: list[Workout],
+    now: datetime,
 ) -> Verdict:
     """Worse twice in a row steps back to stretches only; Better ends that."""
-    profile = await uow.profiles.get(workout.user_id)
-    if profile is None:
-        return Verdict.STAY
     history = [
         _as_finished(w, feeling if w.id == workout.id else None)
         for w in recent
@@ -700,7 +798,7 @@ async def _net_after_answer(
 async def _progress_after(
     uow: UnitOfWork, context: LumbarContext, user_id: int, recent: list[Workout], now: datetime
 ) -> list[str]:
-    lib = context.services.library
+    lib = context.library
     history = []
     for workout in recent:
         if workout.finished_at is None:
@@ -723,6 +821,6 @@ async def _progress_after(
     lines = []
     for change in decide(history, levels):
         await uow.progress.set_level(user_id, change.exercise_id, change.new, now)
-        line = html.escape(describe(change, lib.exercise(change.exercise_id)))
+        line = html.escape(describe(change, lib.exercise(change.exercise_id), lib))
         lines.append(lib.text("level_easier" if change.easier else "level_harder", line=line))
     return lines

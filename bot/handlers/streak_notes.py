@@ -8,14 +8,11 @@ The evening "at risk" line rides on a nudge: see ``bot.scheduler``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 
 from bot.access import exercise_access
 from bot.coach.streak import StreakState, ended, milestone, tell_rule
-from bot.coach.timezones import zone
 from bot.coach.triage import Access
-from bot.handlers.common import say
-from bot.services import LumbarContext
 from bot.uow import UnitOfWork
 from content.schema import Library
 from db.models import Streak
@@ -30,21 +27,24 @@ def state_of(row: Streak | None) -> StreakState:
     return StreakState(row.current, row.best, row.last_on, row.rest_on)
 
 
-async def counted_day_note(
-    uow: UnitOfWork,
-    lib: Library,
-    saved: Streak,
-    before: StreakState,
-    after: StreakState,
-    now: datetime,
+def rule_to_tell(row: Streak | None, after: StreakState) -> bool:
+    """Whether the day just counted tells the rest-day rule (the stored streak: ``row``).
+
+    The caller stores it with the streak (``StreakRepository.save(rule_told=True)``), which
+    notes it only once, however many replicas count a day at the same moment.
+    """
+    return tell_rule(after, row is not None and row.rule_told_at is not None)
+
+
+def counted_day_note(
+    lib: Library, before: StreakState, after: StreakState, *, rule_told: bool
 ) -> str | None:
-    """A session just counted a day: a milestone reached, and the rule if never told."""
+    """A session just counted a day: a milestone reached, and the rule if told now."""
     lines = []
     reached = milestone(before, after)
     if reached is not None:
         lines.append(lib.text(f"streak_milestone_{reached}"))
-    told = saved.rule_told_at is not None
-    if tell_rule(after, told) and await uow.streaks.mark_rule_told(saved.user_id, now):
+    if rule_told:
         lines.append(lib.text("streak_rule"))
     return "\n\n".join(lines) or None
 
@@ -56,12 +56,19 @@ def summary_note(summary: Mapping[str, object]) -> str:
 
 
 async def ended_note(
-    uow: UnitOfWork, lib: Library, row: Streak | None, today: date, *, starting: bool
+    uow: UnitOfWork,
+    lib: Library,
+    row: Streak | None,
+    today: date,
+    *,
+    starting: bool,
+    allowed: bool | None = None,
 ) -> str | None:
     """A streak worth keeping ended and was not told yet: say so kindly, once.
 
     Only to someone who may exercise now: no "start again" before a doctor has looked,
     or while the safety check is open (they are told the next time, once allowed).
+    ``allowed``: the gate's answer when the caller has it already (else it is read).
     """
     if row is None:
         return None
@@ -69,23 +76,11 @@ async def ended_note(
     length = ended(state, today, row.end_told_on)
     if not length or state.last_on is None:
         return None
-    if await exercise_access(uow, row.user_id) is not Access.ALLOWED:
+    if allowed is None:
+        allowed = await exercise_access(uow, row.user_id) is Access.ALLOWED
+    if not allowed:
         return None
     if not await uow.streaks.mark_end_told(row.user_id, state.last_on):
         return None
     how = lib.text("streak_ended_now" if starting else "streak_ended_next")
     return lib.text("streak_ended", days=length, best=state.best) + " " + how
-
-
-async def tell_if_ended(context: LumbarContext, user_id: int) -> None:
-    """Before a session starts: a streak that ended since the last visit, said once."""
-    now = context.services.clock()
-    async with context.services.transaction() as uow:
-        row = await uow.streaks.get(user_id)
-        user = await uow.users.get(user_id) if row is not None else None
-        note = None
-        if row is not None and user is not None:
-            today = now.astimezone(zone(user.time_zone)).date()
-            note = await ended_note(uow, context.services.library, row, today, starting=True)
-    if note is not None:
-        await say(context, user_id, note)

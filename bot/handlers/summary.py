@@ -7,6 +7,7 @@ import html
 from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import Menu
+from bot.coach.desk import in_sentence
 from bot.coach.triage import advice_texts, assess
 from bot.coach.triage_flow import TriageState, answers_from
 from bot.handlers.safety import clearance_button
@@ -26,7 +27,7 @@ def _facts(lib: Library, state: TriageState, key: str) -> str:
     return lib.text(
         key,
         pain=answers.pain_now,
-        duration=lib.text(f"duration_{answers.pain_duration.value}").lower(),
+        duration=in_sentence(lib.text(f"duration_{answers.pain_duration.value}"), lib.language),
         experience=lib.text(f"experience_{answers.experience.value}"),
         equipment=html.escape(equipment),
         zone=html.escape(state.time_zone or "UTC"),

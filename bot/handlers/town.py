@@ -15,7 +15,7 @@ async def zone_from_text(context: LumbarContext, text: str) -> Found:
     of a picker city's name, and last a town whose name is a slip or two away (then
     ``Found.town`` names it, so the user can see what was understood).
     """
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     wanted = text.strip().lower()
     if not wanted:

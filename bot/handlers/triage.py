@@ -90,7 +90,7 @@ async def cmd_start(update: Update, context: LumbarContext) -> bool:
     """
     assert update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     async with context.services.transaction() as uow:
         # touch, not seen: someone new leaves no row until they agree to the check.
@@ -105,7 +105,7 @@ async def cmd_start(update: Update, context: LumbarContext) -> bool:
         await resume_triage(context, user_id)
         return False
     if profile is None:
-        await ask_consent(context, user_id, first_name(update))
+        await ask_consent(context, user_id, first_name(update, context.library))
         return False
     answers = answers_from_profile(profile)
     if not answers.open_flags:
@@ -126,12 +126,11 @@ async def cmd_triage(update: Update, context: LumbarContext) -> None:
         if profile is not None:
             await uow.triage.clear_state(user_id)
     if profile is None or user is None:
-        await ask_consent(context, user_id, first_name(update))
+        await ask_consent(context, user_id, first_name(update, context.library))
         return
     await remove_buttons(context, user_id, old)  # the question of the check it replaces
-    await _begin(
-        context, user_id, first_name(update), triage_store.redo_state(profile, user.time_zone)
-    )
+    name = first_name(update, context.library)
+    await _begin(context, user_id, name, triage_store.redo_state(profile, user.time_zone))
 
 
 async def ask_consent(context: LumbarContext, user_id: int, name: str) -> None:
@@ -147,7 +146,7 @@ async def ask_consent(context: LumbarContext, user_id: int, name: str) -> None:
     if stored is not None and is_check_step(stored.step):
         await resume_triage(context, user_id)
         return
-    lib = context.services.library
+    lib = context.library
     text, markup = question(lib, TriageStep.CONSENT, TriageState(), UNSTORED, {"name": name})
     await say(context, user_id, text, markup)
 
@@ -156,11 +155,11 @@ async def _consented(update: Update, context: LumbarContext, value: str) -> None
     """The answer to a consent question that was never stored: an adult's age begins."""
     assert update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     query = update.callback_query
     message_id = query.message.message_id if query is not None and query.message else None
     await answer_query(update)
-    extra: dict[str, object] = {"name": first_name(update)}
+    extra: dict[str, object] = {"name": first_name(update, context.library)}
     now = context.services.clock()
     try:
         first = move(TriageState(), lib.rules, value, now)
@@ -177,7 +176,9 @@ async def _consented(update: Update, context: LumbarContext, value: str) -> None
         await say(context, user_id, html.escape(lib.rules.under_16))
         return
     async with context.services.transaction() as uow:
-        await uow.users.seen(user_id, update.effective_user.language_code, now)
+        # The first contact stores the language chosen for them (Telegram's, if there is
+        # a catalog for it); /settings changes it, and a later /start never does.
+        await uow.users.seen(user_id, context.library.language, now)
         await triage_store.store(uow, context, user_id, first.state, extra=extra, bump=True)
     await resume_triage(context, user_id)
 
@@ -194,7 +195,7 @@ async def start_recheck(context: LumbarContext, user_id: int) -> None:
         old = await triage_store.on_screen(uow, user_id)
         await triage_store.store(uow, context, user_id, state, extra={}, bump=True)
     await remove_buttons(context, user_id, old)
-    await say(context, user_id, context.services.library.text("recheck_intro"))
+    await say(context, user_id, context.library.text("recheck_intro"))
     await resume_triage(context, user_id)
 
 
@@ -209,7 +210,7 @@ async def resume_triage(context: LumbarContext, user_id: int) -> None:
 
     The copy asked before loses its buttons, so only the one sent now is live.
     """
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
@@ -263,7 +264,7 @@ async def on_triage_answer(update: Update, context: LumbarContext, data: TriageA
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     message_id = query.message.message_id if query.message else None
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
@@ -302,7 +303,7 @@ async def on_triage_text(update: Update, context: LumbarContext) -> bool:
     assert update.effective_user is not None and update.message is not None
     user_id = update.effective_user.id
     text = (update.message.text or "").strip()
-    lib = context.services.library
+    lib = context.library
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
     if stored is None or not is_check_or_zone(stored.step):
@@ -351,7 +352,7 @@ async def on_location(update: Update, context: LumbarContext) -> None:
     assert update.effective_user is not None and update.message is not None
     location = update.message.location
     user_id = update.effective_user.id
-    lib = context.services.library
+    lib = context.library
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
         known = await has_consented(uow, user_id)
@@ -373,7 +374,7 @@ async def on_location(update: Update, context: LumbarContext) -> None:
 
 async def cancel_triage(context: LumbarContext, user_id: int) -> bool:
     """Stop a running check or typed setting (answers stay, so /start resumes the check)."""
-    lib = context.services.library
+    lib = context.library
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
         if stored is None:
@@ -436,7 +437,7 @@ async def _decide(
     value: str,
     label: str | None,
 ) -> _Answered:
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     extra: dict[str, Any] = {k: v for k, v in stored.answers.items() if k == "name"}
     on_screen = stored.message_id  # the live copy (the press may come from an older one)
@@ -474,7 +475,7 @@ async def _late_report(context: LumbarContext, user_id: int, flag_id: str) -> bo
     The question on screen, if any, loses its buttons: the stop comes first. Returns
     False when it is not a red-flag Yes (then the press is simply stale).
     """
-    lib = context.services.library
+    lib = context.library
     flag = lib.rules.flag(flag_id)
     if flag is None or not flag.tier.stops:
         return False
@@ -506,7 +507,7 @@ async def _late_report(context: LumbarContext, user_id: int, flag_id: str) -> bo
 async def _show(
     context: LumbarContext, user_id: int, outcome: _Answered, message_id: int | None
 ) -> None:
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     answer = outcome.move
     in_place = outcome.redraw or (answer is not None and answer.in_place)
@@ -562,7 +563,7 @@ async def _close_question(
 
 async def _redraw(context: LumbarContext, user_id: int, message_id: int | None) -> None:
     """Redraw the current question in place (a tick, a plan change, a region picked)."""
-    lib = context.services.library
+    lib = context.library
     async with context.services.transaction() as uow:
         stored = await uow.triage.get_state(user_id)
     if stored is None:
@@ -588,7 +589,7 @@ async def _confirm_zone(
     context: LumbarContext, user_id: int, zone_name: str, now: datetime
 ) -> None:
     local = now.astimezone(zone(zone_name)).strftime("%H:%M")
-    text = context.services.library.text("tz_confirm", zone=zone_name, local_time=local)
+    text = context.library.text("tz_confirm", zone=zone_name, local_time=local)
     await say(context, user_id, text, ReplyKeyboardRemove())
 
 
@@ -611,7 +612,7 @@ async def _send_stop(
     now: datetime,
 ) -> None:
     """The stop message for the open flags; the clearance button only where it is allowed."""
-    lib = context.services.library
+    lib = context.library
     open_ids = state.stopped_by(lib.rules)
     flagged_at = None
     if profile is not None:

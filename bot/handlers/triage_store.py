@@ -92,7 +92,7 @@ async def block(
     uow: UnitOfWork, context: LumbarContext, user_id: int, state: TriageState
 ) -> tuple[int, ...]:
     """A flag was reported: the profile blocks now, open sessions close, stretch nudges stop."""
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     profile = await uow.profiles.get(user_id)
     if profile is None:
@@ -147,7 +147,7 @@ async def store(
     message_id = stored.message_id if stored is not None and (keep or not bump) else None
     await uow.triage.save_state(
         user_id,
-        next_step(state, context.services.library.rules).value,
+        next_step(state, context.library.rules).value,
         {**state.to_json(), **extra},
         nonce,
         message_id,
@@ -164,7 +164,7 @@ async def save_profile(
     A clearance given during the check was recorded when it was given (``cleared_at``):
     that moment is kept, not the moment the check ended.
     """
-    lib = context.services.library
+    lib = context.library
     now = context.services.clock()
     answers = answers_from(state, lib.rules)
     reported = [state.reported_at(i) for i in state.yes_ids]

@@ -24,8 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("--out", type=Path, required=True, help="directory for the PNG files")
     gif = commands.add_parser("gif", help="every exercise as an animated GIF (cached)")
     gif.add_argument("--out", type=Path, required=True, help="directory for the GIF files")
+    parser.add_argument(
+        "--language", default="en", help="draw the words in this catalog language (e.g. de)"
+    )
     args = parser.parse_args(argv)
-    library = load_library()
+    library = load_library(language=args.language)
     if args.command == "sheet":
         path = render_contact_sheet(library, args.out)
         sys.stdout.write(f"{path}\n")

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from bot.pictures import style
 from bot.pictures.draw import View, draw_body, draw_floor
+from bot.pictures.fit import Rect, TextBox, TextRun, text_box
 from bot.pictures.scene import Kettlebell, Placed, Scene, build_scene, grip_of, support_level
 from bot.pictures.skeleton import P, pose_body
 from content.poses import SEGMENTS, Frame, PoseSet, wrap
@@ -168,31 +169,48 @@ def _picture(
     draw_floor(pen, view, scene)
     draw_body(pen, view, placed.body, behind=placed.kettlebell)
     pen.rectangle((0, 0, width * SS, TITLE_H * SS), fill=style.HEADER)
-    pen.text(
-        (18 * SS, TITLE_H * SS // 2),
-        style.safe(exercise.name),
-        font=style.font(36 * SS),
-        fill=style.HEADER_INK,
-        anchor="lm",
-        stroke_width=SS // 2,
-        stroke_fill=style.HEADER_INK,
-    )
-    pen.text(
-        (18 * SS, (TITLE_H + LABEL_H // 2) * SS),
-        style.safe(label),
-        font=style.font(_label_size(pen, label, width - 36) * SS),
-        fill=style.INK,
-        anchor="lm",
-    )
+    _title(pen, exercise, width)[0].draw(pen, style.HEADER_INK, style.HEADER_INK)
+    _step(pen, label, width)[0].draw(pen, style.INK)
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
-def _label_size(pen: ImageDraw.ImageDraw, label: str, room: int) -> int:
-    """Return the largest font size, 30 px down to 20, that fits the step on one line."""
-    size = 30
-    while size > 20 and pen.textlength(style.safe(label), font=style.font(size * SS)) > room * SS:
+def _fitting(pen: ImageDraw.ImageDraw, text: str, room: int, largest: int, smallest: int) -> int:
+    """Return the largest font size, ``largest`` px down to ``smallest``, that fits one line."""
+    size = largest
+    while size > smallest and pen.textlength(text, font=style.font(size * SS)) > room * SS:
         size -= 2
     return size
+
+
+def _title(pen: ImageDraw.ImageDraw, exercise: Exercise, width: int) -> tuple[TextRun, Rect]:
+    """The exercise name in the title band (36 px, smaller if long) and the band's room."""
+    name = style.safe(exercise.name)
+    size = _fitting(pen, name, width - 36, 36, 24)
+    run = TextRun(name, (18 * SS, TITLE_H * SS // 2), size * SS, "lm", SS // 2)
+    return run, (18 * SS, 0, (width - 18) * SS, TITLE_H * SS)
+
+
+def _step(pen: ImageDraw.ImageDraw, label: str, width: int) -> tuple[TextRun, Rect]:
+    """The current step under the title (30 px down to 20 to fit one line) and its room."""
+    text = style.safe(label)
+    size = _fitting(pen, text, width - 36, 30, 20)
+    run = TextRun(text, (18 * SS, (TITLE_H + LABEL_H // 2) * SS), size * SS, "lm")
+    return run, (18 * SS, TITLE_H * SS, (width - 18) * SS, (TITLE_H + LABEL_H) * SS)
+
+
+def animation_text_boxes(exercise: Exercise, poses: PoseSet) -> list[TextBox]:
+    """Every text the animation draws, with the room its layout gives it (GIF pixels).
+
+    The name in the title band and each key position's label under it (in-between
+    pictures show one of those labels).
+    """
+    pen = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    found = [text_box("name", *_title(pen, exercise, WIDTH), SS)]
+    for index, frame in enumerate(poses.frames):
+        found.append(
+            text_box(f"label of position {index + 1}", *_step(pen, frame.label, WIDTH), SS)
+        )
+    return found
 
 
 def render_animation(exercise: Exercise, poses: PoseSet) -> bytes:

@@ -10,54 +10,86 @@ only where left and right limbs differ, which colour is which side.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from bot.pictures import style
-from bot.pictures.draw import View, draw_arrow, draw_body, draw_floor, draw_ghost, draw_note
+from bot.pictures.draw import (
+    View,
+    draw_arrow,
+    draw_body,
+    draw_floor,
+    draw_ghost,
+    draw_note,
+    note_layout,
+)
+from bot.pictures.fit import Rect, TextBox, TextRun, scaled, text_box
 from bot.pictures.scene import Placed, Scene, build_scene
 from bot.pictures.skeleton import P
 from content.poses import PoseSet
-from content.schema import Equipment, Exercise, Goal
+from content.schema import Equipment, Exercise, Library
 
 CARD_WIDTH = 1080
 CARD_HEIGHT = 1080
 CARD_SIZE = (CARD_WIDTH, CARD_HEIGHT)  # 1:1 for every card (the animations too)
 SS = 2  # draw at twice the size, then scale down for smooth edges
 
-_GOALS = {Goal.STRENGTHEN: "Strengthen", Goal.STRETCH: "Stretch", Goal.BOTH: "Strengthen + stretch"}
-_EQUIPMENT = {
-    Equipment.MAT: "Mat",
-    Equipment.WEIGHT: "Kettlebell",
-    Equipment.BALL: "Exercise ball",
-    Equipment.ROLLER: "Fascia roller",
-}
+# The gear chip names these, in this order (texts ``picture_equipment_*``).
+_EQUIPMENT = (Equipment.MAT, Equipment.WEIGHT, Equipment.BALL, Equipment.ROLLER)
 _LEVELS = {"easy": 1, "medium": 2, "hard": 3}
 
 HEADER_H = 210
 FOOTER_H = 76
 MARGIN = 28
+HEADER_LEFT = MARGIN + 6  # where the name and the first chip start
+HEADER_ROOM = CARD_WIDTH - 2 * MARGIN - 10  # how wide the name and the row of chips may be
+NAME_BASELINE = 78
+CHIP_TOP = 112
+CHIP_H = 58
 GAP = 20
 LABEL_H = 74
 FLOOR_H = 44
 PANEL_PAD = 14  # free pixels between the label line and the top of the drawing
+NOTE_SIZE = 26  # callouts' text
 PAD_X = 8.0  # centimetres kept free left and right of the scene
 PAD_TOP = 6.0  # centimetres kept free above the scene
 # Legend text: 36 px is 3.3 % of the card's width, about 11 pt on a phone that shows
 # the card some 340 pt wide (the old 25 px legend was under 8 pt).
 LEGEND_SIZE = 36
+LEGEND_MIN = 26  # a legend row shrinks to this before its words may overflow
+LEGEND_INSET = 34  # the legend list's margin inside the spare cell of a 2 x 2 grid
 # The pose file's own layout stays unless another draws the figure more than ~11 % larger.
 PREFERENCE = 0.9
 
 LegendItem = Literal["before", "move", "right", "left"]
-_LEGEND_WORDS: dict[LegendItem, str] = {
-    "before": "before",
-    "move": "move",
-    "right": "right side",
-    "left": "left side",
-}
+LEGEND_ITEMS: tuple[LegendItem, ...] = ("before", "move", "right", "left")
+
+
+@dataclass(frozen=True, slots=True)
+class CardWords:
+    """The words a card draws besides the content's own (the name, pose labels and notes)."""
+
+    difficulty: str
+    goal: str
+    equipment: tuple[str, ...]  # the gear the exercise needs, in the chip's order
+    legend: Mapping[LegendItem, str]
+
+
+def card_words(exercise: Exercise, library: Library) -> CardWords:
+    """The card's words in the library's language (``texts.yaml``: ``picture_*``)."""
+    return CardWords(
+        difficulty=library.text(f"difficulty_{exercise.difficulty.value}"),
+        goal=library.text(f"picture_goal_{exercise.goal.value}"),
+        equipment=tuple(
+            library.text(f"picture_equipment_{item.value}")
+            for item in _EQUIPMENT
+            if item in exercise.equipment
+        ),
+        legend={item: library.text(f"picture_legend_{item}") for item in LEGEND_ITEMS},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +217,7 @@ def _panel(scene: Scene, index: int, view: View, box: Box) -> Image.Image:
         for arrow in frame.arrows:
             draw_arrow(pen, view, before[arrow.point], after[arrow.point], arrow)
     for note in frame.notes:
-        draw_note(pen, view, _points(placed)[note.at], note, 26 * SS)
+        draw_note(pen, view, _points(placed)[note.at], note, NOTE_SIZE * SS)
     _label(pen, index, frame.label, box)
     mask = Image.new("L", image.size, 0)
     ImageDraw.Draw(mask).rounded_rectangle(
@@ -214,10 +246,36 @@ def _wrap(pen: ImageDraw.ImageDraw, text: str, room: float, size: int) -> list[s
     return lines
 
 
+_DISC_R = 24 * SS  # the position number's disc
+_DISC_CENTRE = (22 * SS + _DISC_R, 18 * SS + _DISC_R)
+
+
+def _label_lines(pen: ImageDraw.ImageDraw, label: str, box: Box) -> tuple[list[TextRun], Rect]:
+    """The label's lines (on two if needed, smaller if long) and the room beside the disc.
+
+    Panel pixels at twice the size; the room is the band above the drawing (``LABEL_H``).
+    """
+    cx, cy = _DISC_CENTRE
+    label = style.safe(label)
+    left = cx + _DISC_R + 14 * SS
+    room = box.width * SS - left - 14 * SS
+    for size in (32, 30, 28, 26, 24, 22):
+        lines = _wrap(pen, label, room, size * SS)
+        if len(lines) == 1 or (len(lines) == 2 and size <= 28):
+            break
+    step = int(size * SS * 1.15)
+    first = cy - step * (len(lines) - 1) / 2
+    runs = [
+        TextRun(line, (left, first + number * step), size * SS, "lm", 1)
+        for number, line in enumerate(lines)
+    ]
+    return runs, (left, 0, left + room, LABEL_H * SS)
+
+
 def _label(pen: ImageDraw.ImageDraw, index: int, label: str, box: Box) -> None:
     """Draw the position's number in a disc and its short label (on two lines if needed)."""
-    radius = 24 * SS
-    cx, cy = 22 * SS + radius, 18 * SS + radius
+    radius = _DISC_R
+    cx, cy = _DISC_CENTRE
     pen.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=style.ACCENT)
     number = style.font(30 * SS)
     pen.text(
@@ -229,93 +287,99 @@ def _label(pen: ImageDraw.ImageDraw, index: int, label: str, box: Box) -> None:
         stroke_width=SS,
         stroke_fill=(255, 255, 255),
     )
-    label = style.safe(label)
-    left = cx + radius + 14 * SS
-    room = box.width * SS - left - 14 * SS
-    for size in (32, 30, 28, 26, 24, 22):
-        lines = _wrap(pen, label, room, size * SS)
-        if len(lines) == 1 or (len(lines) == 2 and size <= 28):
-            break
-    font = style.font(size * SS)
-    step = int(size * SS * 1.15)
-    first = cy - step * (len(lines) - 1) / 2
-    for number_of_line, line in enumerate(lines):
-        pen.text(
-            (left, first + number_of_line * step),
-            line,
-            font=font,
-            fill=style.INK,
-            anchor="lm",
-            stroke_width=1,
-            stroke_fill=style.INK,
-        )
+    for run in _label_lines(pen, label, box)[0]:
+        run.draw(pen, style.INK, style.INK)
 
 
-def _header(pen: ImageDraw.ImageDraw, exercise: Exercise) -> None:
-    """Draw the band with the exercise name and chips for difficulty, goal and equipment."""
-    pen.rectangle((0, 0, CARD_WIDTH * SS, HEADER_H * SS), fill=style.HEADER)
+def _name_run(pen: ImageDraw.ImageDraw, exercise: Exercise) -> TextRun:
+    """The exercise name, as large as fits the header's width (60 px down to 34)."""
     name = style.safe(exercise.name)
     size = 60
-    room = (CARD_WIDTH - 2 * MARGIN - 10) * SS
+    room = HEADER_ROOM * SS
     while size > 34 and pen.textlength(name, font=style.font(size * SS)) > room:
         size -= 2
-    pen.text(
-        (MARGIN * SS + 6 * SS, 78 * SS),
-        name,
-        font=style.font(size * SS),
-        fill=style.HEADER_INK,
-        anchor="ls",
-        stroke_width=SS,
-        stroke_fill=style.HEADER_INK,
-    )
-    x = MARGIN * SS + 6 * SS
-    y = 112 * SS
-    level = _LEVELS[exercise.difficulty.value]
+    return TextRun(name, (HEADER_LEFT * SS, NAME_BASELINE * SS), size * SS, "ls", SS)
+
+
+# The name and the chips stay inside the card's margins (twice-size pixels).
+_HEADER_ROOM: Rect = (MARGIN * SS, 0, (CARD_WIDTH - MARGIN) * SS, CHIP_TOP * SS)
+_CHIPS_ROOM: Rect = (
+    MARGIN * SS,
+    CHIP_TOP * SS,
+    (CARD_WIDTH - MARGIN) * SS,
+    (CHIP_TOP + CHIP_H) * SS,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chip:
+    """A rounded label in the header: where it goes and what it says."""
+
+    x: int
+    text: str
+    fill: style.RGB
+    ink: style.RGB
+    dots: int
+    width: int
+
+    @property
+    def box(self) -> Rect:
+        """The chip's pixels (twice the size)."""
+        return (self.x, CHIP_TOP * SS, self.x + self.width, (CHIP_TOP + CHIP_H) * SS)
+
+
+def _chips(pen: ImageDraw.ImageDraw, exercise: Exercise, words: CardWords) -> list[_Chip]:
+    """The chips for difficulty, goal and equipment, left to right."""
+    white = (255, 255, 255)
     colour = style.DIFFICULTY_COLOURS[exercise.difficulty.value]
-    x = _chip(pen, x, y, exercise.difficulty.value.capitalize(), colour, dots=level)
-    x = _chip(pen, x, y, _GOALS[exercise.goal], (255, 255, 255), ink=style.HEADER)
-    gear = [label for item, label in _EQUIPMENT.items() if item in exercise.equipment]
-    if gear:
-        _chip(pen, x, y, " + ".join(gear), style.shade(style.HEADER, 1.25))
+    specs = [
+        (words.difficulty, colour, white, _LEVELS[exercise.difficulty.value]),
+        (words.goal, white, style.HEADER, 0),
+    ]
+    if words.equipment:
+        specs.append((" + ".join(words.equipment), style.shade(style.HEADER, 1.25), white, 0))
+    chips: list[_Chip] = []
+    x = HEADER_LEFT * SS
+    for text, fill, ink, dots in specs:
+        chip = _Chip(x, text, fill, ink, dots, _chip_width(pen, text, dots))
+        chips.append(chip)
+        x += chip.width + 14 * SS
+    return chips
 
 
-def _chip(
-    pen: ImageDraw.ImageDraw,
-    x: int,
-    y: int,
-    text: str,
-    fill: style.RGB,
-    *,
-    ink: style.RGB = (255, 255, 255),
-    dots: int = 0,
-) -> int:
-    """Draw a rounded label, optionally led by 1-3 difficulty dots; return the next x."""
-    font = style.font(30 * SS)
-    height = 58 * SS
-    pad = 20 * SS
-    dot_r = 7 * SS
-    dots_w = (3 * (2 * dot_r + 6 * SS) + 6 * SS) if dots else 0
-    width = int(pen.textlength(text, font=font)) + 2 * pad + dots_w
-    pen.rounded_rectangle((x, y, x + width, y + height), radius=height // 2, fill=fill)
-    cursor = x + pad
-    for index in range(3 if dots else 0):
-        cx = cursor + dot_r
+def _header(pen: ImageDraw.ImageDraw, exercise: Exercise, words: CardWords) -> None:
+    """Draw the band with the exercise name and chips for difficulty, goal and equipment."""
+    pen.rectangle((0, 0, CARD_WIDTH * SS, HEADER_H * SS), fill=style.HEADER)
+    _name_run(pen, exercise).draw(pen, style.HEADER_INK, style.HEADER_INK)
+    for chip in _chips(pen, exercise, words):
+        _chip(pen, chip)
+
+
+_CHIP_FONT = 30 * SS
+_CHIP_PAD = 20 * SS
+_DOT_R = 7 * SS
+
+
+def _chip_width(pen: ImageDraw.ImageDraw, text: str, dots: int) -> int:
+    """How wide a chip is: its text, its padding and the difficulty dots."""
+    dots_w = (3 * (2 * _DOT_R + 6 * SS) + 6 * SS) if dots else 0
+    return int(pen.textlength(text, font=style.font(_CHIP_FONT))) + 2 * _CHIP_PAD + dots_w
+
+
+def _chip(pen: ImageDraw.ImageDraw, chip: _Chip) -> None:
+    """Draw a rounded label, optionally led by 1-3 difficulty dots."""
+    x, y, height = chip.x, CHIP_TOP * SS, CHIP_H * SS
+    pen.rounded_rectangle((x, y, x + chip.width, y + height), radius=height // 2, fill=chip.fill)
+    cursor = x + _CHIP_PAD
+    for index in range(3 if chip.dots else 0):
+        cx = cursor + _DOT_R
         cy = y + height // 2
-        dot = ink if index < dots else style.shade(fill, 0.7)
-        pen.ellipse((cx - dot_r, cy - dot_r, cx + dot_r, cy + dot_r), fill=dot)
-        cursor += 2 * dot_r + 6 * SS
-    if dots:
+        dot = chip.ink if index < chip.dots else style.shade(chip.fill, 0.7)
+        pen.ellipse((cx - _DOT_R, cy - _DOT_R, cx + _DOT_R, cy + _DOT_R), fill=dot)
+        cursor += 2 * _DOT_R + 6 * SS
+    if chip.dots:
         cursor += 6 * SS
-    pen.text(
-        (cursor, y + height // 2),
-        text,
-        font=font,
-        fill=ink,
-        anchor="lm",
-        stroke_width=1,
-        stroke_fill=ink,
-    )
-    return x + width + 14 * SS
+    TextRun(chip.text, (cursor, y + height // 2), _CHIP_FONT, "lm", 1).draw(pen, chip.ink, chip.ink)
 
 
 def _symbol(pen: ImageDraw.ImageDraw, item: LegendItem, x: int, y: int) -> int:
@@ -338,76 +402,138 @@ def _symbol(pen: ImageDraw.ImageDraw, item: LegendItem, x: int, y: int) -> int:
     return 46 * SS
 
 
-def _entry(
-    pen: ImageDraw.ImageDraw,
-    item: LegendItem,
-    x: int,
-    y: int,
-    font: ImageFont.FreeTypeFont,
-    column: int = 0,
-) -> int:
-    """Draw a legend entry, picture then word (from ``column`` on, if given); return its end."""
-    x = max(x + _symbol(pen, item, x, y), x + column) + 14 * SS
-    word = _LEGEND_WORDS[item]
-    pen.text((x, y), word, font=font, fill=style.MUTED, anchor="lm")
-    return x + int(pen.textlength(word, font=font))
-
-
-def _legend_row(pen: ImageDraw.ImageDraw, items: tuple[LegendItem, ...], box: Box) -> None:
-    """Draw the legend on one line along the foot of the card."""
-    size = LEGEND_SIZE
-    font = style.font(size * SS)
-    room = (box.width - 12) * SS
-    while size > 26:
-        font = style.font(size * SS)
-        width = sum(
-            _symbol_width(item) + 14 * SS + int(pen.textlength(_LEGEND_WORDS[item], font=font))
-            for item in items
-        ) + 44 * SS * (len(items) - 1)
-        if width <= room:
-            break
-        size -= 2
-    x, y = (box.left + 6) * SS, (box.top * 2 + box.height) * SS // 2
-    for item in items:
-        x = _entry(pen, item, x, y, font) + 44 * SS
-
-
 def _symbol_width(item: LegendItem) -> int:
     """Return the width ``_symbol`` takes for an entry."""
     return (62 if item == "move" else 46) * SS
 
 
-def _legend_column(pen: ImageDraw.ImageDraw, items: tuple[LegendItem, ...], box: Box) -> None:
-    """Draw the legend as a list in the spare cell of a 2 x 2 grid."""
-    font = style.font(LEGEND_SIZE * SS)
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One legend entry: its picture at ``x`` and its word."""
+
+    item: LegendItem
+    x: int
+    y: int
+    word: TextRun
+
+
+def _legend_row(
+    pen: ImageDraw.ImageDraw, items: tuple[LegendItem, ...], box: Box, words: CardWords
+) -> tuple[list[_Entry], Rect]:
+    """The legend on one line along the foot, as large as fits (36 px down to 26)."""
+    room = (box.width - 12) * SS
+    for size in range(LEGEND_SIZE, LEGEND_MIN - 1, -2):
+        font = style.font(size * SS)
+        width = sum(
+            _symbol_width(item) + 14 * SS + int(pen.textlength(words.legend[item], font=font))
+            for item in items
+        ) + 44 * SS * (len(items) - 1)
+        if width <= room:
+            break
+    x, y = (box.left + 6) * SS, (box.top * 2 + box.height) * SS // 2
+    entries: list[_Entry] = []
+    for item in items:
+        word = words.legend[item]
+        start = x + _symbol_width(item) + 14 * SS
+        entries.append(_Entry(item, x, y, TextRun(word, (start, y), size * SS, "lm")))
+        x = start + int(pen.textlength(word, font=font)) + 44 * SS
+    edge = (box.left + 6) * SS
+    return entries, (edge, box.top * SS, edge + room, (box.top + box.height) * SS)
+
+
+def _legend_column(
+    items: tuple[LegendItem, ...], box: Box, words: CardWords
+) -> tuple[list[_Entry], Rect]:
+    """The legend as a list in the spare cell of a 2 x 2 grid, words in one column."""
     step = round(LEGEND_SIZE * 1.9) * SS
     first = (box.top * 2 + box.height) * SS // 2 - step * (len(items) - 1) // 2
+    x = (box.left + LEGEND_INSET) * SS
+    entries: list[_Entry] = []
     for row, item in enumerate(items):
-        _entry(pen, item, (box.left + 34) * SS, first + row * step, font, _symbol_width("move"))
+        y = first + row * step
+        start = max(x + _symbol_width(item), x + _symbol_width("move")) + 14 * SS
+        word = TextRun(words.legend[item], (start, y), LEGEND_SIZE * SS, "lm")
+        entries.append(_Entry(item, x, y, word))
+    room = (
+        x,
+        box.top * SS,
+        (box.left + box.width - LEGEND_INSET) * SS,
+        (box.top + box.height) * SS,
+    )
+    return entries, room
 
 
-def render_card_image(exercise: Exercise, poses: PoseSet) -> Image.Image:
-    """Draw the card and return it as an image (for the contact sheet and tests)."""
+def _legend(
+    pen: ImageDraw.ImageDraw, poses: PoseSet, layout: Layout, words: CardWords
+) -> tuple[list[_Entry], Rect]:
+    """The legend's entries where the layout puts it: a spare cell, or the foot."""
+    items = legend_items(poses)
+    if layout.legend is None:
+        return [], (0, 0, 0, 0)
+    if layout.rows * layout.columns > len(layout.panels):
+        return _legend_column(items, layout.legend, words)
+    return _legend_row(pen, items, layout.legend, words)
+
+
+def render_card_image(exercise: Exercise, poses: PoseSet, library: Library) -> Image.Image:
+    """Draw the card in the library's language and return it as an image (sheet, tests)."""
+    words = card_words(exercise, library)
     scene = build_scene(poses)
     layout = card_layout(poses, scene)
     canvas = Image.new("RGB", (CARD_WIDTH * SS, CARD_HEIGHT * SS), style.BACKGROUND)
     pen = ImageDraw.Draw(canvas)
-    _header(pen, exercise)
+    _header(pen, exercise, words)
     # Panels are the same size, so one mapping serves all and the figure keeps its size.
     view = _view(scene, layout.panels[0])
     for index, box in enumerate(layout.panels):
         canvas.paste(_panel(scene, index, view, box), (box.left * SS, box.top * SS))
-    items = legend_items(poses)
-    if layout.legend is not None and layout.rows * layout.columns > len(layout.panels):
-        _legend_column(pen, items, layout.legend)
-    elif layout.legend is not None:
-        _legend_row(pen, items, layout.legend)
+    for entry in _legend(pen, poses, layout, words)[0]:
+        _symbol(pen, entry.item, entry.x, entry.y)
+        entry.word.draw(pen, style.MUTED)
     return canvas.resize(CARD_SIZE, Image.Resampling.LANCZOS)
 
 
-def render_card(exercise: Exercise, poses: PoseSet) -> bytes:
+def render_card(exercise: Exercise, poses: PoseSet, library: Library) -> bytes:
     """Return the exercise card as PNG bytes, identical for identical inputs."""
-    image = render_card_image(exercise, poses)
+    image = render_card_image(exercise, poses, library)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def card_text_boxes(exercise: Exercise, poses: PoseSet, library: Library) -> list[TextBox]:
+    """Every text the card draws, with the room its layout gives it (card pixels).
+
+    The name and the chips in the header, each position's label (wrapped and shrunk as
+    drawn) and callouts, and the legend's words: what ``render_card`` would draw, measured.
+    """
+    words = card_words(exercise, library)
+    scene = build_scene(poses)
+    layout = card_layout(poses, scene)
+    pen = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    found = [text_box("name", _name_run(pen, exercise), _HEADER_ROOM, SS)]
+    for chip in _chips(pen, exercise, words):
+        chip_box = TextBox("header chip", chip.text, scaled(chip.box, SS), scaled(_CHIPS_ROOM, SS))
+        found.append(chip_box)
+    view = _view(scene, layout.panels[0])
+    for index, (frame, panel) in enumerate(zip(poses.frames, layout.panels, strict=True)):
+        dx, dy = panel.left * SS, panel.top * SS
+        runs, room = _label_lines(pen, frame.label, panel)
+        for line, run in enumerate(runs, 1):
+            what = f"label of position {index + 1}, line {line} of {len(runs)}"
+            found.append(text_box(what, run, room, SS, dx, dy))
+        points = _points(scene.placed[index])
+        for note in frame.notes:
+            placed = note_layout(pen, view, points[note.at], note, NOTE_SIZE * SS)
+            found.append(
+                TextBox(
+                    f"note at {note.at} in position {index + 1}",
+                    placed.run.text,
+                    scaled(placed.box, SS, dx, dy),
+                    scaled(placed.room, SS, dx, dy),
+                )
+            )
+    entries, room = _legend(pen, poses, layout, words)
+    for entry in entries:
+        found.append(text_box(f"legend: {entry.item}", entry.word, room, SS))
+    return found

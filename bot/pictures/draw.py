@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 
 from bot.pictures import style
 from bot.pictures.chair import draw_chair
+from bot.pictures.fit import Rect, TextRun
 from bot.pictures.scene import (
     BELL_BASE_DROP,
     BELL_RADIUS,
@@ -352,8 +353,25 @@ def draw_arrow(draw: ImageDraw.ImageDraw, view: View, start: P, end: P, arrow: A
         draw.polygon(head, fill=style.ACCENT)
 
 
-def draw_note(draw: ImageDraw.ImageDraw, view: View, at: P, note: Note, size: int) -> None:
-    """Draw a short callout in a pill next to a body point."""
+@dataclass(frozen=True, slots=True)
+class NoteLayout:
+    """Where a callout goes: its text, the pill around it, and the room it must stay in."""
+
+    run: TextRun
+    text: Rect  # the text's own box
+    pad: float  # the pill's margin around the text
+    room: Rect  # the panel inside a margin, above the floor: the padded text stays in it
+    anchor: Pixel  # the body point it names
+
+    @property
+    def box(self) -> Rect:
+        """The text's box with the pill's margin, which ``room`` must hold."""
+        left, top, right, bottom = self.text
+        return (left - self.pad, top - self.pad, right + self.pad, bottom + self.pad)
+
+
+def note_layout(draw: ImageDraw.ImageDraw, view: View, at: P, note: Note, size: int) -> NoteLayout:
+    """Place a callout next to its point, moved inside the panel if the offset leaves it."""
     centre = view.px(at + P(*note.offset))
     font = style.font(size)
     text = style.safe(note.text)
@@ -361,26 +379,30 @@ def draw_note(draw: ImageDraw.ImageDraw, view: View, at: P, note: Note, size: in
     pad = size * 0.35
     # Keep the whole callout inside the panel, however the offset was chosen.
     edge = size * 0.6
-    shift_x = max(0.0, view.left + edge - (left - pad)) - max(
-        0.0, (right + pad) - (view.right - edge)
-    )
-    shift_y = max(0.0, view.top + edge - (top - pad)) - max(
-        0.0, (bottom + pad) - (view.floor_y - 2)
-    )
+    room = (view.left + edge, view.top + edge, view.right - edge, view.floor_y - 2)
+    shift_x = max(0.0, room[0] - (left - pad)) - max(0.0, (right + pad) - room[2])
+    shift_y = max(0.0, room[1] - (top - pad)) - max(0.0, (bottom + pad) - room[3])
     centre = (centre[0] + shift_x, centre[1] + shift_y)
-    left, top, right, bottom = left + shift_x, top + shift_y, right + shift_x, bottom + shift_y
+    shifted = (left + shift_x, top + shift_y, right + shift_x, bottom + shift_y)
+    return NoteLayout(TextRun(text, centre, size, "mm"), shifted, pad, room, view.px(at))
+
+
+def draw_note(draw: ImageDraw.ImageDraw, view: View, at: P, note: Note, size: int) -> None:
+    """Draw a short callout in a pill next to a body point."""
+    placed = note_layout(draw, view, at, note, size)
+    centre, anchor, pad = placed.run.xy, placed.anchor, placed.pad
+    left, top, right, bottom = placed.text
     # A thin leader from the callout to the point it names, unless the callout sits on it.
-    anchor = view.px(at)
     box = (left - pad, top - pad * 0.8, right + pad, bottom + pad * 0.8)
     inside = box[0] <= anchor[0] <= box[2] and box[1] <= anchor[1] <= box[3]
     if note.leader and not inside:
         draw.line((centre, anchor), fill=style.ACCENT_DARK, width=max(2, round(size / 9)))
         _circle(draw, anchor, max(3.0, size / 6), style.ACCENT_DARK)
     draw.rounded_rectangle(
-        (left - pad, top - pad * 0.8, right + pad, bottom + pad * 0.8),
+        box,
         radius=size * 0.6,
         fill=(255, 255, 255),
         outline=style.ACCENT_DARK,
         width=3,
     )
-    draw.text(centre, text, font=font, fill=style.INK, anchor="mm")
+    placed.run.draw(draw, style.INK)

@@ -22,10 +22,10 @@ def render_contact_sheet(
     poses: dict[str, PoseSet] | None = None,
 ) -> Path:
     """Draw all cards, scaled to half width, in a grid of four columns and save a PNG."""
-    pose_sets = poses if poses is not None else load_pose_sets()
+    pose_sets = poses if poses is not None else load_pose_sets(language=library.language)
     thumbs = []
     for exercise in library.exercises:
-        card = render_card_image(exercise, pose_sets[exercise.id])
+        card = render_card_image(exercise, pose_sets[exercise.id], library)
         height = round(card.height * THUMB_WIDTH / card.width)
         thumbs.append(card.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS))
     columns = min(COLUMNS, max(1, len(thumbs)))

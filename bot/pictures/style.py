@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import ImageFont
 
@@ -65,18 +67,32 @@ def shade(colour: RGB, factor: float) -> RGB:
     )
 
 
-# Pillow's built-in font has no glyph for these; swap in ones it draws.
-_SWAPS = str.maketrans({"–": "-", "—": "-", "×": "x", "•": "·", "→": "->", "↔": "<->", "≈": "~"})
+# DejaVu Sans draws every letter of the catalog languages (ä, ö, ü, ß, é...), and
+# matplotlib, which draws the /progress picture, ships it: no system fonts needed.
+# Pillow's built-in font (ASCII only) drew German words with empty boxes.
+def _font_file() -> Path:
+    """DejaVu Sans inside matplotlib's package data, found without importing matplotlib."""
+    spec = importlib.util.find_spec("matplotlib")
+    assert spec is not None and spec.submodule_search_locations, "matplotlib is a dependency"
+    package = Path(next(iter(spec.submodule_search_locations)))
+    return package / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+
+
+FONT_FILE = _font_file()
+# DejaVu is about 14 % wider than the built-in font the layouts were drawn for, its capitals
+# about as much shorter: 0.95 keeps words as tall as before and about as wide.
+_SCALE = 0.95
+
+# Characters DejaVu has, but that read better as these on a small picture.
+_SWAPS = str.maketrans({"↔": "<->"})
 
 
 def safe(text: str) -> str:
-    """Replace characters the built-in font would draw as empty boxes."""
+    """Replace characters that read badly when drawn small."""
     return text.translate(_SWAPS)
 
 
 @lru_cache(maxsize=64)
 def font(size: int) -> ImageFont.FreeTypeFont:
-    """Return Pillow's built-in scalable font, which needs no system fonts."""
-    loaded = ImageFont.load_default(size=size)
-    assert isinstance(loaded, ImageFont.FreeTypeFont), "Pillow was built without FreeType"
-    return loaded
+    """DejaVu Sans at the layout's size (``size`` is in the old built-in font's units)."""
+    return ImageFont.truetype(str(FONT_FILE), max(1, round(size * _SCALE)))

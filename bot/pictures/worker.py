@@ -18,7 +18,9 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 
 from bot.coach.trend import TrendSeries
-from bot.pictures.trend import TrendLabels, render_progress
+from bot.pictures.heatmap import calendar_words
+from bot.pictures.trend import render_progress, trend_labels
+from content.schema import Library
 
 
 class DrawingWorker:
@@ -41,12 +43,16 @@ class DrawingWorker:
         counts: Mapping[date, int],
         today: date,
         weeks: int,
-        heatmap_title: str,
-        labels: TrendLabels,
+        library: Library,
     ) -> bytes:
-        """The /progress picture as PNG bytes, drawn in the worker."""
+        """The /progress picture as PNG bytes in the library's language, drawn in the worker.
+
+        The worker gets only the words it draws (``calendar_words``, ``trend_labels``),
+        never the whole library.
+        """
         loop = asyncio.get_running_loop()
-        arguments = (series, dict(counts), today, weeks, heatmap_title, labels)
+        words, labels = calendar_words(library), trend_labels(library)
+        arguments = (series, dict(counts), today, weeks, words, labels)
         try:
             return await loop.run_in_executor(self._executor(), render_progress, *arguments)
         except BrokenProcessPool:

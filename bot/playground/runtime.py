@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 TOKEN = "123456:PLAYGROUND-token-not-secret-000"  # noqa: S105 - fake, only the local emulator
 FIRST_USER_ID = 1001
+# What Telegram sends as a user's language_code: an IETF tag such as "de" or "de-AT".
+LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
 DEFAULT_USER = "Ann"
 STATE_FILE = "playground.json"
 FILES_DIR = "files"
@@ -237,13 +240,27 @@ class Playground:
                 except OSError as error:
                     log.warning("could not save the playground: %s", error)
 
-    def add_user(self, name: str) -> FakeUser:
-        """Add a simulated user with the next free id."""
+    def add_user(self, name: str, language_code: str | None = "en") -> FakeUser:
+        """Add a simulated user with the next free id and their Telegram app's language.
+
+        The language (``de``, ``de-AT``, ``fr``; empty: none) rides on every update of
+        theirs as ``from.language_code``, as Telegram sends it.
+        """
         clean = " ".join(name.split())[:64]
         if not clean:
             raise ValueError("a user needs a name")
+        code = (language_code or "").strip() or None
+        if code is not None and not LANGUAGE_CODE.fullmatch(code):
+            raise ValueError("a language code looks like en, de or de-AT")
         user_id = max(self.server.users, default=FIRST_USER_ID - 1) + 1
-        return self.server.user(user_id, first_name=clean)
+        return self.server.user(user_id, first_name=clean, language_code=code)
+
+    def languages(self) -> list[dict[str, str]]:
+        """The bot's catalog languages, each with its name written in itself."""
+        return [
+            {"code": code, "name": library.text("language_name")}
+            for code, library in self.services.libraries.items()
+        ]
 
     # --- time ---------------------------------------------------------------------------
     async def user_zone(self, user_id: int) -> str | None:

@@ -5,8 +5,11 @@ Everything is same-origin on one loopback port, so the page needs no CORS and no
 ``GET  /``                          the chat page (``static/index.html``)
 ``GET  /static/...``                its CSS and JS
 ``/_emulator/...``                  the emulator's JSON control API (``bot.emulator.control``)
-``GET  /api/info``                  bot, users, command menu
-``POST /api/users``                 ``{"name"}`` adds a simulated user; answers the user
+``GET  /api/info``                  bot, users, the bot's languages, the command menu (the
+                                    default one, and ``menus`` by Telegram language code)
+``POST /api/users``                 ``{"name", "language_code"?}`` adds a simulated user whose
+                                    Telegram app is in that language (default ``en``; empty:
+                                    none); answers the user
 ``GET  /api/clock?user_id=``        simulated time in UTC and in the user's zone
 ``POST /api/clock``                 ``{"user_id"?, "advance"?: seconds}``,
                                     ``{"user_id", "local": "HH:MM"}`` or
@@ -73,11 +76,18 @@ async def info(request: web.Request) -> web.StreamResponse:
     playground = request.app[PLAYGROUND_KEY]
     server = playground.server
     menu = server.commands.get(("default", ""), [])
+    menus = {
+        language: listed
+        for (scope, language), listed in server.commands.items()
+        if scope == "default"
+    }
     return _ok(
         {
             "bot": server.me_json(),
             "users": [u.to_json() for u in server.users.values()],
+            "languages": playground.languages(),
             "commands": menu,
+            "menus": menus,
         }
     )
 
@@ -85,8 +95,11 @@ async def info(request: web.Request) -> web.StreamResponse:
 async def add_user(request: web.Request) -> web.StreamResponse:
     """Add a simulated user."""
     body = await _body(request)
+    language = body.get("language_code", "en")
     try:
-        user = request.app[PLAYGROUND_KEY].add_user(str(body.get("name", "")))
+        if language is not None and not isinstance(language, str):
+            raise ValueError("language_code must be text")
+        user = request.app[PLAYGROUND_KEY].add_user(str(body.get("name", "")), language)
     except ValueError as error:
         return _error(400, str(error))
     return _ok(user.to_json())

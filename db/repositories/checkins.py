@@ -7,8 +7,23 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import Exists
 
 from db.models import CheckIn, PhaseChange
+
+
+def under_way_for(user_id: int) -> Exists:
+    """Whether the user has a check-in under way (neither completed nor skipped).
+
+    On its own alias, so it is never correlated with a ``CheckIn`` row selected beside it.
+    """
+    other = aliased(CheckIn)
+    return (
+        select(other.id)
+        .where(other.user_id == user_id, other.completed_at.is_(None), other.skipped.is_(False))
+        .exists()
+    )
 
 
 class CheckInRepository:
@@ -18,9 +33,16 @@ class CheckInRepository:
         self._session = session
 
     async def start(
-        self, user_id: int, kind: str, local_on: date, now: datetime, phase: str | None
+        self,
+        user_id: int,
+        kind: str,
+        local_on: date,
+        now: datetime,
+        phase: str | None,
+        *,
+        pain: int | None = None,
     ) -> CheckIn:
-        """Open a check-in; its answers follow one by one."""
+        """Open a check-in; its answers follow one by one (``pain`` may come with it)."""
         row = CheckIn(
             user_id=user_id,
             kind=kind,
@@ -29,6 +51,7 @@ class CheckInRepository:
             skipped=False,
             activities={},
             phase=phase,
+            pain=pain,
         )
         self._session.add(row)
         await self._session.flush()
@@ -96,6 +119,19 @@ class CheckInRepository:
             .limit(1)
         )
         return result.first()
+
+    async def latest_and_open(self, user_id: int) -> tuple[CheckIn | None, bool]:
+        """``latest``, and whether any check-in is under way (``open``), in one query."""
+        under_way = under_way_for(user_id)
+        row = (
+            await self._session.execute(
+                select(CheckIn, under_way)
+                .where(CheckIn.user_id == user_id)
+                .order_by(CheckIn.started_at.desc(), CheckIn.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return (None, False) if row is None else (row[0], bool(row[1]))
 
     async def add_phase_change(
         self,

@@ -60,6 +60,8 @@ class ClaimedNudge:
     # A send of this occurrence began under a lease that ran out without a result: the
     # dispatcher died mid-send, and the nudge may have gone out.
     interrupted: bool = False
+    # The user's stored language (None: none stored), read with the claim: sent in it.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,7 @@ def claim_statement(now: datetime, limit: int) -> Select[*tuple[Any, ...]]:
             Nudge.last_sent_at,
             User.time_zone,
             User.blocked_at,
+            User.language,
             NudgeSettings.user_id.label("prefs_user_id"),
             *_PREF_COLUMNS,
         )
@@ -395,4 +398,5 @@ def _claimed(row: Any) -> ClaimedNudge:
         interrupted=row.claimed_until is not None
         and row.last_sent_at is not None
         and row.last_sent_at >= row.due_at,
+        language=row.language,
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ExerciseResult, Streak, StreakDay, Workout
+from db.repositories._held import keep
 from db.repositories._sql import insert_for
 
 
@@ -17,10 +19,26 @@ class StreakRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._held: dict[int, object] = {}  # rows read in this unit of work (``_held``)
+        self._absent: set[int] = set()  # users known to have no streak row (``hold``)
 
     async def get(self, user_id: int) -> Streak | None:
-        """The stored streak, if the user ever finished a session."""
-        return await self._session.get(Streak, user_id, populate_existing=True)
+        """The stored streak, if the user ever finished a session.
+
+        A row already read in this transaction comes from the session without a query:
+        ``save`` refreshes it from RETURNING and the ``mark_*`` UPDATEs set it too.
+        """
+        if user_id in self._absent:
+            return None
+        return keep(self._held, user_id, await self._session.get(Streak, user_id))
+
+    def hold(self, user_id: int, row: Streak | None) -> None:
+        """The user's streak as a joined query read it (None: no row), so ``get`` needs none."""
+        if row is None:
+            self._absent.add(user_id)
+        else:
+            self._absent.discard(user_id)
+            keep(self._held, user_id, row)
 
     async def last_days(self, user_ids: list[int]) -> dict[int, date | None]:
         """The last counted local day of each user, in one query (for a batch of nudges)."""
@@ -95,21 +113,33 @@ class StreakRepository:
         last_on: date | None,
         rest_on: date | None,
         now: datetime,
+        *,
+        rule_told: bool = False,
     ) -> Streak:
-        """Store the streak the coach computed."""
-        values = {
+        """Store the streak the coach computed.
+
+        ``rule_told``: the rest-day rule is told with it, unless it was already (as
+        ``mark_rule_told``): the returned row's ``rule_told_at`` is ``now`` only if this
+        call noted it.
+        """
+        values: dict[str, Any] = {
             "current": current,
             "best": best,
             "last_on": last_on,
             "rest_on": rest_on,
             "updated_at": now,
         }
+        updates = dict(values)
+        if rule_told:
+            values["rule_told_at"] = now
+            updates["rule_told_at"] = func.coalesce(Streak.rule_told_at, now)
         stmt = insert_for(self._session, Streak).values(user_id=user_id, **values)
-        stmt = stmt.on_conflict_do_update(index_elements=["user_id"], set_=values)
+        stmt = stmt.on_conflict_do_update(index_elements=["user_id"], set_=updates)
         result = await self._session.scalars(
             stmt.returning(Streak), execution_options={"populate_existing": True}
         )
-        return result.one()
+        self._absent.discard(user_id)
+        return keep(self._held, user_id, result.one())
 
     async def days_between(self, user_id: int, start_on: date, end_on: date) -> dict[date, int]:
         """Active local days in ``start_on``..``end_on`` inclusive, with their session counts."""

@@ -10,6 +10,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Profile, TriageState
+from db.repositories._held import keep
 from db.repositories._sql import insert_for
 
 
@@ -18,10 +19,15 @@ class TriageRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._held: dict[int, object] = {}  # rows read in this unit of work (``_held``)
 
     async def get_state(self, user_id: int) -> TriageState | None:
-        """Where the user is in triage, if they are in it."""
-        return await self._session.get(TriageState, user_id, populate_existing=True)
+        """Where the user is in triage, if they are in it.
+
+        A row already read in this transaction comes from the session without a query:
+        every write here (``save_state``, ``clear_state``) keeps that copy current.
+        """
+        return keep(self._held, user_id, await self._session.get(TriageState, user_id))
 
     async def save_state(
         self,
@@ -45,7 +51,7 @@ class TriageRepository:
         result = await self._session.scalars(
             stmt.returning(TriageState), execution_options={"populate_existing": True}
         )
-        return result.one()
+        return keep(self._held, user_id, result.one())
 
     async def clear_state(self, user_id: int) -> bool:
         """Forget the unfinished triage (finished or cancelled); False if there was none."""
@@ -60,10 +66,16 @@ class ProfileRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._held: dict[int, object] = {}  # rows read in this unit of work (``_held``)
 
     async def get(self, user_id: int) -> Profile | None:
-        """The user's profile, if they finished triage."""
-        return await self._session.get(Profile, user_id, populate_existing=True)
+        """The user's profile, if they finished triage.
+
+        A profile already read in this transaction comes from the session without a query:
+        ``save`` refreshes it from RETURNING, and the ``set_*`` UPDATEs set the changed
+        columns on the loaded object too (the ORM's ``synchronize_session``).
+        """
+        return keep(self._held, user_id, await self._session.get(Profile, user_id))
 
     async def save(
         self,
@@ -109,7 +121,7 @@ class ProfileRepository:
         result = await self._session.scalars(
             stmt.returning(Profile), execution_options={"populate_existing": True}
         )
-        return result.one()
+        return keep(self._held, user_id, result.one())
 
     async def set_flags(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,18 +43,56 @@ def as_dict(row: Base, *, skip: tuple[str, ...] = ("user_id",)) -> dict[str, Any
     }
 
 
-class UserRepository:
-    """Queries about the ``user`` row itself; everything else hangs off it by cascade."""
+class LanguageObserver(Protocol):
+    """Told each user's stored language whenever a row is read or written (a cache)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def put(self, user_id: int, language: str | None) -> None:
+        """The user's stored language now (None: no row, or none stored)."""
+
+    def forget(self, user_id: int) -> None:
+        """The user was erased."""
+
+
+class UserRepository:
+    """Queries about the ``user`` row itself; everything else hangs off it by cascade.
+
+    An ``observer`` (the process's language cache) hears the stored language of every
+    user row this repository reads or writes, and of every id it finds no row for.
+    """
+
+    def __init__(self, session: AsyncSession, observer: LanguageObserver | None = None) -> None:
         self._session = session
+        self._observer = observer
+
+    def _observed(self, user_id: int, user: User | None) -> User | None:
+        if self._observer is not None:
+            self._observer.put(user_id, user.language if user is not None else None)
+        return user
 
     async def get(self, user_id: int) -> User | None:
         """The user, if they ever wrote to the bot and were not erased."""
-        return await self._session.get(User, user_id)
+        return self._observed(user_id, await self._session.get(User, user_id))
+
+    async def language_of(self, user_id: int) -> str | None:
+        """The user's stored language alone (None: no row, or none stored): one small query."""
+        language = await self._session.scalar(select(User.language).where(User.id == user_id))
+        if self._observer is not None:
+            self._observer.put(user_id, language)
+        return language
+
+    async def set_language(self, user_id: int, language: str, now: datetime) -> bool:
+        """Store the language the user chose; False if no such user."""
+        found = await self._update(user_id, language=language, updated_at=now)
+        if found and self._observer is not None:
+            self._observer.put(user_id, language)
+        return found
 
     async def seen(self, user_id: int, language: str | None, now: datetime) -> User:
-        """Record that the user wrote: create them (UTC zone) or refresh them; unblocks them."""
+        """Record that the user wrote: create them (UTC zone) or refresh them; unblocks them.
+
+        ``language`` is stored only where none is yet: a first contact's (the catalog
+        language chosen for them), never over one they have (perhaps picked in /settings).
+        """
         table = User.__table__.c
         stmt = insert_for(self._session, User).values(
             id=user_id,
@@ -66,7 +104,7 @@ class UserRepository:
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.id],
             set_={
-                "language": func.coalesce(stmt.excluded.language, table.language),
+                "language": func.coalesce(table.language, stmt.excluded.language),
                 "updated_at": stmt.excluded.updated_at,
                 "blocked_at": None,
             },
@@ -74,7 +112,9 @@ class UserRepository:
         result = await self._session.scalars(
             stmt.returning(User), execution_options={"populate_existing": True}
         )
-        return result.one()
+        user = result.one()
+        self._observed(user_id, user)
+        return user
 
     async def touch(self, user_id: int, now: datetime) -> User | None:
         """Record that a known user wrote again; unlike ``seen``, never creates one (None)."""
@@ -82,7 +122,7 @@ class UserRepository:
             update(User).where(User.id == user_id).values(updated_at=now).returning(User),
             execution_options={"populate_existing": True},
         )
-        return result.one_or_none()
+        return self._observed(user_id, result.one_or_none())
 
     async def set_time_zone(self, user_id: int, time_zone: str, now: datetime) -> bool:
         """Store the user's IANA zone (validated by the caller); False if no such user."""
@@ -122,6 +162,8 @@ class UserRepository:
         gone = result.first() is not None
         # Objects loaded earlier in this session would otherwise look alive.
         self._session.expunge_all()
+        if self._observer is not None:
+            self._observer.forget(user_id)
         return gone
 
     async def export(self, user_id: int) -> dict[str, Any]:

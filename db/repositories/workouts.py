@@ -7,12 +7,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
-from db.models import ExerciseResult, Profile, TriageState, User, Workout
+from db.models import (
+    CheckIn,
+    ExerciseResult,
+    NudgeSettings,
+    Profile,
+    Streak,
+    TriageState,
+    User,
+    Workout,
+)
 from db.repositories._sql import insert_for
+from db.repositories.checkins import under_way_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +34,21 @@ class PressRow:
     profile: Profile | None
     check_step: str | None  # the stored triage step, if a check or typed setting is open
     last_outcome: str | None  # the answer to the card before the one on show
+    streak: Streak | None = None  # the owner's streak, for a press that finishes the session
+    done: int = 0  # answers stored so far: done
+    skipped: int = 0  # and skipped
+
+
+@dataclass(frozen=True, slots=True)
+class StartRow:
+    """What `/today` or `/stretch` decides on besides the day's sessions, read in one query."""
+
+    profile: Profile | None
+    check_step: str | None  # the stored triage step, if a check or typed setting is open
+    streak: Streak | None
+    settings: NudgeSettings | None
+    latest_checkin: CheckIn | None  # the newest check-in in any state
+    checkin_open: bool  # some check-in is under way (neither completed nor skipped)
 
 
 class WorkoutRepository:
@@ -144,9 +169,22 @@ class WorkoutRepository:
         return (await self._session.execute(stmt)).first() is not None
 
     async def advance(
-        self, workout_id: int, expected_position: int, new_position: int, hurts: int = 0
+        self,
+        workout_id: int,
+        expected_position: int,
+        new_position: int,
+        hurts: int = 0,
+        *,
+        finish_at: datetime | None = None,
+        ended_early: bool = False,
     ) -> bool:
-        """Move to ``new_position`` only from ``expected_position``; ``hurts`` adds to the count."""
+        """Move to ``new_position`` only from ``expected_position``; ``hurts`` adds to the count.
+
+        With ``finish_at`` the same compare-and-set ends the workout too (as ``finish``).
+        """
+        values: dict[str, Any] = {"position": new_position, "hurts": Workout.hurts + hurts}
+        if finish_at is not None:
+            values.update(finished_at=finish_at, ended_early=ended_early)
         stmt = (
             update(Workout)
             .where(
@@ -154,7 +192,7 @@ class WorkoutRepository:
                 Workout.position == expected_position,
                 Workout.finished_at.is_(None),
             )
-            .values(position=new_position, hurts=Workout.hurts + hurts)
+            .values(**values)
             .returning(Workout.id)
         )
         return (await self._session.execute(stmt)).first() is not None
@@ -166,21 +204,6 @@ class WorkoutRepository:
             .where(Workout.id == workout_id, Workout.feeling_asked_at.is_(None))
             .values(feeling_asked_at=now)
         )
-
-    async def unasked_feeling(self, user_id: int, local_on: date) -> Workout | None:
-        """Today's finished workout whose feeling question never went out (a crash between)."""
-        stmt = (
-            select(Workout)
-            .where(
-                Workout.user_id == user_id,
-                Workout.local_on == local_on,
-                Workout.finished_at.is_not(None),
-                Workout.feeling_asked_at.is_(None),
-            )
-            .order_by(Workout.finished_at.desc())
-            .limit(1)
-        )
-        return (await self._session.scalars(stmt)).first()
 
     async def set_card_message(self, workout_id: int, message_id: int | None) -> None:
         """Remember which message shows the current card, to edit or clear its buttons."""
@@ -211,13 +234,35 @@ class WorkoutRepository:
         return (await self._session.execute(stmt)).first() is not None
 
     async def for_press(self, workout_id: int) -> PressRow | None:
-        """The workout, its owner's zone, profile and open check, and the last answer.
+        """The workout, its owner's zone, profile, open check and streak, and its answers:
+        the last one, and how many were done and skipped.
 
-        One statement instead of five on the path every press takes.
+        One statement instead of seven on the path every press takes (the last card's
+        summary needs the streak and the counts).
         """
         before = aliased(ExerciseResult)
+        result = ExerciseResult
+        tally = (
+            select(
+                result.workout_id,
+                func.sum(case((result.outcome == "done", 1), else_=0)).label("done"),
+                func.sum(case((result.outcome == "skipped", 1), else_=0)).label("skipped"),
+            )
+            .where(result.workout_id == workout_id)
+            .group_by(result.workout_id)
+            .subquery()
+        )
         stmt = (
-            select(Workout, User.time_zone, Profile, TriageState.step, before.outcome)
+            select(
+                Workout,
+                User.time_zone,
+                Profile,
+                TriageState.step,
+                before.outcome,
+                Streak,
+                tally.c.done,
+                tally.c.skipped,
+            )
             .join(User, User.id == Workout.user_id)
             .outerjoin(Profile, Profile.user_id == Workout.user_id)
             .outerjoin(TriageState, TriageState.user_id == Workout.user_id)
@@ -225,13 +270,57 @@ class WorkoutRepository:
                 before,
                 and_(before.workout_id == Workout.id, before.position == Workout.position - 1),
             )
+            .outerjoin(Streak, Streak.user_id == Workout.user_id)
+            .outerjoin(tally, tally.c.workout_id == Workout.id)
             .where(Workout.id == workout_id)
         )
         row = (await self._session.execute(stmt)).first()
         if row is None:
             return None
-        workout, time_zone, profile, step, outcome = row
-        return PressRow(workout, time_zone, profile, step, outcome)
+        workout, time_zone, profile, step, outcome, streak, done, skipped = row
+        return PressRow(
+            workout, time_zone, profile, step, outcome, streak, int(done or 0), int(skipped or 0)
+        )
+
+    async def for_start(self, user_id: int) -> StartRow | None:
+        """The user's profile, open check, streak, reminder settings and newest check-in.
+
+        One statement instead of six on the path every `/today` takes; None without a
+        user row.
+        """
+        newest = aliased(CheckIn)
+        newest_id = (
+            select(newest.id)
+            .where(newest.user_id == user_id)
+            .order_by(newest.started_at.desc(), newest.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        under_way = under_way_for(user_id)
+        stmt = (
+            select(Profile, TriageState.step, Streak, NudgeSettings, CheckIn, under_way)
+            .select_from(User)
+            .outerjoin(Profile, Profile.user_id == User.id)
+            .outerjoin(TriageState, TriageState.user_id == User.id)
+            .outerjoin(Streak, Streak.user_id == User.id)
+            .outerjoin(NudgeSettings, NudgeSettings.user_id == User.id)
+            .outerjoin(CheckIn, CheckIn.id == newest_id)
+            .where(User.id == user_id)
+        )
+        row = (await self._session.execute(stmt)).first()
+        if row is None:
+            return None
+        profile, step, streak, settings, checkin, checkin_open = row
+        return StartRow(profile, step, streak, settings, checkin, bool(checkin_open))
+
+    async def of_day(self, user_id: int, local_on: date) -> list[Workout]:
+        """Every workout of the user's local day, oldest first (answers not loaded)."""
+        stmt = (
+            select(Workout)
+            .where(Workout.user_id == user_id, Workout.local_on == local_on)
+            .order_by(Workout.started_at, Workout.id)
+        )
+        return list(await self._session.scalars(stmt))
 
     async def result_at(self, workout_id: int, position: int) -> ExerciseResult | None:
         """The answer given to one card, if any."""
@@ -250,14 +339,17 @@ class WorkoutRepository:
         return list(await self._session.scalars(stmt))
 
     async def recent(self, user_id: int, since_on: date) -> list[Workout]:
-        """Workouts from ``since_on`` (a local date) on, oldest first, answers loaded."""
+        """Workouts from ``since_on`` (a local date) on, oldest first, answers loaded.
+
+        One statement: the answers come joined (a month is a few dozen rows at most).
+        """
         stmt = (
             select(Workout)
             .where(Workout.user_id == user_id, Workout.local_on >= since_on)
-            .options(selectinload(Workout.results))
+            .options(joinedload(Workout.results))
             .order_by(Workout.local_on, Workout.started_at, Workout.id)
         )
-        return list(await self._session.scalars(stmt))
+        return list((await self._session.scalars(stmt)).unique())
 
     async def finished_count_between(
         self, user_id: int, start_on: date, end_on: date, kind: str | None = None

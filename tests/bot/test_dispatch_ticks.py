@@ -112,7 +112,9 @@ async def test_nudges_are_sent_in_the_background_lane_behind_peoples_answers() -
         lanes.append(in_background())  # what the rate limiter sees (bot/retry.py)
 
     library = SimpleNamespace(nudges=SimpleNamespace(water=("Drink",)), text=lambda key: key)
-    services = SimpleNamespace(library=library)
+    services = SimpleNamespace(
+        library=library, libraries={"en": library}, library_for=lambda language: library
+    )
     dispatcher = NudgeDispatcher(services, SimpleNamespace(send_message=send_message))  # type: ignore[arg-type]
     due = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     nudge = ClaimedNudge(1, 42, "water", due, None, 0, "UTC", None, None)

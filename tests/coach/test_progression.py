@@ -19,10 +19,12 @@ from bot.coach.progression import (
     resting_ids,
     session_end_advice,
 )
+from content.loader import load_library
 from tests.coach.library import BY_ID, FAST
 
 DAY = date(2025, 5, 1)
 MAIN = ("forward_bend", "superman", "glute_bridge", "cat_cow")
+TEXTS = load_library()  # the English words of the summary lines
 
 
 def session(
@@ -138,15 +140,15 @@ class TestDecide:
 
 class TestDescribe:
     def test_level_up_names_the_new_reps_and_hold(self) -> None:
-        line = describe(LevelChange("superman", 0, 1), BY_ID["superman"])
+        line = describe(LevelChange("superman", 0, 1), BY_ID["superman"], TEXTS)
         assert line == "Superman: next time 12 reps instead of 10, hold 4 s instead of 3 s"
 
     def test_level_down_is_fewer_sets_and_says_gentler(self) -> None:
-        line = describe(LevelChange("glute_bridge", 0, -1), BY_ID["glute_bridge"])
+        line = describe(LevelChange("glute_bridge", 0, -1), BY_ID["glute_bridge"], TEXTS)
         assert line == "Glute bridge: next time 2 sets instead of 3 — gentler for now"
 
     def test_breaths(self) -> None:
-        line = describe(LevelChange("forward_bend", 1, 2), BY_ID["forward_bend"])
+        line = describe(LevelChange("forward_bend", 1, 2), BY_ID["forward_bend"], TEXTS)
         assert line == "Forward bend: next time hold 7 breaths instead of 6"
 
 

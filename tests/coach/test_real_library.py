@@ -188,7 +188,7 @@ def test_real_advice_and_descriptions_read_well() -> None:
     answers = TriageAnswers(red_flags=frozenset({saddle.id}))
     outcome = assess(answers, lib.rules, lib.exercises)
     assert advice_texts(outcome, answers, lib.rules) == (saddle.why,)
-    line = describe(LevelChange("superman", 0, 1), lib.exercise("superman"))
+    line = describe(LevelChange("superman", 0, 1), lib.exercise("superman"), lib)
     assert "12 reps instead of 10" in line
 
 

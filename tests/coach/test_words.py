@@ -10,9 +10,11 @@ from bot.coach.day import Closing, TodayStatus, closing_for, today_status
 from bot.coach.free_text import PainPointer, Topic, classify, pain_pointer, words
 from bot.coach.plan import build_stretch, eased, stretch_minutes
 from bot.coach.progression import LevelChange, describe
+from content.loader import load_library
 from content.schema import Dosage, Equipment, FreeTextRules
 from tests.coach.library import BY_ID, EXERCISES, FAST, make_exercise
 
+TEXTS = load_library()  # the English words of the summary lines
 RULES = FreeTextRules(
     symptoms=("numb", "bladder", "fell down", "can't walk"),
     pain=("pain", "hurt", "hurts", "killing me", "flare up"),
@@ -145,9 +147,9 @@ class TestLevelLines:
 
     def test_one_rep_and_one_breath_are_singular(self) -> None:
         exercise = make_exercise("slow_one", dosage=Dosage(sets=1, reps=3, hold_breaths=2))
-        line = describe(LevelChange(exercise.id, 0, -1), exercise)
+        line = describe(LevelChange(exercise.id, 0, -1), exercise, TEXTS)
         assert line == (
             "Slow one: next time 1 rep instead of 3, hold 1 breath instead of 2 — gentler for now"
         )
-        line = describe(LevelChange("cat_cow", 0, -2), BY_ID["cat_cow"])
+        line = describe(LevelChange("cat_cow", 0, -2), BY_ID["cat_cow"], TEXTS)
         assert "1 set instead of 3" in line

@@ -158,7 +158,12 @@ def test_card_caption_fits_a_telegram_photo(library: Library) -> None:
     """Name, summary, steps and dosage fit the 1024-character caption with room to spare."""
     for exercise in library.exercises:
         caption = "\n".join(
-            [exercise.name, exercise.summary, *exercise.steps, format_dosage(exercise.dosage)]
+            [
+                exercise.name,
+                exercise.summary,
+                *exercise.steps,
+                format_dosage(exercise.dosage, library),
+            ]
         )
         assert len(caption) < 900, exercise.id
 
@@ -250,7 +255,7 @@ def test_a_week_can_cover_back_abdomen_and_glutes(library: Library) -> None:
 )
 def test_dosage_is_the_articles(library: Library, exercise_id: str, shown: str) -> None:
     """The card shows the article's reps, holds and sets."""
-    assert format_dosage(library.exercise(exercise_id).dosage) == shown
+    assert format_dosage(library.exercise(exercise_id).dosage, library) == shown
 
 
 def test_hold_ranges_stay_in_the_steps(library: Library) -> None:

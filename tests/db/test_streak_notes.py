@@ -68,3 +68,20 @@ async def test_two_sessions_marking_the_same_day_remind_once(
         async with session_factory() as session, session.begin():
             marked.append(await StreakRepository(session).mark_reminded([1], DAY))
     assert marked == [{1}, set()]
+
+
+async def test_the_rule_told_with_the_streak_is_noted_once(
+    session: AsyncSession, now: datetime
+) -> None:
+    """``save(rule_told=True)``: the rule noted in the same upsert, only where it was not."""
+    await make_user(session, 1, now)
+    repo = StreakRepository(session)
+    first = await repo.save(1, 1, 1, DAY, None, now, rule_told=True)  # a new row
+    assert first.rule_told_at == now
+    later = now + timedelta(days=1)
+    again = await repo.save(1, 2, 2, DAY + timedelta(days=1), None, later, rule_told=True)
+    assert again.rule_told_at == now  # told already: kept, so the caller tells nothing
+    await make_user(session, 2, now)
+    await repo.save(2, 1, 1, DAY, None, now)
+    told = await repo.save(2, 2, 2, DAY + timedelta(days=1), None, later, rule_told=True)
+    assert told.rule_told_at == later  # an existing row, never told: noted now

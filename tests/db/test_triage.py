@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.repositories import ProfileRepository, TriageRepository
 from tests.db.conftest import make_user
@@ -104,3 +106,41 @@ async def test_profile_updates_without_a_profile_report_false(
     assert await repo.set_phase(1, "build")
     profile = await repo.get(1)
     assert profile is not None and profile.phase == "build"
+
+
+async def test_a_second_read_in_one_transaction_is_free_and_sees_the_updates(
+    session: AsyncSession, now: datetime
+) -> None:
+    """The profile and check state come from the session once read; every write keeps
+    that copy current (``set_stretch_only`` is an UPDATE followed by a read in the net)."""
+    await make_user(session, 1, now)
+    profiles, triage = ProfileRepository(session), TriageRepository(session)
+    await profiles.save(1, now=now)
+    await triage.save_state(1, "pain", {}, 1, None, now)
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        statements.append(sql.split()[0].upper())
+
+    engine = session.bind.sync_engine if isinstance(session.bind, AsyncEngine) else None
+    assert engine is not None
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        loaded = await profiles.get(1)
+        assert loaded is not None and loaded.stretch_only_since is None
+        assert await profiles.set_stretch_only(1, now)
+        again = await profiles.get(1)
+        assert again is loaded and again.stretch_only_since == now
+        assert await profiles.set_stretch_only(1, None)
+        assert (await profiles.get(1)) is loaded and loaded.stretch_only_since is None
+        await profiles.set_pain(1, 7, now)
+        await profiles.set_phase(1, "building")
+        assert (loaded.pain_now, loaded.phase) == (7, "building")
+        state = await triage.get_state(1)
+        assert state is not None and state.step == "pain"
+        assert await triage.clear_state(1)
+        assert await triage.get_state(1) is None
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # The writes only, and a read where nothing is loaded (the cleared state).
+    assert statements == [*["UPDATE"] * 4, "DELETE", "SELECT"]

@@ -10,6 +10,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.languages import MISSING, LanguageCache
 from db.models import Nudge, User
 from db.repositories import (
     ExerciseProgressRepository,
@@ -46,7 +47,38 @@ async def test_seen_again_refreshes_and_keeps_what_it_is_not_told(
     assert user.language == "de"
     assert user.time_zone == "Europe/Berlin"
     user = await repo.seen(42, "fr", later)
-    assert user.language == "fr"
+    assert user.language == "de"  # a stored language is kept (perhaps chosen in /settings)
+
+
+async def test_a_first_contact_without_a_language_takes_the_next_one(
+    session: AsyncSession, now: datetime
+) -> None:
+    repo = UserRepository(session)
+    await repo.seen(43, None, now)
+    user = await repo.seen(43, "de", now)
+    assert user.language == "de"
+    assert await repo.set_language(43, "en", now)
+    assert await repo.language_of(43) == "en"
+    assert await repo.language_of(44) is None
+    assert not await repo.set_language(44, "de", now)
+
+
+async def test_the_language_cache_hears_every_row_read_written_or_erased(
+    session: AsyncSession, now: datetime
+) -> None:
+    cache = LanguageCache()
+    repo = UserRepository(session, cache)
+    await repo.get(45)
+    assert cache.get(45) is None  # no row: Telegram's language until one is stored
+    await repo.seen(45, "de", now)
+    assert cache.get(45) == "de"
+    await repo.set_language(45, "en", now)
+    assert cache.get(45) == "en"
+    cache.put(45, "xx")
+    await repo.touch(45, now)
+    assert cache.get(45) == "en"
+    assert await repo.delete(45)
+    assert cache.get(45) is MISSING
 
 
 async def test_a_blocked_user_who_writes_again_is_unblocked(

@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import ExerciseResult
-from db.repositories import WorkoutRepository
+from db.repositories import (
+    ProfileRepository,
+    StreakRepository,
+    TriageRepository,
+    WorkoutRepository,
+)
+from db.repositories.checkins import CheckInRepository
+from db.repositories.workouts import StartRow
 from tests.db.conftest import make_user
 
 DAY = date(2024, 5, 6)
@@ -186,3 +193,79 @@ async def test_finished_count_counts_finished_ones_in_the_inclusive_range(
         await repo.finished_count_between(1, DAY - timedelta(days=1), DAY - timedelta(days=1)) == 1
     )
     assert await repo.finished_count_between(2, DAY - timedelta(days=30), DAY) == 0
+
+
+async def test_the_last_answer_moves_and_finishes_in_one_compare_and_set(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+    assert await repo.advance(workout.id, 0, 1)
+    later = now + timedelta(minutes=7)
+    assert await repo.advance(workout.id, 1, 2, hurts=1, finish_at=later, ended_early=True)
+    assert not await repo.advance(workout.id, 2, 3, finish_at=later)  # finished: nothing moves
+    assert not await repo.finish(workout.id, later)  # and it finishes once
+    loaded = await repo.get(workout.id)
+    assert loaded is not None
+    assert (loaded.position, loaded.hurts, loaded.finished_at, loaded.ended_early) == (
+        2,
+        1,
+        later,
+        True,
+    )
+
+
+async def test_a_press_reads_the_streak_and_the_answers_so_far_with_the_workout(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+    row = await repo.for_press(workout.id)
+    assert row is not None and (row.streak, row.done, row.skipped) == (None, 0, 0)
+    for position, outcome in enumerate(("done", "skipped", "done")):
+        await repo.record_answer(workout.id, 1, position, "cat_cow", None, outcome, now)
+    await repo.advance(workout.id, 0, 2, hurts=0)
+    await StreakRepository(session).save(1, 3, 4, DAY, None, now)
+    row = await repo.for_press(workout.id)
+    assert row is not None and (row.done, row.skipped, row.last_outcome) == (2, 1, "skipped")
+    assert row.streak is not None and (row.streak.current, row.streak.best) == (3, 4)
+    assert await repo.for_press(workout.id + 100) is None
+
+
+async def test_a_start_reads_the_users_rows_in_one_and_the_day_in_another(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    await make_user(session, 2, now)
+    repo = WorkoutRepository(session)
+    assert await repo.for_start(3) is None  # no user row
+    bare = await repo.for_start(1)
+    assert bare == StartRow(None, None, None, None, None, False)
+
+    await ProfileRepository(session).save(1, now=now)
+    await TriageRepository(session).save_state(1, "await_zone", {}, 1, None, now)
+    await StreakRepository(session).save(1, 2, 2, DAY, None, now)
+    checkins = CheckInRepository(session)
+    first = await checkins.start(1, "baseline", DAY, now, "gentle", pain=4)
+    newest = await checkins.start(1, "weekly", DAY, now + timedelta(days=7), "gentle")
+    await checkins.skip(newest.id, now + timedelta(days=7))
+    row = await repo.for_start(1)
+    assert row is not None and row.profile is not None and row.check_step == "await_zone"
+    assert row.streak is not None and row.streak.current == 2
+    assert row.latest_checkin is not None and row.latest_checkin.id == newest.id
+    assert row.checkin_open  # the baseline is still open, though not the newest
+    assert first.pain == 4
+    assert await checkins.latest_and_open(1) == (newest, True)
+    assert await checkins.latest_and_open(2) == (None, False)
+    await checkins.complete(first.id, now)
+    row = await repo.for_start(1)
+    assert row is not None and not row.checkin_open
+    assert await checkins.latest_and_open(1) == (newest, False)
+
+    today = await repo.start(1, "today", DAY, PLAN, now)
+    stretch = await repo.start(1, "stretch", DAY, PLAN, now + timedelta(hours=1))
+    await repo.start(1, "today", DAY + timedelta(days=1), PLAN, now)
+    await repo.start(2, "today", DAY, PLAN, now)
+    assert [w.id for w in await repo.of_day(1, DAY)] == [today.id, stretch.id]

@@ -15,7 +15,8 @@ from PIL import Image, ImageChops
 
 from bot.coach.streak import StreakState, count_day
 from bot.emulator import FakeUser, StoredMessage
-from bot.pictures.trend import render_progress
+from bot.pictures.heatmap import calendar_words
+from bot.pictures.trend import render_progress, trend_labels
 from db.models import ExerciseResult, Workout
 from tests.flows.conftest import Lumbar
 from tests.seeding import seed_finished_triage
@@ -73,8 +74,9 @@ def sent_picture(lumbar: Lumbar, message: StoredMessage) -> Image.Image:
 
 def calendar_showing(lumbar: Lumbar, counts: dict[date, int], today: date) -> Image.Image:
     """The picture the user should see: the calendar with exactly these numbers on it."""
-    title = lumbar.services.library.text("heatmap_title")
-    return pixels(render_progress(None, counts, today, 8, title))
+    library = lumbar.services.library
+    words, labels = calendar_words(library), trend_labels(library)
+    return pixels(render_progress(None, counts, today, 8, words, labels))
 
 
 async def test_this_week_and_the_calendar_count_the_same_sessions(lumbar: Lumbar) -> None:

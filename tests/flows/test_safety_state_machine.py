@@ -48,13 +48,14 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from bot.callbacks import NudgeAction, TriageAnswer, decode
+from bot.callbacks import Menu, NudgeAction, TriageAnswer, decode
 from bot.coach.triage import Access, red_flag_level
 from bot.coach.triage_flow import FLAG
 from bot.emulator import FakeUser, StoredMessage
 from bot.handlers.common import exercise_access, is_check_step
 from bot.keyboards import stretch_now_label
 from bot.updates import PerChatUpdateProcessor
+from content.schema import Library
 from tests.flows.conftest import CARD_KINDS, Lumbar
 from tests.seeding import seed_finished_triage
 
@@ -67,7 +68,6 @@ RUN_CAP = int(os.environ.get("LUMBAR_SM_RUN_CAP", "40"))
 # Real seconds the bot must be quiet after a handler finished (the harness uses 0.3).
 QUIET = 0.05
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-CARD = re.compile(r"Card \d+ of \d+")
 COMMANDS = ["/start", "/today", "/stretch", "/triage", "/cancel", "/reminders", "/help"]
 COMMANDS += ["/progress"]
 USER_IDS = itertools.count(910_000)
@@ -176,10 +176,36 @@ def plain(label: str) -> str:
     return label.removeprefix("▫️ ").removeprefix("✅ ")
 
 
+def card_pattern(libraries: list[Library]) -> re.Pattern[str]:
+    """ "Card 2 of 6" in every language: a card is a card whichever language it is in."""
+    texts = [re.escape(library.text("card_progress", position=1, total=9)) for library in libraries]
+    return re.compile("|".join(t.replace("1", r"\d+").replace("9", r"\d+") for t in texts))
+
+
+def in_every_language(libraries: list[Library], labels: list[str]) -> list[str]:
+    """Each English button label, then the same button in the other languages.
+
+    A label names a button by part of its English text ("16 to 49"); the button is the
+    short English text containing it, and its key gives the other languages' label.
+    """
+    english, others = libraries[0], libraries[1:]
+    out = []
+    for label in labels:
+        out.append(label)
+        if label.isdigit():
+            continue
+        keys = [k for k, v in english.texts.items() if label in v and len(v) <= 40]
+        out += [other.text(k) for k in keys for other in others if k in other.texts]
+    return out
+
+
 def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBasedStateMachine]:
     lib = lumbar.services.library
+    libraries = [lib, *(x for x in lumbar.services.libraries.values() if x is not lib)]
     stopping = {f.id for f in lib.rules.flags if f.tier.stops}
-    stretch_label = stretch_now_label(lib)
+    stretch_labels = {stretch_now_label(library) for library in libraries}
+    cards_re = card_pattern(libraries)
+    finish = in_every_language(libraries, FINISH)
     snooze_label = lib.text("btn_nudge_snooze")
     thanks = lib.text("cleared_thanks")
     confirm = lib.text("btn_first_session")
@@ -310,18 +336,19 @@ def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBased
                 for c in seen.calls
                 if c.method in ("sendPhoto", "editMessageMedia", "editMessageCaption")
             ]
-            return [c for c in found if CARD.search(c)]
+            return [c for c in found if cards_re.search(c)]
 
         def stretch_nudges(self, seen: Seen) -> list[str]:
             found = [
                 m.text_or_caption
                 for m in seen.messages
-                if any(stretch_label == label for label, _ in buttons_ever(m))
+                if any(label in stretch_labels for label, _ in buttons_ever(m))
             ]
             found += [
                 c.method
                 for c in seen.calls
-                if c.method.startswith(("send", "edit")) and stretch_label in str(c.params)
+                if c.method.startswith(("send", "edit"))
+                and any(label in str(c.params) for label in stretch_labels)
             ]
             return found
 
@@ -342,11 +369,16 @@ def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBased
         @initialize(
             start=st.sampled_from(["fresh", "seeded", "cards", "flagged"]),
             flag=st.sampled_from(sorted(stopping)),
+            app_language=st.sampled_from(["en", "de-AT"]),
         )
-        def begin(self, start: str, flag: str) -> None:
+        def begin(self, start: str, flag: str, app_language: str) -> None:
             """A new user; or one who finished a clean check, nudges due now; with /today's
-            first card on screen; or with a stopping flag reported two hours ago."""
-            self.log.append(f"start {start}" + (f" {flag}" if start == "flagged" else ""))
+            first card on screen; or with a stopping flag reported two hours ago. Their
+            Telegram app is in English or in German (a fresh one is answered in it)."""
+            self.user = server.user(self.user.id, first_name="Sam", language_code=app_language)
+            self.log.append(
+                f"start {start} {app_language}" + (f" {flag}" if start == "flagged" else "")
+            )
             if start == "fresh":
                 return
             now = lumbar.clock()
@@ -426,13 +458,14 @@ def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBased
         def redo_to_group(self, groups: int, age: str) -> None:
             """/triage, then through consent and age, and the zone, to the given safety group."""
             self.step("send /triage", driver.send(self.user, "/triage"), None)
-            self.walk("walk", [age, "Pick from a list", "Europe", "London"], 4)
-            self.walk("walk", ["None of these"], groups)
+            walk = in_every_language(libraries, [age, "Pick from a list", "Europe", "London"])
+            self.walk("walk", walk, 4)
+            self.walk("walk", in_every_language(libraries, ["None of these"]), groups)
 
         @rule()
         def finish_check(self) -> None:
             """Answer whatever is asked with the plain answers, up to the summary."""
-            self.walk("finish", FINISH, 16)
+            self.walk("finish", finish, 16)
 
         @rule(data=st.data())
         def press_flag_yes_again(self, data: st.DataObject) -> None:
@@ -445,6 +478,24 @@ def make_machine(lumbar: Lumbar, driver: Driver, stats: Stats) -> type[RuleBased
             message_id = data.draw(st.sampled_from(sorted(self.history)), label="old message")
             _, value = data.draw(st.sampled_from(self.history[message_id]), label="old button")
             self.press("old", message_id, value)
+
+        @rule(data=st.data())
+        def switch_language(self, data: st.DataObject) -> None:
+            """/settings, the language button, and one of the languages offered."""
+            self.step("send /settings", driver.send(self.user, "/settings"), None)
+            for screen in ("set", "lang"):
+                offered = [
+                    (message, value)
+                    for message, current in self.live()
+                    for _, value in current
+                    if isinstance(d := decode(value), Menu)
+                    and d.screen == screen
+                    and (screen == "lang" or d.arg == "lang")
+                ]
+                if not offered:
+                    return
+                message, value = data.draw(st.sampled_from(offered), label=f"{screen} button")
+                self.press("language", message.message_id, value)
 
         @rule(text=st.sampled_from([*COMMANDS, "hello", *TYPED]))
         def command(self, text: str) -> None:

@@ -62,6 +62,20 @@ def test_key_changes_with_exercise_text_and_renderer_version(
     assert CardRenderer(small, tmp_path, poses).key("cobra") != before
 
 
+def test_each_language_has_cards_and_keys_of_its_own(
+    library: Library, poses: dict[str, PoseSet], tmp_path: Path
+) -> None:
+    small = _library_of(library, "cobra")
+    english = CardRenderer(small, tmp_path, poses)
+    german = english.for_library(dataclasses.replace(small, language="de"))
+    assert (english.language, german.language) == ("en", "de")
+    assert english.for_library(small) is english
+    # The same words and poses (a stand-in), yet a picture and a key of its own.
+    assert german.key("cobra") != english.key("cobra")
+    assert german.animation_key("cobra") != english.animation_key("cobra")
+    assert german.path("cobra") != english.path("cobra")
+
+
 def test_missing_pose_data_fails_at_construction(
     library: Library, poses: dict[str, PoseSet], tmp_path: Path
 ) -> None:
@@ -75,3 +89,17 @@ def test_render_all_returns_every_card(library: Library, tmp_path: Path) -> None
     paths = CardRenderer(small, tmp_path).render_all()
     assert sorted(paths) == ["forward_bend", "glute_bridge"]
     assert all(path.is_file() for path in paths.values())
+
+
+def test_key_changes_with_the_words_drawn(
+    library: Library, poses: dict[str, PoseSet], tmp_path: Path
+) -> None:
+    """A changed text (or translation) of a chip or the legend draws the card again."""
+    small = _library_of(library, "cobra")
+    before = CardRenderer(small, tmp_path, poses).key("cobra")
+    texts = dict(small.texts, picture_legend_move="movement")
+    reworded = dataclasses.replace(small, texts=texts)
+    assert CardRenderer(reworded, tmp_path, poses).key("cobra") != before
+    assert CardRenderer(reworded, tmp_path, poses).animation_key("cobra") == CardRenderer(
+        small, tmp_path, poses
+    ).animation_key("cobra")

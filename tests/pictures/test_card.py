@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 
@@ -10,7 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.pictures import render_card, style
-from bot.pictures.card import CARD_SIZE, card_layout, legend_items
+from bot.pictures.card import CARD_SIZE, card_layout, card_words, legend_items
 from content.poses import PoseSet
 from content.schema import Library
 
@@ -21,7 +22,8 @@ MAX_BYTES = 1_000_000  # our own budget; Telegram allows 10 MB for photos
 def cards(library: Library, poses: dict[str, PoseSet]) -> dict[str, bytes]:
     """Every card, drawn once for this module."""
     return {
-        exercise.id: render_card(exercise, poses[exercise.id]) for exercise in library.exercises
+        exercise.id: render_card(exercise, poses[exercise.id], library)
+        for exercise in library.exercises
     }
 
 
@@ -114,7 +116,7 @@ def test_rendering_is_deterministic(
     library: Library, poses: dict[str, PoseSet], cards: dict[str, bytes]
 ) -> None:
     for exercise_id in ("bird_dog", "kettlebell_lift"):
-        again = render_card(library.exercise(exercise_id), poses[exercise_id])
+        again = render_card(library.exercise(exercise_id), poses[exercise_id], library)
         assert again == cards[exercise_id]
 
 
@@ -136,4 +138,17 @@ def test_a_changed_pose_changes_the_picture(
     frames = list(pose_set.frames)
     frames[1] = frames[1].model_copy(update={"label": "Cat: round the back"})
     changed = pose_set.model_copy(update={"frames": frames})
-    assert render_card(library.exercise("cat_cow"), changed) != cards["cat_cow"]
+    assert render_card(library.exercise("cat_cow"), changed, library) != cards["cat_cow"]
+
+
+def test_the_words_on_a_card_are_the_librarys(
+    library: Library, poses: dict[str, PoseSet], cards: dict[str, bytes]
+) -> None:
+    """Chips and legend are drawn from the library's texts, so each language draws its own."""
+    texts = dict(library.texts, picture_legend_left="linke Seite", difficulty_medium="Mittel")
+    german = dataclasses.replace(library, texts=texts, language="de")
+    exercise = library.exercise("bird_dog")
+    assert render_card(exercise, poses["bird_dog"], german) != cards["bird_dog"]
+    words = card_words(exercise, german)
+    assert words.legend["left"] == "linke Seite"
+    assert words.difficulty == german.text(f"difficulty_{exercise.difficulty.value}")

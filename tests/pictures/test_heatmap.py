@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import date, timedelta
 
@@ -9,8 +10,16 @@ import pytest
 from PIL import Image
 
 from bot.pictures import heatmap_cells, render_heatmap
+from bot.pictures.heatmap import CalendarWords, calendar_words
+from content.schema import Library
 
 TODAY = date(2024, 3, 14)  # a Thursday
+
+
+@pytest.fixture(scope="module")
+def words(library: Library) -> CalendarWords:
+    """The calendar's English words."""
+    return calendar_words(library)
 
 
 def test_grid_has_one_cell_per_day_for_whole_weeks() -> None:
@@ -46,11 +55,13 @@ def test_weeks_out_of_range_are_rejected(weeks: int) -> None:
         heatmap_cells({}, TODAY, weeks=weeks)
 
 
-def test_heatmap_renders_and_reflects_counts() -> None:
-    empty = render_heatmap({}, TODAY)
-    busy = render_heatmap({TODAY - timedelta(days=n): n % 4 for n in range(50)}, TODAY)
+def test_heatmap_renders_and_reflects_counts(words: CalendarWords) -> None:
+    empty = render_heatmap({}, TODAY, 8, words)
+    busy = render_heatmap({TODAY - timedelta(days=n): n % 4 for n in range(50)}, TODAY, 8, words)
     assert empty != busy
-    assert render_heatmap({TODAY: 1}, TODAY) == render_heatmap({TODAY: 1}, TODAY)
+    assert render_heatmap({TODAY: 1}, TODAY, 8, words) == render_heatmap(
+        {TODAY: 1}, TODAY, 8, words
+    )
     for data in (empty, busy):
         image = Image.open(io.BytesIO(data))
         image.load()
@@ -58,13 +69,16 @@ def test_heatmap_renders_and_reflects_counts() -> None:
         assert len(data) < 1_000_000
 
 
-def test_heatmap_changes_with_today_and_title() -> None:
+def test_heatmap_changes_with_today_title_and_language(words: CalendarWords) -> None:
     counts = {TODAY: 2}
-    base = render_heatmap(counts, TODAY)
-    assert render_heatmap(counts, TODAY + timedelta(days=1)) != base
-    assert render_heatmap(counts, TODAY, title="Your streak") != base
+    base = render_heatmap(counts, TODAY, 8, words)
+    assert render_heatmap(counts, TODAY + timedelta(days=1), 8, words) != base
+    retitled = dataclasses.replace(words, title="Your streak")
+    assert render_heatmap(counts, TODAY, 8, retitled) != base
+    # Weekday and month names are the language's (Babel), whatever the words say.
+    assert render_heatmap(counts, TODAY, 8, dataclasses.replace(words, language="de")) != base
 
 
-def test_a_long_window_still_fits_the_width() -> None:
-    data = render_heatmap({TODAY: 1}, TODAY, weeks=26)
+def test_a_long_window_still_fits_the_width(words: CalendarWords) -> None:
+    data = render_heatmap({TODAY: 1}, TODAY, 26, words)
     assert Image.open(io.BytesIO(data)).width == 1080

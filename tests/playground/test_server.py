@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
+from bot.coach.language import choose_language
 from bot.nudge_schedule import reschedule
 from bot.playground import PageServer, Playground, PlaygroundClock
 from bot.playground.web import STATIC
@@ -282,6 +283,32 @@ async def test_added_users_get_their_own_chat(running: Running) -> None:
     assert (await running.get("/_emulator/chats/1001"))["ok"] is False, "Ann's chat is untouched"
     refused = await running.post("/api/users", {"name": "   "})
     assert refused["ok"] is False
+
+
+async def test_a_user_added_with_a_telegram_language_writes_in_it(running: Running) -> None:
+    services = running.playground.services
+    info = (await running.get("/api/info"))["result"]
+    assert info["languages"] == [
+        {"code": code, "name": library.text("language_name")}
+        for code, library in services.libraries.items()
+    ]
+    assert info["menus"][""] == info["commands"]  # the default menu, then one per language
+    assert set(info["menus"]) == {"", *(code for code in services.libraries if code != "en")}
+    added = (await running.post("/api/users", {"name": "Lea", "language_code": "de-AT"}))["result"]
+    assert added["language_code"] == "de-AT"
+    await start_as(running, added["id"])
+    (first,) = [u for u in running.playground.server.all_updates if "message" in u]
+    assert first["message"]["from"]["language_code"] == "de-AT"
+    # The welcome is in the language the bot chose for de-AT (German once its catalog is in).
+    chosen = services.library_for(choose_language(None, "de-AT", services.libraries))
+    chat = await running.get(f"/_emulator/chats/{added['id']}")
+    welcome = next(m for m in chat["result"]["messages"] if m["from_bot"])
+    expected = re.sub(r"<[^>]+>", "", chosen.text("welcome_new", name="Lea"))
+    assert welcome["content"]["text"].startswith(expected[:12])
+    no_language = await running.post("/api/users", {"name": "Max", "language_code": ""})
+    assert "language_code" not in no_language["result"]
+    refused = await running.post("/api/users", {"name": "Eve", "language_code": "<de>"})
+    assert refused["ok"] is False and "language code" in refused["error"]
 
 
 async def test_page_and_assets_load_nothing_from_the_internet(running: Running) -> None:

@@ -11,6 +11,7 @@ const state = {
   users: [],
   current: null,
   commands: [],
+  menus: {}, // Telegram language code ("" for the default) -> the command menu set for it
   version: 0,
   rendered: new Map(), // message_id -> {sig, el}
   lastDay: null,
@@ -496,7 +497,8 @@ function renderUsers() {
     item.appendChild(avatar);
     const text = el("span", "user-text");
     text.appendChild(el("span", "user-name", user.first_name));
-    text.appendChild(el("span", "user-preview", state.previews.get(user.id) || `user id ${user.id}`));
+    const plain = `user id ${user.id}` + (user.language_code ? ` · ${user.language_code}` : "");
+    text.appendChild(el("span", "user-preview", state.previews.get(user.id) || plain));
     item.appendChild(text);
     const unread = (state.counts.get(user.id) || 0) - (state.seen.get(user.id) || 0);
     if (user.id !== state.current && unread > 0) item.appendChild(el("span", "badge", String(unread)));
@@ -529,9 +531,9 @@ async function selectUser(id) {
   $("text").focus();
 }
 
-async function addUser(name) {
+async function addUser(name, languageCode) {
   try {
-    const user = await api("/api/users", { name });
+    const user = await api("/api/users", { name, language_code: languageCode });
     state.users.push(user);
     await selectUser(user.id);
   } catch (error) {
@@ -615,10 +617,16 @@ async function moveClock(body, label) {
 }
 
 // --- the command menu -------------------------------------------------------------------------
+// As Telegram picks it: the list set for the user's app language, else the default one.
+function menuOf(user) {
+  const code = ((user && user.language_code) || "").split("-")[0].toLowerCase();
+  return (code && state.menus[code]) || state.commands;
+}
+
 function openMenu(filter) {
   const menu = $("command-menu");
   const prefix = (filter || "").replace(/^\//, "").toLowerCase();
-  const matches = state.commands.filter((c) => c.command.startsWith(prefix));
+  const matches = menuOf(currentUser()).filter((c) => c.command.startsWith(prefix));
   menu.replaceChildren();
   if (matches.length === 0) { menu.hidden = true; return; }
   for (const command of matches) {
@@ -714,10 +722,32 @@ async function watch() {
 async function loadInfo() {
   const info = await api("/api/info");
   state.commands = info.commands || [];
+  state.menus = info.menus || {};
+  fillLanguages(info.languages || []);
   $("bot-name").textContent = info.bot.first_name;
   for (const user of info.users) {
     if (!state.users.some((u) => u.id === user.id)) state.users.push(user);
   }
+}
+
+// The new-user language select: each catalog language of the bot, Austrian German, and one
+// without a catalog (answered in English), as Telegram apps send them.
+function fillLanguages(languages) {
+  const select = $("new-user-language");
+  if (languages.length === 0 || select.dataset.filled) return;
+  const chosen = select.value;
+  select.replaceChildren();
+  const add = (code, label) => {
+    const option = el("option", null, label);
+    option.value = code;
+    select.appendChild(option);
+  };
+  for (const language of languages) add(language.code, `${language.name} (${language.code})`);
+  if (languages.some((l) => l.code === "de")) add("de-AT", "Deutsch (de-AT)");
+  if (!languages.some((l) => l.code === "fr")) add("fr", "français (fr)");
+  add("", "no language");
+  select.value = chosen;
+  select.dataset.filled = "1";
 }
 
 // --- wiring -----------------------------------------------------------------------------------
@@ -748,7 +778,7 @@ function wire() {
     const name = input.value.trim();
     if (!name) { input.focus(); return; }
     input.value = "";
-    addUser(name);
+    addUser(name, $("new-user-language").value);
   });
   for (const button of document.querySelectorAll("[data-advance]")) {
     button.addEventListener("click", () =>
