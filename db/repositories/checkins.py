@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import Exists
+from sqlalchemy.sql.expression import ColumnElement, Exists
 
 from db.models import CheckIn, PhaseChange
 
 
-def under_way_for(user_id: int) -> Exists:
+def under_way_for(user_id: int | ColumnElement[int]) -> Exists:
     """Whether the user has a check-in under way (neither completed nor skipped).
 
     On its own alias, so it is never correlated with a ``CheckIn`` row selected beside it.

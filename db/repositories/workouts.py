@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import Executable, and_, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -240,41 +241,8 @@ class WorkoutRepository:
         One statement instead of seven on the path every press takes (the last card's
         summary needs the streak and the counts).
         """
-        before = aliased(ExerciseResult)
-        result = ExerciseResult
-        tally = (
-            select(
-                result.workout_id,
-                func.sum(case((result.outcome == "done", 1), else_=0)).label("done"),
-                func.sum(case((result.outcome == "skipped", 1), else_=0)).label("skipped"),
-            )
-            .where(result.workout_id == workout_id)
-            .group_by(result.workout_id)
-            .subquery()
-        )
-        stmt = (
-            select(
-                Workout,
-                User.time_zone,
-                Profile,
-                TriageState.step,
-                before.outcome,
-                Streak,
-                tally.c.done,
-                tally.c.skipped,
-            )
-            .join(User, User.id == Workout.user_id)
-            .outerjoin(Profile, Profile.user_id == Workout.user_id)
-            .outerjoin(TriageState, TriageState.user_id == Workout.user_id)
-            .outerjoin(
-                before,
-                and_(before.workout_id == Workout.id, before.position == Workout.position - 1),
-            )
-            .outerjoin(Streak, Streak.user_id == Workout.user_id)
-            .outerjoin(tally, tally.c.workout_id == Workout.id)
-            .where(Workout.id == workout_id)
-        )
-        row = (await self._session.execute(stmt)).first()
+        stmt = _for_press_statement()
+        row = (await self._session.execute(stmt, {"workout_id": workout_id})).first()
         if row is None:
             return None
         workout, time_zone, profile, step, outcome, streak, done, skipped = row
@@ -288,26 +256,8 @@ class WorkoutRepository:
         One statement instead of six on the path every `/today` takes; None without a
         user row.
         """
-        newest = aliased(CheckIn)
-        newest_id = (
-            select(newest.id)
-            .where(newest.user_id == user_id)
-            .order_by(newest.started_at.desc(), newest.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        under_way = under_way_for(user_id)
-        stmt = (
-            select(Profile, TriageState.step, Streak, NudgeSettings, CheckIn, under_way)
-            .select_from(User)
-            .outerjoin(Profile, Profile.user_id == User.id)
-            .outerjoin(TriageState, TriageState.user_id == User.id)
-            .outerjoin(Streak, Streak.user_id == User.id)
-            .outerjoin(NudgeSettings, NudgeSettings.user_id == User.id)
-            .outerjoin(CheckIn, CheckIn.id == newest_id)
-            .where(User.id == user_id)
-        )
-        row = (await self._session.execute(stmt)).first()
+        stmt = _for_start_statement()
+        row = (await self._session.execute(stmt, {"user_id": user_id})).first()
         if row is None:
             return None
         profile, step, streak, settings, checkin, checkin_open = row
@@ -390,3 +340,70 @@ class WorkoutRepository:
         if kind is not None:
             stmt = stmt.where(Workout.kind == kind)
         return int((await self._session.execute(stmt)).scalar_one())
+
+
+# The two statements every press and every /today run, built once: building them again
+# (aliases, subqueries) cost more CPU than running them. The values come as parameters.
+@cache
+def _for_press_statement() -> Executable:
+    """``for_press``'s statement, with the workout id as the parameter ``workout_id``."""
+    before = aliased(ExerciseResult)
+    result = ExerciseResult
+    tally = (
+        select(
+            result.workout_id,
+            func.sum(case((result.outcome == "done", 1), else_=0)).label("done"),
+            func.sum(case((result.outcome == "skipped", 1), else_=0)).label("skipped"),
+        )
+        .where(result.workout_id == bindparam("workout_id"))
+        .group_by(result.workout_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Workout,
+            User.time_zone,
+            Profile,
+            TriageState.step,
+            before.outcome,
+            Streak,
+            tally.c.done,
+            tally.c.skipped,
+        )
+        .join(User, User.id == Workout.user_id)
+        .outerjoin(Profile, Profile.user_id == Workout.user_id)
+        .outerjoin(TriageState, TriageState.user_id == Workout.user_id)
+        .outerjoin(
+            before,
+            and_(before.workout_id == Workout.id, before.position == Workout.position - 1),
+        )
+        .outerjoin(Streak, Streak.user_id == Workout.user_id)
+        .outerjoin(tally, tally.c.workout_id == Workout.id)
+        .where(Workout.id == bindparam("workout_id"))
+    )
+    return stmt
+
+
+@cache
+def _for_start_statement() -> Executable:
+    """``for_start``'s statement, with the user id as the parameter ``user_id``."""
+    newest = aliased(CheckIn)
+    newest_id = (
+        select(newest.id)
+        .where(newest.user_id == bindparam("user_id"))
+        .order_by(newest.started_at.desc(), newest.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    under_way = under_way_for(bindparam("user_id"))
+    stmt = (
+        select(Profile, TriageState.step, Streak, NudgeSettings, CheckIn, under_way)
+        .select_from(User)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .outerjoin(TriageState, TriageState.user_id == User.id)
+        .outerjoin(Streak, Streak.user_id == User.id)
+        .outerjoin(NudgeSettings, NudgeSettings.user_id == User.id)
+        .outerjoin(CheckIn, CheckIn.id == newest_id)
+        .where(User.id == bindparam("user_id"))
+    )
+    return stmt
