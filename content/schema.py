@@ -348,10 +348,12 @@ class Library:
         """A number as this language writes it: ``1.5`` in English, ``1,5`` in German."""
         return format_number(value, self.language)
 
-    def day_month(self, day: date) -> str:
-        """A day and its month as this language writes them: ``3 Mar``, ``3. März``.
+    def day_month(self, day: date, *, long: bool = False) -> str:
+        """A day and its month as this language writes them: ``3 Mar``, ``3.3.``; long,
+        ``3 March``, ``3. März``.
 
-        The pattern is the text ``date_day_month``; the month names are Babel's (CLDR),
-        never the process locale's.
+        The pattern is the text ``date_day_month`` (``date_day_month_long``); the month
+        names are Babel's (CLDR), never the process locale's.
         """
-        return str(format_date(day, self.texts["date_day_month"], locale=self.language))
+        key = "date_day_month_long" if long else "date_day_month"
+        return str(format_date(day, self.texts[key], locale=self.language))

@@ -53,7 +53,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.coach.triage import Phase
-from content.schema import Library
 
 CHANGE_POINTS = 2  # pain (or function) moved this many points from the baseline
 CHANGE_PERCENT = 30  # ... or by this share of the baseline: a clear improvement
@@ -234,22 +233,6 @@ def phase_marks(rows: Iterable[tuple[date, str, str]]) -> list[PhaseMark]:
         for on, before, after in rows
         if before in known and after in known and before != after
     ]
-
-
-def short_date(day: date, library: Library | None = None) -> str:
-    """'3 Mar': the check-in dates in messages, in the library's language.
-
-    Month names are Babel's (CLDR, ``Library.day_month``), never the process locale's.
-    Without a library it is the English source's: only for a caller not yet handed the
-    user's library (``bot.handlers.reminders.until_text``).
-    """
-    if library is None:
-        return f"{day.day} {_EN_MONTHS[day.month - 1]}"
-    return library.day_month(day)
-
-
-# The English source's short month names, for ``short_date`` without a library only.
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from babel.dates import format_date
 from telegram import Update
 
 from bot.callbacks import CheckInAnswer
@@ -377,7 +376,7 @@ def _figures(lib: Library, decision: trend.TrendDecision) -> str:
     base, latest = decision.baseline, decision.latest
     if base is None or latest is None:
         return ""
-    since = str(format_date(base.on, lib.text("date_day_month_long"), locale=lib.language))
+    since = lib.day_month(base.on, long=True)
     text = lib.text("checkin_figures", before=base.pain, after=latest.pain, since=since)
     if base.function is not None and latest.function is not None:
         text += ", " + lib.text(

@@ -11,7 +11,6 @@ from bot.coach.trend import (
     Point,
     phase_marks,
     points_from_history,
-    short_date,
     trend_series,
 )
 from bot.coach.triage import Access
@@ -81,7 +80,7 @@ async def cmd_progress(update: Update, context: LumbarContext) -> None:
 def _trend_line(lib: Library, points: list[Point]) -> str:
     """One line under the streak: baseline → latest pain (and function), since when."""
     first, last = points[0], points[-1]
-    since = short_date(first.on, lib)
+    since = lib.day_month(first.on)
     if first.function is None or last.function is None:
         return lib.text("progress_trend_pain", since=since, pain_from=first.pain, pain_to=last.pain)
     return lib.text(

@@ -14,7 +14,6 @@ from bot.access import emergency_open
 from bot.callbacks import Menu, NudgeAction
 from bot.coach import timezones
 from bot.coach.nudges import water_per_day
-from bot.coach.trend import short_date
 from bot.coach.triage import Access
 from bot.handlers.common import (
     answer_query,
@@ -124,7 +123,7 @@ def until_text(moment: datetime, now: datetime, zone_name: str, lib: Library) ->
     day = weekday_names(lib)[local.weekday()]
     if (local.date() - today).days < 6:
         return f"{day} {local:%H:%M}"
-    return f"{day} {short_date(local.date(), lib)}, {local:%H:%M}"
+    return f"{day} {lib.day_month(local.date())}, {local:%H:%M}"
 
 
 def _every(lib: Library, minutes: int, prefix: str) -> str:

@@ -53,6 +53,7 @@ def test_numbers_and_words_follow_the_library(library: Library) -> None:
 def test_a_short_date_and_weekdays_are_the_languages(library: Library) -> None:
     day = date(2025, 3, 3)
     assert library.day_month(day) == "3 Mar"
+    assert library.day_month(day, long=True) == "3 March"
     assert weekday_names(library) == ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     german = dataclasses.replace(
         library, language="de", texts=dict(library.texts, date_day_month="d. MMM")
