@@ -103,13 +103,14 @@ def build_bare(config: BotConfig) -> Any:
     """A bare python-telegram-bot bot making Lumbar's Bot API calls, without database or logic.
 
     The yardstick: what the calls alone cost, so the rest of Lumbar's time is its own.
-    ``/today``: the intro and the first card (sendMessage, sendPhoto). A card press:
+    ``/today``: the first card with the intro atop its caption (sendPhoto). A card press:
     answerCallbackQuery and editMessageMedia turning the card into the next one, by the
     file id of the next picture (each picture uploaded once); "It hurts" and the last card
     edit the caption instead (editMessageCaption: the gentler offer; the summary with the
-    feeling question). The feeling answer: answerCallbackQuery, the buttons taken off
-    (editMessageReplyMarkup) and a thank-you (sendMessage), as Lumbar's ``close_press``
-    and ``say``. Callback data mimics Lumbar's (``c1:0:<card>:<action>``, ``f1:0:<value>``).
+    feeling question). The feeling answer: answerCallbackQuery and the summary edited to
+    show the answer and the thanks, buttons gone (editMessageCaption), as Lumbar's
+    ``answer_in_place``. Callback data mimics Lumbar's (``c1:0:<card>:<action>``,
+    ``f1:0:<value>``).
     """
     import io
 
@@ -157,10 +158,13 @@ def build_bare(config: BotConfig) -> Any:
         assert update.effective_chat is not None
         chat_id = update.effective_chat.id
         intro = f"<b>Today's session</b>: {BARE_CARDS} cards, about 12 minutes."
-        await context.bot.send_message(chat_id, intro, parse_mode="HTML")
         photo: Any = file_ids.get(1) or pictures[0]
         sent = await context.bot.send_photo(
-            chat_id, photo, caption=caption(1), parse_mode="HTML", reply_markup=card_buttons(1)
+            chat_id,
+            photo,
+            caption=f"{intro}\n\n{caption(1)}",
+            parse_mode="HTML",
+            reply_markup=card_buttons(1),
         )
         remember(1, sent)
 
@@ -171,8 +175,10 @@ def build_bare(config: BotConfig) -> Any:
         chat_id, message_id = query.message.chat_id, query.message.message_id
         kind, _, rest = query.data.partition(":")
         if kind == "f1":
-            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-            await context.bot.send_message(chat_id, "Thank you: noted. See you tomorrow.")
+            thanks = "\n\n→ <b>Better</b>\n\nThank you: noted. See you tomorrow."
+            await context.bot.edit_message_caption(
+                chat_id, message_id, caption=query.message.caption_html + thanks, parse_mode="HTML"
+            )
             return
         card, action = rest.split(":")[1:]
         n = int(card)
@@ -442,7 +448,7 @@ def _say(message: dict[str, Any]) -> None:
 async def serve(config: BotConfig, started: float) -> None:
     """Run the bot and answer commands until told to quit or stdin closes."""
     from bench.patches import apply_patches
-    from bot.app import running
+    from bot.app import running, settle_heap
     from bot.emulator.ptb import polling
 
     apply_patches(config.patches)
@@ -458,6 +464,8 @@ async def serve(config: BotConfig, started: float) -> None:
         runner = running(app, poll_timeout=10.0)
     profiling = Profiling()
     async with runner, _stdin_lines() as reader:
+        if config.mode != "bare":
+            settle_heap()  # as bot.app's entry point does once the bot runs
         _say({"event": "ready", "startup": time.perf_counter() - started, **_stats()})
         while line := await reader.readline():
             command = json.loads(line)

@@ -54,7 +54,7 @@ class Options:
 
 async def drain(backend: str, options: Options) -> dict[str, Any]:
     """The real bot sends ``options.nudges`` due nudges while users press at a fixed rate."""
-    spec = FillSpec("drain", users=options.nudges, due_now=True)
+    spec = FillSpec("drain", users=options.nudges, due_now=True, baseline_done=True)
     copy = await working_copy(spec, backend, f"drain_{backend}")
     try:
         flood = telegram_limits() if options.flood else None

@@ -19,6 +19,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -54,6 +55,10 @@ class FillSpec:
     reminder_every: int = 0  # every n-th user has reminders: 2 nudge rows spread over 24 h
     due_now: bool = False  # one nudge per user, all due within the minute before T0
     both_kinds: bool = False  # with due_now: stretch and water both due (same chat twice)
+    # Every user answered the baseline check-in yesterday: a returning user, whose feeling
+    # answer asks nothing more (the baseline is asked once per safety check, after the
+    # first session; a crowd of first sessions would ask it on every one).
+    baseline_done: bool = False
 
     @property
     def key(self) -> str:
@@ -61,6 +66,7 @@ class FillSpec:
         return (
             f"{self.name}_u{self.users}_w{self.workouts_per_user}_c{self.cards_per_workout}"
             f"_r{self.reminder_every}_d{int(self.due_now)}{'b' if self.both_kinds else ''}"
+            f"{'_k' if self.baseline_done else ''}"
             f"_v{FILL_VERSION}_{alembic_head()}"
         ).lower()
 
@@ -152,6 +158,17 @@ def _user_steps(spec: FillSpec, sql: _Dialect) -> Steps:
             f" {_case('id', PHASES)}, created_at FROM {sql.user}",
         ),
     ]
+    if spec.baseline_done:
+        steps.append(
+            (
+                "checkin",
+                "INSERT INTO checkin (user_id, kind, local_on, started_at, completed_at, skipped,"
+                " pain, function, activities, phase)"
+                f" SELECT id, 'baseline', '{(T0 - timedelta(days=1)).date().isoformat()}',"
+                f" {sql.ts('-86400')}, {sql.ts('-86400 + 120')}, NOT {sql.true}, 2, 3, '{{}}',"
+                f" 'building' FROM {sql.user}",
+            )
+        )
     if spec.reminder_every or spec.due_now:
         every = 1 if spec.due_now else spec.reminder_every
         on = sql.true

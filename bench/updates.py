@@ -259,7 +259,7 @@ async def run_lumbar(
     ``options.limited_rate``; otherwise the paid-broadcast level, at saturation and at
     ``options.rate`` (and a profile with --profile).
     """
-    spec = FillSpec("updates", users=options.users)
+    spec = FillSpec("updates", users=options.users, baseline_done=True)
     copy = await working_copy(spec, backend, f"updates_{tag}")
     phases: dict[str, Phase] = {}
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
@@ -338,6 +339,20 @@ def run(settings: Settings, *, clock: Clock = system_clock) -> None:
     asyncio.run(_serve(app, webhook))
 
 
+def settle_heap() -> None:
+    """Put what start-up built out of the garbage collector's reach (``gc.freeze``).
+
+    The libraries and the content loaded at start-up are some 100 MB of objects that
+    live as long as the process; without this every full collection walks them again,
+    a pause of tens of milliseconds in the middle of someone's press (the press p99 at
+    100 a second fell from 153 to 100 ms with it, ``bench.updates``). Called once the bot
+    runs, by the entry point only: a test process that builds many bots keeps its
+    collector as it is.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def _serve(app: LumbarApp, webhook: Webhook | None) -> None:
     await initialize(app)  # getMe, bounded; `running` then finds the app initialised
     stop = asyncio.Event()
@@ -345,6 +360,7 @@ async def _serve(app: LumbarApp, webhook: Webhook | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with running(app, poll_timeout=20.0, webhook=webhook):
+        settle_heap()
         log.info("running: %s", "webhook" if webhook else "long polling")
         await stop.wait()
         log.info("stop signal: finishing updates in flight")

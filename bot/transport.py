@@ -48,8 +48,9 @@ from typing import IO
 
 import aiohttp
 import certifi
+import orjson
 from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
+from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -157,6 +158,20 @@ class AiohttpRequest(BaseRequest):
     def is_open(self) -> bool:
         """Whether a session is open (for tests and diagnostics)."""
         return self._session is not None and not self._session.closed
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> JSONDict:
+        """Telegram's answer, decoded by orjson (as PTB's docs suggest for a faster library).
+
+        The poller's getUpdates answer holds every update still in flight each time, so
+        decoding was a tenth of the bot's CPU with the standard library. Anything orjson
+        refuses (a body that is not UTF-8, say) gets PTB's own lenient decoding and errors.
+        """
+        try:
+            result: JSONDict = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return BaseRequest.parse_json_payload(payload)
+        return result
 
     async def initialize(self) -> None:
         """Open the session and its connection pool; does nothing if one is open."""

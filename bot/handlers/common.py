@@ -16,6 +16,7 @@ from telegram.error import BadRequest
 
 from bot.access import answers_from_profile, exercise_access, has_consented, is_check_step
 from bot.callbacks import Menu
+from bot.cards import CAPTION_LIMIT
 from bot.coach.timezones import zone
 from bot.keyboards import button, rows
 from bot.services import LumbarContext
@@ -93,6 +94,60 @@ async def remove_card_buttons(
         await remove_buttons(context, chat_id, message_id)
 
 
+MESSAGE_LIMIT = 4096  # characters of a text message (Telegram's limit)
+
+
+def answered(text: str, answer: str) -> str:
+    """A question once answered: its text, then the answer chosen (its buttons go)."""
+    return f"{text}\n\n→ <b>{answer}</b>"
+
+
+async def answer_in_place(
+    update: Update, context: LumbarContext, answer: str, follow: str | None = None
+) -> bool:
+    """Show the answer, and what follows from it, on the pressed message, its buttons gone.
+
+    One chat-bound call where taking the buttons off and saying the rest would be two:
+    Telegram's ~30 messages a second per bot are the budget people wait on. False when
+    the message cannot carry it (too old to be seen, not the presser's own chat, too long
+    with the answer added, gone): the caller then closes the press and says ``follow``
+    in a message of its own. The press must have been acknowledged (``answer_query``).
+    """
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if query is None or not isinstance(message, Message) or message.chat.id != query.from_user.id:
+        return False
+    if message.caption is not None:
+        base, limit = message.caption_html, CAPTION_LIMIT
+    elif message.text is not None:
+        base, limit = message.text_html, MESSAGE_LIMIT
+    else:
+        return False
+    text = answered(base, answer) + (f"\n\n{follow}" if follow else "")
+    if len(text) > limit:
+        return False
+    try:
+        if message.caption is not None:
+            await context.bot.edit_message_caption(
+                chat_id=message.chat.id,
+                message_id=message.message_id,
+                caption=text,
+                parse_mode="HTML",
+            )
+        else:
+            await context.bot.edit_message_text(
+                text, chat_id=message.chat.id, message_id=message.message_id, parse_mode="HTML"
+            )
+    except BadRequest as error:
+        reason = error.message.lower()
+        if "not modified" in reason:  # the same press delivered again: it shows already
+            return True
+        if any(known in reason for known in ("not found", "can't be edited", "no text")):
+            return False
+        raise
+    return True
+
+
 async def close_press(update: Update, context: LumbarContext, text: str | None = None) -> None:
     """Acknowledge a button press and take the buttons off its message, so it is answered once.
 
@@ -100,6 +155,11 @@ async def close_press(update: Update, context: LumbarContext, text: str | None =
     answers every other press as stale before it gets here).
     """
     await answer_query(update, text)
+    await remove_pressed_buttons(update, context)
+
+
+async def remove_pressed_buttons(update: Update, context: LumbarContext) -> None:
+    """Take the buttons off the pressed message, when it is in the presser's own chat."""
     query = update.callback_query
     message = query.message if query is not None else None
     if query is not None and isinstance(message, Message) and message.chat.id == query.from_user.id:

@@ -17,7 +17,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.access import access_from
 from bot.callbacks import Feeling, Menu
-from bot.cards import Caption, FileIdLookup, FileIdStore, render_caption
+from bot.cards import CAPTION_LIMIT, Caption, FileIdLookup, FileIdStore, render_caption
 from bot.coach.day import TodayStatus, closing_for, finished_today, today_status
 from bot.coach.plan import (
     PlannedCard,
@@ -41,9 +41,12 @@ from bot.desk import desk_plan, is_desk_workout
 from bot.handlers.checkin import checkin_to_ask
 from bot.handlers.checkin_screens import Ask, begin_baseline, send_question
 from bot.handlers.common import (
+    answer_in_place,
+    answer_query,
     answers_from_profile,
     close_press,
     remove_buttons,
+    remove_pressed_buttons,
     say,
     zone,
 )
@@ -208,21 +211,20 @@ async def start_session(
     if outcome == "resume":
         # The card sent earlier must not stay pressable beside the one sent now.
         await remove_buttons(context, user_id, previous_card)
-        await say(
-            context,
-            user_id,
-            lib.text("session_resume", position=to_send.position + 1, total=to_send.total),
-        )
+        lead = lib.text("session_resume", position=to_send.position + 1, total=to_send.total)
     else:
         await remove_buttons(context, user_id, floor_card)
         title = lib.text("title_desk" if desk else f"title_{kind}")
-        intro = lib.text("session_intro", title=title, count=to_send.total, minutes=minutes)
+        lead = lib.text("session_intro", title=title, count=to_send.total, minutes=minutes)
         if profile is not None and mobility_only(answers_from_profile(profile)):
-            intro += "\n\n" + lib.text("session_intro_severe")
+            # Advice on pain worth keeping in view: a message of its own, not a caption
+            # that the next card replaces.
+            lead += "\n\n" + lib.text("session_intro_severe")
+            await say(context, user_id, lead)
+            lead = ""
         elif to_send.slow:
-            intro += "\n" + lib.text("session_intro_gentle")
-        await say(context, user_id, intro)
-    await send_card(context, user_id, to_send)
+            lead += "\n" + lib.text("session_intro_gentle")
+    await send_card(context, user_id, to_send, lead=lead)
 
 
 def _day_session(lib: Library, workout: Workout, desk: bool) -> DaySession:
@@ -392,10 +394,23 @@ def file_ids(services: Services) -> tuple[FileIdLookup, FileIdStore]:
     return lookup, store
 
 
-async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> Message:
-    """Send one card (picture by cached file id) and remember its message id."""
+async def send_card(
+    context: LumbarContext, user_id: int, item: CardToSend, *, lead: str = ""
+) -> Message:
+    """Send one card (picture by cached file id) and remember its message id.
+
+    ``lead`` (the session's intro, or where a resumed one stands) heads the caption when
+    both fit, so that starting a session costs one message of the chat's budget; else it
+    goes first as a message of its own.
+    """
     services = context.services
     caption = card_caption(context, item)
+    text = caption.text
+    headed = f"{lead}\n\n{text}" if lead else text
+    if lead and caption.steps_message is None and len(headed) <= CAPTION_LIMIT:
+        text = headed
+    elif lead:
+        await say(context, user_id, lead)
     if caption.steps_message:
         await say(context, user_id, caption.steps_message)
     lookup, store = file_ids(services)
@@ -403,7 +418,7 @@ async def send_card(context: LumbarContext, user_id: int, item: CardToSend) -> M
         context.bot,
         user_id,
         item.card.exercise_id,
-        caption.text,
+        text,
         card_buttons(context.library.texts, item.workout_id, item.position),
         lookup=lookup,
         store=store,
@@ -692,11 +707,10 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
     now = context.services.clock()
     async with context.services.transaction() as uow:
         answered = await _store_feeling(uow, context, user_id, data, update.update_id, now)
-    await close_press(update, context, lib.text("stale_button") if answered.stale else None)
-    if answered.stale:
-        return
-    if answered.refusal is not None:
-        await send_refusal(context, user_id, answered.refusal)
+    if answered.stale or answered.refusal is not None:
+        await close_press(update, context, lib.text("stale_button") if answered.stale else None)
+        if answered.refusal is not None:
+            await send_refusal(context, user_id, answered.refusal)
         return
     verdict = answered.verdict
     text = lib.text(f"feeling_thanks_{data.value}")
@@ -708,7 +722,15 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
         text += "\n\n" + lib.text("cauda_equina_line")
     if verdict is Verdict.CLEAR:
         text += "\n\n" + lib.text("net_cleared")
-    await say(context, user_id, text)
+    await answer_query(update)
+    # The thanks joins the summary it answers (one message of the chat's budget). Worse
+    # keeps a message of its own: the warning signs must arrive, not be edited in above.
+    label = html.escape(lib.text(f"feeling_{data.value}"))
+    worse = data.value == FeelingValue.WORSE
+    if worse or not await answer_in_place(update, context, label, text):
+        if not (worse and await answer_in_place(update, context, label)):
+            await remove_pressed_buttons(update, context)
+        await say(context, user_id, text)
     if verdict.steps_back:
         await step_back(context, user_id, verdict)
     elif answered.baseline is not None:

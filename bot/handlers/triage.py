@@ -41,6 +41,7 @@ from bot.geo import zone_at
 from bot.handlers import triage_store
 from bot.handlers.common import (
     answer_query,
+    answered,
     answers_from_profile,
     first_name,
     has_consented,
@@ -61,7 +62,6 @@ from bot.handlers.triage_screens import (
     REGIONS,
     SHOWN_REGION,
     answer_label,
-    answered,
     city_name,
     city_zone,
     question,

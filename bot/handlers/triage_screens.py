@@ -1,7 +1,7 @@
 """The safety check's questions as a user sees them: text and buttons for each step.
 
-Also what an answered question shows (``answered``: the question, then "→ the
-answer", no buttons) and the reasons a safety question gives to "not sure".
+Also the words of an answer (``answer_label``; ``common.answered`` shows it under its
+question) and the reasons a safety question gives to "not sure".
 """
 
 from __future__ import annotations
@@ -110,11 +110,6 @@ def question(
                 [b("btn_change_reminders", CHANGE + "reminders")],
             )
     raise ValueError(f"no question for step {step}")
-
-
-def answered(text: str, answer: str) -> str:
-    """A question once answered: its text, then the answer chosen (its buttons go)."""
-    return f"{text}\n\n→ <b>{answer}</b>"
 
 
 def answer_label(lib: Library, step: TriageStep, state: TriageState, value: str) -> str:

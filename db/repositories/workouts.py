@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Executable, and_, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -22,7 +23,7 @@ from db.models import (
     User,
     Workout,
 )
-from db.repositories._sql import insert_for
+from db.repositories._sql import dialect_name
 from db.repositories.checkins import under_way_for
 
 
@@ -152,22 +153,18 @@ class WorkoutRepository:
         update_id: int | None = None,
     ) -> bool:
         """Store the answer to one card; False when that card was already answered."""
-        stmt = (
-            insert_for(self._session, ExerciseResult)
-            .values(
-                workout_id=workout_id,
-                user_id=user_id,
-                position=position,
-                exercise_id=exercise_id,
-                variant_id=variant_id,
-                outcome=outcome,
-                answered_at=now,
-                update_id=update_id,
-            )
-            .on_conflict_do_nothing(index_elements=["workout_id", "position"])
-            .returning(ExerciseResult.id)
-        )
-        return (await self._session.execute(stmt)).first() is not None
+        stmt = _record_answer_statement(dialect_name(self._session))
+        params = {
+            "workout_id": workout_id,
+            "user_id": user_id,
+            "position": position,
+            "exercise_id": exercise_id,
+            "variant_id": variant_id,
+            "outcome": outcome,
+            "answered_at": now,
+            "update_id": update_id,
+        }
+        return (await self._session.execute(stmt, params)).first() is not None
 
     async def advance(
         self,
@@ -183,20 +180,16 @@ class WorkoutRepository:
 
         With ``finish_at`` the same compare-and-set ends the workout too (as ``finish``).
         """
-        values: dict[str, Any] = {"position": new_position, "hurts": Workout.hurts + hurts}
+        params: dict[str, Any] = {
+            "workout": workout_id,
+            "expected": expected_position,
+            "new_position": new_position,
+            "add_hurts": hurts,
+        }
         if finish_at is not None:
-            values.update(finished_at=finish_at, ended_early=ended_early)
-        stmt = (
-            update(Workout)
-            .where(
-                Workout.id == workout_id,
-                Workout.position == expected_position,
-                Workout.finished_at.is_(None),
-            )
-            .values(**values)
-            .returning(Workout.id)
-        )
-        return (await self._session.execute(stmt)).first() is not None
+            params.update(finish_at=finish_at, early=ended_early)
+        stmt = _advance_statement(finishing=finish_at is not None)
+        return (await self._session.execute(stmt, params)).first() is not None
 
     async def mark_feeling_asked(self, workout_id: int, now: datetime) -> None:
         """Remember that "how does your back feel?" went out, so it is never asked twice."""
@@ -382,6 +375,42 @@ def _for_press_statement() -> Executable:
         .where(Workout.id == bindparam("workout_id"))
     )
     return stmt
+
+
+# A press's two writes, built once per dialect for the same reason.
+@cache
+def _record_answer_statement(dialect: str) -> Executable:
+    """``record_answer``'s INSERT ... ON CONFLICT DO NOTHING; the columns come as parameters."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(ExerciseResult)
+        .on_conflict_do_nothing(index_elements=["workout_id", "position"])
+        .returning(ExerciseResult.id)
+    )
+
+
+@cache
+def _advance_statement(*, finishing: bool) -> Executable:
+    """``advance``'s compare-and-set, with or without ending the workout.
+
+    Parameter names differ from the columns': SQLAlchemy keeps those for the SET clause.
+    """
+    values: dict[str, Any] = {
+        "position": bindparam("new_position"),
+        "hurts": Workout.hurts + bindparam("add_hurts"),
+    }
+    if finishing:
+        values.update(finished_at=bindparam("finish_at"), ended_early=bindparam("early"))
+    return (
+        update(Workout)
+        .where(
+            Workout.id == bindparam("workout"),
+            Workout.position == bindparam("expected"),
+            Workout.finished_at.is_(None),
+        )
+        .values(values)
+        .returning(Workout.id)
+    )
 
 
 @cache

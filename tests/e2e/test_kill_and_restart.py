@@ -120,7 +120,9 @@ async def test_killed_during_a_session_it_resumes_and_the_day_counts_once(
     await deploy.server.settle(quiet=0.3)
     assert f"Card 3 of {total}" in _card(deploy, ann).caption_text
     out = await deploy.send(ann, "/today")
-    assert f"continue where you left off (card 3 of {total})" in (out[0].text or "")
+    (resumed,) = out  # where the session stands heads the card it resumes with
+    assert f"continue where you left off (card 3 of {total})" in (resumed.caption or "")
+    assert f"Card 3 of {total}" in (resumed.caption or "")
     for _ in range(3, total):
         out = await deploy.press(ann, "Done")
 

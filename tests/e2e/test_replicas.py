@@ -274,7 +274,7 @@ class Crowd:
         wanted = self.feelings[user.id]
         action = self._sent(user, "feeling", mark)
         action.workout = workout
-        await self._expect(action, lambda: self.count(user, THANKS_MARK) >= wanted)
+        await self._expect(action, lambda: self.thanked(user) >= wanted)
 
     async def ask_help(self, user: FakeUser) -> None:
         await self.think()
@@ -287,6 +287,11 @@ class Crowd:
 
     def count(self, user: FakeUser, mark: str) -> int:
         return sum(1 for m in self.server.bot_messages(user) if m.text_or_caption.startswith(mark))
+
+    def thanked(self, user: FakeUser) -> int:
+        """Messages saying the thanks for a feeling: it joins the end of the summary it
+        answers (edited in place), or is a message of its own when that cannot carry it."""
+        return sum(1 for m in self.server.bot_messages(user) if THANKS_MARK in m.text_or_caption)
 
 
 # --- the test ---------------------------------------------------------------------------
@@ -398,7 +403,7 @@ async def test_sigkill_each_replica_in_turn_loses_and_doubles_nothing(
             (f"feeling question {w}", n, sum(a.card == (w, last.get(w, -1)) for a in mine))
             for w, n in asked.items()
         ]
-        thanks, helps = crowd.count(user, THANKS_MARK), crowd.count(user, HELP_MARK)
+        thanks, helps = crowd.thanked(user), crowd.count(user, HELP_MARK)
         summaries = crowd.count(user, SUMMARY_MARK)
         finished = {w for w, p in last.items() if (w, p) in {a.card for a in mine}}
         counted += [

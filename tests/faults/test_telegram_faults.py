@@ -118,10 +118,12 @@ async def test_a_timed_out_edit_is_retried(lumbar: Lumbar) -> None:
 async def test_a_timed_out_send_is_not_repeated_and_the_user_is_told(lumbar: Lumbar) -> None:
     ann = lumbar.user(name="Ann")
     await seed_profile(lumbar, ann)
-    lumbar.server.stall("sendMessage", 3)
+    # /today's one message: the first card, the session's intro heading its caption.
+    lumbar.server.stall("sendPhoto", 3)
     out = await send_until(lumbar, ann, "/today", saying(APOLOGY))
     intros = [m for m in out if "Today's session" in m.text_or_caption]
     assert len(intros) == 1  # Telegram took it late; sending again would show it twice
+    assert len(lumbar.server.calls_to("sendPhoto")) == 1
     assert APOLOGY in texts(out)
     out = await lumbar.send(ann, "/today")
     assert "continue where you left off (card 1 of" in texts(out)

@@ -108,7 +108,8 @@ async def test_three_good_sessions_raise_the_reps_and_say_so(lumbar: Lumbar) -> 
     lines: list[str] = []
     for _ in range(3):
         out = await finish_today(lumbar, ann)
-        lines.append(" ".join(getattr(m, "text", "") or "" for m in out))
+        # The thanks and any level change join the summary's caption, in place.
+        lines.append(" ".join(getattr(m, "text_or_caption", "") for m in out))
         lumbar.clock.advance(days=1)
     assert "next time" not in lines[0].lower()
     assert "next time 12 reps instead of 10" in " ".join(lines).lower()

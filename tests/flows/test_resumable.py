@@ -73,8 +73,13 @@ async def test_a_lost_feeling_question_is_asked_at_the_next_today(lumbar: Lumbar
     assert "Session complete" in texts[-1] and "Streak: 1 day" in texts[-1], texts
     assert texts[-1].endswith("How does your back feel now?")
     assert lumbar.server.buttons(the_card(lumbar, ann)) == []  # the old card is closed
+    asked = out[-1]
     out = await lumbar.press(ann, "Better")
-    assert "Great to hear" in text_of(out[0])
+    # The thanks joins the question asked again, in place: no message of its own.
+    assert not any("Great to hear" in text_of(m) for m in out)
+    assert text_of(asked).startswith(texts[-1])
+    assert text_of(asked).endswith("→ Better\n\nGreat to hear! See you tomorrow.")
+    assert lumbar.server.buttons(asked) == []
 
     out = await lumbar.send(ann, "/today")  # asked once: now the day is simply done
     assert "already finished" in text_of(out[0])

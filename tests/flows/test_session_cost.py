@@ -80,7 +80,8 @@ async def test_a_session_costs_few_statements_in_few_transactions(lumbar: Lumbar
 
     with Transactions(lumbar) as feeling:
         out = await lumbar.press(ann, "Better")
-    assert "Great to hear" in (out[0].text or "")
+    # The thanks is said on the summary's caption, in place.
+    assert out[0].kind in CARD_KINDS and "Great to hear" in (out[0].caption or "")
     assert (out[-1].text or "").startswith("One more minute")  # the baseline's question
     # One transaction: the workout and the gate, the feeling stored, the month's
     # workouts with their answers, the levels, the newest check-in; then the baseline
@@ -106,6 +107,7 @@ async def test_a_session_costs_few_statements_in_few_transactions(lumbar: Lumbar
 
     with Transactions(lumbar) as feeling:
         out = await lumbar.press(ann, "Better")
-    assert "Great to hear" in (out[0].text or "")
+    (summary,) = out  # no new message: the thanks joins the summary in place
+    assert summary.kind in CARD_KINDS and "Great to hear" in (summary.caption or "")
     # The baseline is there already: reads only, and the feeling itself.
     assert feeling.log == [["SELECT", "UPDATE", "SELECT", "SELECT", "SELECT"]]

@@ -18,9 +18,10 @@ async def test_today_card_by_card_to_the_summary_and_streak(lumbar: Lumbar) -> N
     ann = lumbar.user(name="Ann")
     await lumbar.triage(ann, pain=2, experience="Now and then", start=False)
     out = await lumbar.press(ann, "Start my first session")
-    assert "Today's session" in (out[0].text or "") and "minutes" in (out[0].text or "")
-    card = out[-1]
+    # One message: the session's intro heads the first card's caption.
+    (card,) = out
     assert card.kind in CARD_KINDS
+    assert caption(card).startswith("Today's session") and "minutes" in caption(card)
     total = int(caption(card).split("Card 1 of ")[1].split()[0])
     assert 4 <= total <= 7
     labels = [t for row in lumbar.server.buttons(card) for t, _ in row]
@@ -50,8 +51,13 @@ async def test_today_card_by_card_to_the_summary_and_streak(lumbar: Lumbar) -> N
     assert "cat-cow" in captions[-1].lower()  # the article's perfect conclusion
     assert len([m for m in lumbar.server.bot_messages(ann) if m.kind in CARD_KINDS]) == 1
     out = await lumbar.press(ann, "Better")
-    assert "Great to hear" in (out[0].text or "")
-    assert "One more minute" in (out[-1].text or "")  # the first session's baseline follows
+    # The answer and the thanks join the summary in place, its buttons gone; then the
+    # first session's baseline question follows.
+    assert out[0].message_id == card.message_id
+    assert caption(out[0]).startswith(summary)
+    assert "→ Better\n\nGreat to hear" in caption(out[0])
+    assert lumbar.server.buttons(out[0]) == []
+    assert len(out) == 2 and "One more minute" in (out[-1].text or "")
     async with lumbar.services.transaction() as uow:
         streak = await uow.streaks.get(ann.id)
         workouts = await uow.workouts.recent(ann.id, lumbar.clock.now.date())
@@ -129,15 +135,19 @@ async def test_stretch_routine_and_resume_later_the_same_day(lumbar: Lumbar) -> 
     ann = lumbar.user(name="Ann")
     await lumbar.triage(ann, equipment=["Fascia roller"])
     out = await lumbar.send(ann, "/stretch")
-    assert "Quick stretch" in (out[0].text or "")
-    first = next(m for m in out if m.kind in CARD_KINDS)
+    (first,) = out  # the intro heads the card's caption
+    assert first.kind in CARD_KINDS and caption(first).startswith("Quick stretch")
     total = int(caption(first).split("Card 1 of ")[1].split()[0])
     assert 3 <= total <= 5
     await lumbar.press(ann, "Done")
     out = await lumbar.send(ann, "/cancel")
     assert "paused" in (out[0].text or "")
     out = await lumbar.send(ann, "/stretch")
-    assert "continue where you left off (card 2 of" in (out[0].text or "")
+    (resumed,) = out  # where it stands heads the card it resumes with
+    assert resumed.kind in CARD_KINDS
+    assert caption(resumed).startswith("Welcome back")
+    assert f"continue where you left off (card 2 of {total})." in caption(resumed)
+    assert f"Card 2 of {total}" in caption(resumed)
     for _ in range(total - 1):
         out = await lumbar.press(ann, "Done")
     assert "Session complete" in " ".join(m.text_or_caption for m in out)

@@ -69,8 +69,9 @@ async def test_a_quick_stretch_says_one_dose_per_card_and_leaves_today_open(
     await seeded(lumbar, ann)
     minutes = stretch_minutes(lumbar.services.library.exercises)
     out = await lumbar.send(ann, "/stretch")
-    intro = out[0].text or ""
-    assert f"Quick stretch: 3 exercises, about {minutes} minutes." in intro
+    (card,) = out  # the intro heads the first card's caption
+    intro = card.caption or ""
+    assert intro.startswith(f"Quick stretch: 3 exercises, about {minutes} minutes.")
     captions = []
     while True:
         caption = out[-1].caption or ""
@@ -101,7 +102,7 @@ async def test_after_todays_session_the_counts_read_as_words(lumbar: Lumbar) -> 
     ann = lumbar.user(name="Ann")
     await seeded(lumbar, ann)
     out = await lumbar.send(ann, "/today")
-    assert re.search(r"Today's session: \d exercises, about \d+ minutes\.", out[0].text or "")
+    assert re.match(r"Today's session: \d exercises, about \d+ minutes\.", out[0].caption or "")
     summary = await finish(lumbar, ann, out)
     assert "Streak: 1 day · Best: 1 day" in summary
     out = await lumbar.press(ann, "Same")
@@ -135,7 +136,7 @@ async def test_the_quick_stretch_has_one_length_everywhere(lumbar: Lumbar) -> No
     nudge = lumbar.server.new_bot_messages(ann)
     assert f"Stretch now ({minutes} min)" in labels(lumbar, nudge)
     out = await lumbar.send(ann, "/stretch")
-    assert said in (out[0].text or "")
+    assert said in (out[0].caption or "").split("\n\n")[0]  # the intro, heading the card
 
 
 async def test_settings_use_the_checks_words_not_stored_values(lumbar: Lumbar) -> None:
