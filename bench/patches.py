@@ -2,10 +2,10 @@
 
 Each patch changes the running bot in the benchmark's own process only; nothing under
 bot/ or db/ is edited. A patch is here to measure a proposed change; once the change is
-in the bot, its patch goes. Every fix measured this way so far is now in bot/ and db/
-(the aiohttp transport, the file-id memo, the lean workout load, the smooth limiter, the
-time-bounded job, the batch "sending" mark, the bulk record and one SQLite connection),
-so the list is empty until the next proposal: add ``"name": function`` to ``PATCHES``.
+in the bot, its patch goes. Two are here now: ``sqlite-inline`` (SQLite's statements on
+the event loop's thread, no hand-off to aiosqlite's: 2.80 instead of 4.44 ms an update,
+not adopted, see bench/README.md) and ``no-freeze`` (the bot without ``gc.freeze``, to
+compare).
 """
 
 from __future__ import annotations
@@ -46,3 +46,13 @@ def apply_patches(names: list[str]) -> None:
             known = ", ".join(sorted(PATCHES)) or "none"
             raise SystemExit(f"unknown patch {name!r}; known: {known}")
         PATCHES[name]()
+
+
+def _no_freeze() -> None:
+    """The bot without ``gc.freeze`` at start (``bot.app.settle_heap``), to compare."""
+    import bot.app
+
+    bot.app.settle_heap = lambda: None
+
+
+PATCHES["no-freeze"] = _no_freeze

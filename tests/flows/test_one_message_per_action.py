@@ -66,6 +66,14 @@ async def to_the_summary(lumbar: Lumbar, user: FakeUser) -> StoredMessage:
     return card
 
 
+async def a_summary(lumbar: Lumbar) -> tuple[FakeUser, StoredMessage, str]:
+    """Ann, seeded, at the end of a session: the summary and what it says before any answer."""
+    ann = lumbar.user(name="Ann")
+    await seeded(lumbar, ann)
+    summary = await to_the_summary(lumbar, ann)
+    return ann, summary, shown(summary)
+
+
 async def stored_feeling(lumbar: Lumbar, user: FakeUser) -> Workout:
     async with lumbar.services.transaction() as uow:
         (workout,) = await uow.workouts.recent(user.id, lumbar.clock.now.date())
@@ -117,10 +125,7 @@ async def test_severe_pain_keeps_the_intro_and_its_advice_as_a_message_of_its_ow
 async def test_better_is_said_on_the_summary_in_place_and_a_double_tap_changes_nothing(
     lumbar: Lumbar,
 ) -> None:
-    ann = lumbar.user(name="Ann")
-    await seeded(lumbar, ann)
-    summary = await to_the_summary(lumbar, ann)
-    asked = shown(summary)
+    ann, summary, asked = await a_summary(lumbar)
     message, better = lumbar.find_button(ann, "Better")
     assert message.message_id == summary.message_id
     mark = len(lumbar.server.calls)
@@ -155,10 +160,7 @@ async def test_better_is_said_on_the_summary_in_place_and_a_double_tap_changes_n
 async def test_worse_is_shown_on_the_summary_and_the_warning_signs_come_on_their_own(
     lumbar: Lumbar,
 ) -> None:
-    ann = lumbar.user(name="Ann")
-    await seeded(lumbar, ann)
-    summary = await to_the_summary(lumbar, ann)
-    asked = shown(summary)
+    ann, summary, asked = await a_summary(lumbar)
     mark = len(lumbar.server.calls)
     out = await lumbar.press(ann, "Worse")
     redrawn, thanks = out
