@@ -23,6 +23,14 @@ from content.schema import Dosage, Exercise, Library
 log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
+
+
+def headed(lead: str, caption: str) -> str | None:
+    """``lead`` above ``caption``, or None when the two do not fit one caption together."""
+    both = f"{lead}\n\n{caption}"
+    return both if len(both) <= CAPTION_LIMIT else None
+
+
 # How many pictures drawn per request (/progress) are remembered by content hash.
 DRAWN_MEMO = 256
 

@@ -26,7 +26,7 @@ from telegram.error import BadRequest
 
 from bot.access import access_from
 from bot.callbacks import CardAnswer
-from bot.cards import CAPTION_LIMIT
+from bot.cards import CAPTION_LIMIT, headed
 from bot.coach.plan import PlannedCard
 from bot.coach.press import Action, Decision, SessionView, Shows, Step, decide
 from bot.coach.safety_net import Verdict
@@ -274,8 +274,7 @@ def _hurt_name(context: LumbarContext, plan: list[dict[str, Any]], index: int) -
 def _card_caption(context: LumbarContext, item: CardToSend, note: str | None) -> str:
     """The card, under a line saying what was just answered (dropped if it would not fit)."""
     text = card_caption(context, item).text
-    with_note = f"<i>{note}</i>\n\n{text}" if note else text
-    return with_note if len(with_note) <= CAPTION_LIMIT else text
+    return (headed(f"<i>{note}</i>", text) if note else None) or text
 
 
 async def _draw(context: LumbarContext, user_id: int, message_id: int, drawing: Drawing) -> None:

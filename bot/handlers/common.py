@@ -8,7 +8,7 @@ looks first.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -62,6 +62,10 @@ async def say(
     return await context.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=markup)
 
 
+# Telegram's words for an edit whose message cannot be edited any more.
+_GONE = ("not found", "can't be edited")
+
+
 async def remove_buttons(context: LumbarContext, chat_id: int, message_id: int | None) -> None:
     """Take the buttons off an answered message; an already-bare message is fine."""
     if message_id is None:
@@ -70,7 +74,7 @@ async def remove_buttons(context: LumbarContext, chat_id: int, message_id: int |
         await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
     except BadRequest as error:
         message = error.message.lower()
-        if not any(known in message for known in ("not modified", "not found", "can't be edited")):
+        if "not modified" not in message and not any(gone in message for gone in _GONE):
             raise
 
 
@@ -113,36 +117,26 @@ async def answer_in_place(
     with the answer added, gone): the caller then closes the press and says ``follow``
     in a message of its own. The press must have been acknowledged (``answer_query``).
     """
-    query = update.callback_query
-    message = query.message if query is not None else None
-    if query is None or not isinstance(message, Message) or message.chat.id != query.from_user.id:
+    message = _pressed_message(update)
+    if message is None:
         return False
+    edit: Callable[..., Awaitable[object]]
     if message.caption is not None:
-        base, limit = message.caption_html, CAPTION_LIMIT
+        base, limit, edit = message.caption_html, CAPTION_LIMIT, message.edit_caption
     elif message.text is not None:
-        base, limit = message.text_html, MESSAGE_LIMIT
+        base, limit, edit = message.text_html, MESSAGE_LIMIT, message.edit_text
     else:
         return False
     text = answered(base, answer) + (f"\n\n{follow}" if follow else "")
     if len(text) > limit:
         return False
     try:
-        if message.caption is not None:
-            await context.bot.edit_message_caption(
-                chat_id=message.chat.id,
-                message_id=message.message_id,
-                caption=text,
-                parse_mode="HTML",
-            )
-        else:
-            await context.bot.edit_message_text(
-                text, chat_id=message.chat.id, message_id=message.message_id, parse_mode="HTML"
-            )
+        await edit(text, parse_mode="HTML")
     except BadRequest as error:
         reason = error.message.lower()
         if "not modified" in reason:  # the same press delivered again: it shows already
             return True
-        if any(known in reason for known in ("not found", "can't be edited", "no text")):
+        if any(gone in reason for gone in (*_GONE, "no text")):
             return False
         raise
     return True
@@ -160,10 +154,18 @@ async def close_press(update: Update, context: LumbarContext, text: str | None =
 
 async def remove_pressed_buttons(update: Update, context: LumbarContext) -> None:
     """Take the buttons off the pressed message, when it is in the presser's own chat."""
+    message = _pressed_message(update)
+    if message is not None:
+        await remove_buttons(context, message.chat.id, message.message_id)
+
+
+def _pressed_message(update: Update) -> Message | None:
+    """The message whose button was pressed, if it is in the presser's own private chat."""
     query = update.callback_query
     message = query.message if query is not None else None
-    if query is not None and isinstance(message, Message) and message.chat.id == query.from_user.id:
-        await remove_buttons(context, query.from_user.id, message.message_id)
+    if query is None or not isinstance(message, Message) or message.chat.id != query.from_user.id:
+        return None
+    return message
 
 
 __all__ = ["answers_from_profile", "exercise_access", "has_consented", "is_check_step", "zone"]

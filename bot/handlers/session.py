@@ -17,7 +17,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.access import access_from
 from bot.callbacks import Feeling, Menu
-from bot.cards import CAPTION_LIMIT, Caption, FileIdLookup, FileIdStore, render_caption
+from bot.cards import Caption, FileIdLookup, FileIdStore, headed, render_caption
 from bot.coach.day import TodayStatus, closing_for, finished_today, today_status
 from bot.coach.plan import (
     PlannedCard,
@@ -406,9 +406,9 @@ async def send_card(
     services = context.services
     caption = card_caption(context, item)
     text = caption.text
-    headed = f"{lead}\n\n{text}" if lead else text
-    if lead and caption.steps_message is None and len(headed) <= CAPTION_LIMIT:
-        text = headed
+    with_lead = headed(lead, text) if lead and caption.steps_message is None else None
+    if with_lead is not None:
+        text = with_lead
     elif lead:
         await say(context, user_id, lead)
     if caption.steps_message:
@@ -726,10 +726,11 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
     # The thanks joins the summary it answers (one message of the chat's budget). Worse
     # keeps a message of its own: the warning signs must arrive, not be edited in above.
     label = html.escape(lib.text(f"feeling_{data.value}"))
-    worse = data.value == FeelingValue.WORSE
-    if worse or not await answer_in_place(update, context, label, text):
-        if not (worse and await answer_in_place(update, context, label)):
-            await remove_pressed_buttons(update, context)
+    follow = None if data.value == FeelingValue.WORSE else text
+    if not await answer_in_place(update, context, label, follow):
+        await remove_pressed_buttons(update, context)
+        await say(context, user_id, text)
+    elif follow is None:
         await say(context, user_id, text)
     if verdict.steps_back:
         await step_back(context, user_id, verdict)

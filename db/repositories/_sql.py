@@ -12,7 +12,12 @@ Upsert: TypeAlias = postgresql.Insert | sqlite.Insert
 
 def insert_for(session: AsyncSession, model: Any) -> Upsert:
     """An INSERT that knows ON CONFLICT for whichever database the session talks to."""
-    if session.get_bind().dialect.name == "postgresql":
+    return insert_in(dialect_name(session), model)
+
+
+def insert_in(dialect: str, model: Any) -> Upsert:
+    """``insert_for`` by the backend's name (a statement built once per dialect)."""
+    if dialect == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
 

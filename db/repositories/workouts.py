@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Executable, and_, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -23,7 +22,7 @@ from db.models import (
     User,
     Workout,
 )
-from db.repositories._sql import dialect_name
+from db.repositories._sql import dialect_name, insert_in
 from db.repositories.checkins import under_way_for
 
 
@@ -381,9 +380,8 @@ def _for_press_statement() -> Executable:
 @cache
 def _record_answer_statement(dialect: str) -> Executable:
     """``record_answer``'s INSERT ... ON CONFLICT DO NOTHING; the columns come as parameters."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(ExerciseResult)
+        insert_in(dialect, ExerciseResult)
         .on_conflict_do_nothing(index_elements=["workout_id", "position"])
         .returning(ExerciseResult.id)
     )
