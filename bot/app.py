@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+import warnings
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import cast
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.warnings import PTBUserWarning
 
 from bot.cards import CardPictures
 from bot.coach.plan import stretch_minutes
@@ -111,6 +113,20 @@ async def set_descriptions(app: LumbarApp, libraries: Mapping[str, Library]) -> 
         log.warning("could not set the bot's descriptions (%s)", type(error).__name__)
 
 
+def quiet_raw_calls() -> None:
+    """Silence PTB's "use the method instead" warning for the calls Lumbar makes raw.
+
+    ``Bot.do_api_request`` warns when a method has a typed wrapper. Two are raw on
+    purpose: the poller's getUpdates (updates in hand are not even decoded) and a
+    press's editMessageMedia (no ``Message`` built from an answer nobody reads).
+    """
+    warnings.filterwarnings(
+        "ignore",
+        message=r"Please use 'Bot\.(getUpdates|editMessageMedia)'",
+        category=PTBUserWarning,
+    )
+
+
 def build_application(
     settings: Settings, *, clock: Clock = system_clock, read_timeout: float = 15.0
 ) -> LumbarApp:
@@ -118,6 +134,7 @@ def build_application(
 
     ``read_timeout`` is how long a Bot API answer may take; tests shorten it.
     """
+    quiet_raw_calls()
 
     async def post_init(app: LumbarApp) -> None:
         app.bot_data.services = await build_services(settings, clock)

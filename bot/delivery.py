@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import warnings
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.warnings import PTBUserWarning
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 
+from bot.polling_window import UPDATES_FROM
 from bot.services import LumbarApp, LumbarContext
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,7 @@ class Poller:
         self._next = 0  # one past the highest update id fetched
         self._ceiling: int | None = None  # the highest id in the ledger when polling began
         self._task: asyncio.Task[None] | None = None
+        self._idle: asyncio.Future[None] | None = None  # resolved when nothing is in flight
         self._stopping = False
 
     @property
@@ -221,7 +222,9 @@ class Poller:
             except RetryAfter as error:
                 await asyncio.sleep(float(_seconds(error.retry_after)))
                 continue
-            except (NetworkError, TimedOut) as error:
+            except (TelegramError, ValueError) as error:
+                # A network failure, a 5xx, a 409 or an answer it cannot read: all pass,
+                # and polling must never end but for the token.
                 log.warning(
                     "getUpdates failed (%s); again in %.0f s", type(error).__name__, backoff
                 )
@@ -239,9 +242,9 @@ class Poller:
                     continue
                 task = asyncio.create_task(deliver(self._app, update, checked=True))
                 self._in_flight[update.update_id] = task
-                task.add_done_callback(self._finished)
+                task.add_done_callback(functools.partial(self._finished, update.update_id))
             if not fresh and self._in_flight:
-                await asyncio.wait(list(self._in_flight.values()), timeout=IN_FLIGHT_WAIT)
+                await self._pause()  # they come back at once until they are handled
             elif not fresh and ledger_of(self._app).unflushed:
                 await asyncio.sleep(IN_FLIGHT_WAIT)  # they are confirmed once written
             else:
@@ -255,14 +258,16 @@ class Poller:
         Telegram sends back every update from the offset, and the offset stays at the
         oldest update still in flight: parsing them all again on every poll cost more
         CPU than handling them (at 64 busy users, 52 % of the bot's CPU was in
-        telegram's ``de_json``). So the raw list is fetched, ids in hand are passed over
-        before any parsing, and only new ones become ``Update`` objects. One the library
-        cannot read is logged by id, counts as handled and is confirmed, never retried.
+        telegram's ``de_json``). So the raw list is fetched, the updates in hand are not
+        even decoded (``bot.polling_window``) or are passed over before any parsing, and
+        only new ones become ``Update`` objects. One the library cannot read is logged
+        by id, counts as handled and is confirmed, never retried.
         """
         request = self._app.bot.request
         base = getattr(request, "read_timeout", None) or 5.0
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.get_updates instead"
+        in_hand = UPDATES_FROM.set(self._next)  # only newer ones are decoded
+        try:
+            # Raw, so nothing is decoded twice (bot.app.quiet_raw_calls: PTB's warning).
             raw = await self._app.bot.do_api_request(
                 "getUpdates",
                 api_kwargs={
@@ -273,6 +278,8 @@ class Poller:
                 },
                 read_timeout=base + self._timeout,
             )
+        finally:
+            UPDATES_FROM.reset(in_hand)
         good: list[Update] = []
         for item in raw if isinstance(raw, list) else []:
             update_id = int(item.get("update_id", 0)) if isinstance(item, dict) else 0
@@ -291,15 +298,29 @@ class Poller:
                 good.append(update)
         return good
 
-    def _finished(self, task: asyncio.Task[bool]) -> None:
-        update_id = next((uid for uid, t in self._in_flight.items() if t is task), None)
-        if update_id is None:
-            return
-        del self._in_flight[update_id]
+    def _finished(self, update_id: int, task: asyncio.Task[bool]) -> None:
+        self._in_flight.pop(update_id, None)
         if not task.cancelled() and task.exception() is not None:
             name = type(task.exception()).__name__
             log.error("update %d: delivery failed (%s)", update_id, name)
         self._done.add(update_id)
+        if not self._in_flight and self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
+
+    async def _pause(self) -> None:
+        """Wait ``IN_FLIGHT_WAIT``, or less when the last update in flight finishes first.
+
+        One timer and one future, whatever the number in flight (waiting on every task
+        in flight hooked a callback onto each of them at every poll).
+        """
+        loop = asyncio.get_running_loop()
+        self._idle = idle = loop.create_future()
+        timer = loop.call_later(IN_FLIGHT_WAIT, _resolve, idle)
+        try:
+            await idle
+        finally:
+            timer.cancel()
+            self._idle = None
 
     async def _handled_before(self, updates: list[Update]) -> set[int]:
         """Ids handled by an earlier process; only ids it could have seen are looked up."""
@@ -313,6 +334,11 @@ class Poller:
         except Exception as error:  # handle them; the handlers are idempotent on state
             log.warning("update ledger unreadable (%s)", type(error).__name__)
             return set()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _seconds(value: float | timedelta) -> float:

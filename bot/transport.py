@@ -54,6 +54,8 @@ from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.polling_window import UPDATES_FROM, new_updates
+
 # httpx closes idle connections after 5 s; keep that so a connection the server has
 # quietly dropped is not picked up after a lull (aiohttp's own default is 15 s).
 KEEPALIVE_SECONDS = 5.0
@@ -166,7 +168,12 @@ class AiohttpRequest(BaseRequest):
         The poller's getUpdates answer holds every update still in flight each time, so
         decoding was a tenth of the bot's CPU with the standard library. Anything orjson
         refuses (a body that is not UTF-8, say) gets PTB's own lenient decoding and errors.
+        Inside the poller's getUpdates call only its new updates are decoded
+        (``bot.polling_window``).
         """
+        first = UPDATES_FROM.get()
+        if first is not None and (tail := new_updates(payload, first)) is not None:
+            return tail
         try:
             result: JSONDict = orjson.loads(payload)
         except orjson.JSONDecodeError:

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from db.sqlite_inline import InlineConnection, use_inline_connections
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///lumbar.sqlite3"
 
 # How long SQLite waits for another writer before giving up, in milliseconds.
@@ -157,16 +159,32 @@ def _is_memory_sqlite(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Turn on WAL, foreign keys (for ON DELETE CASCADE) and a busy timeout on every connection."""
+def _set_sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    """Turn on WAL and foreign keys (for ON DELETE CASCADE) on every connection.
+
+    The connection itself never waits for a lock or the disk (its statements run on the
+    event loop's thread, see db.sqlite_inline): one that meets another process's lock
+    waits up to SQLITE_BUSY_TIMEOUT_MS on aiosqlite's thread, and the WAL is
+    checkpointed there too.
+    """
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run on a thread
     finally:
         cursor.close()
+    _set_busy_wait(dbapi_connection, record, SQLITE_BUSY_TIMEOUT_MS)
+
+
+def _set_busy_wait(dbapi_connection: Any, record: Any, wait_ms: int) -> None:
+    """How long the connection's statements wait for another process's write lock."""
+    driver = dbapi_connection.driver_connection
+    if isinstance(driver, InlineConnection):
+        driver.busy_wait_ms = wait_ms
+    record.info["busy_timeout_ms"] = wait_ms
 
 
 def create_engine(
@@ -193,6 +211,7 @@ def create_engine(
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(parsed, **kwargs)
+        event.listen(engine.sync_engine, "do_connect", use_inline_connections)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         if one_sqlite_connection and not _is_memory_sqlite(parsed):
             _SqliteLockWatch().watch(engine)
@@ -400,14 +419,8 @@ class _SqliteLockWatch:
     def on_checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         """Set the connection's busy timeout for what is known of the lock."""
         wanted = SQLITE_LOCKED_BUSY_TIMEOUT_MS if self.locked else SQLITE_BUSY_TIMEOUT_MS
-        if record.info.get("busy_timeout_ms", SQLITE_BUSY_TIMEOUT_MS) == wanted:
-            return
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout={wanted}")
-        finally:
-            cursor.close()
-        record.info["busy_timeout_ms"] = wanted
+        if record.info.get("busy_timeout_ms") != wanted:
+            _set_busy_wait(dbapi_connection, record, wanted)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

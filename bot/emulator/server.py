@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -38,7 +39,12 @@ def _gone(request: web.Request) -> bool:
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status)
+    # Compact, as Telegram writes its answers (bot.polling_window reads their layout).
+    return web.json_response(body, status=status, dumps=_compact)
+
+
+def _compact(body: Any) -> str:
+    return json.dumps(body, separators=(",", ":"))
 
 
 async def read_params(request: web.Request) -> Params:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+import db.sqlite_inline
 from db.engine import (
     DEFAULT_DATABASE_URL,
     DatabaseUnavailableError,
@@ -87,15 +91,75 @@ def test_check_url_names_what_is_wrong_without_the_value(url: str, says: str) ->
     assert "pw" not in str(caught.value)
 
 
-async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+async def test_sqlite_connections_use_wal_foreign_keys_and_never_wait_on_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db.sqlite_inline, "CHECKPOINT_EVERY", 3)
     engine = create_engine(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    loop_thread = threading.get_ident()
     try:
         async with engine.connect() as conn:
             assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
-            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() >= 1000
+            # The wait for another process's lock happens on aiosqlite's thread, never here,
+            # and so do the checkpoints (which fsync).
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() == 0
+            assert (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar_one() == 0
+            raw = await conn.get_raw_connection()
+            sqlite = raw.driver_connection._conn
+            sqlite.create_function("thread_id", 0, threading.get_ident)
+            ran_on = (await conn.execute(text("SELECT thread_id()"))).scalar_one()
+            assert ran_on == loop_thread  # no hand-off to a worker thread
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            await conn.commit()
+            seen: list[tuple[str, bool]] = []
+            sqlite.set_trace_callback(
+                lambda sql: seen.append((sql.split("(")[0], threading.get_ident() == loop_thread))
+            )
+            for x in range(3):
+                await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
+                await conn.commit()
+            sqlite.set_trace_callback(None)
     finally:
         await engine.dispose()
+    on_loop = [sql for sql, here in seen if here]
+    assert on_loop == ["BEGIN ", "INSERT INTO t VALUES ", "COMMIT"] * 3, seen
+    # After the third written transaction, one checkpoint, off the loop.
+    assert [sql for sql, here in seen if not here] == ["PRAGMA wal_checkpoint"], seen
+
+
+async def test_a_write_waits_for_another_process_lock_without_freezing_the_loop(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "locked.sqlite3"
+    engine = create_engine(f"sqlite:///{path}", one_sqlite_connection=True)
+    holder = sqlite3.connect(path, isolation_level=None)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, as a backup or a shell holds it
+        asyncio.get_running_loop().call_later(0.5, holder.rollback)
+        started, ticks = time.monotonic(), 0
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+        waited = time.monotonic() - started
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT x FROM t"))).scalars().all() == [1]
+    finally:
+        ticker.cancel()
+        holder.close()
+        await engine.dispose()
+    assert waited >= 0.45  # it waited for the lock rather than failing
+    assert ticks >= 15  # and the loop went on meanwhile (a frozen loop would tick once)
 
 
 async def test_the_bots_sqlite_engine_queues_transactions_on_one_connection(
