@@ -165,7 +165,7 @@ def proc_status(pid: int | None = None) -> dict[str, int]:
 
 
 def proc_cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds a process (and its reaped children) used, from /proc."""
+    """User plus system CPU seconds a process used, from /proc."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -179,9 +179,13 @@ def log(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU seconds used so far by every running PostgreSQL server process on this machine."""
-    total = 0.0
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU seconds used so far by each running PostgreSQL server process, by pid.
+
+    Per process, so ``postgres_cpu_since`` can leave out one that ended in between: a
+    plain sum went down (a negative share) whenever a backend closed.
+    """
+    used: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -191,5 +195,15 @@ def postgres_cpu_seconds() -> float:
             continue
         name = raw[raw.find("(") + 1 : raw.rfind(")")]
         if name.startswith("postgres"):
-            total += proc_cpu_seconds(int(entry.name))
-    return total
+            used[int(entry.name)] = proc_cpu_seconds(int(entry.name))
+    return used
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """CPU seconds PostgreSQL used since ``before``, by the processes running now.
+
+    A process that ended in between is left out (its last share is lost, a little low);
+    one that began in between counts from zero.
+    """
+    now = postgres_cpu_seconds()
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in now.items())

@@ -38,6 +38,7 @@ from bench.common import (
     emit,
     log,
     postgres_cpu_seconds,
+    postgres_cpu_since,
     print_machine,
 )
 from bench.fill import FillSpec, user_id, working_copy
@@ -83,7 +84,7 @@ async def fanout(backend: str, options: Options, *, profile: bool = False) -> di
                 cpu, pg_cpu = time.process_time(), postgres_cpu_seconds()
                 figures = await bot.ask("fanout", batch=options.batch, max=1200.0)
                 emulator_cpu = time.process_time() - cpu
-                pg_used = postgres_cpu_seconds() - pg_cpu
+                pg_used = postgres_cpu_since(pg_cpu)
                 if profile:
                     await bot.ask(
                         "profile_stop", path=str(ARTIFACTS / "profiles" / f"fanout-{backend}")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-PATCHES: dict[str, Callable[[], None]] = {}
-
 
 def apply_patches(names: list[str]) -> None:
     """Apply the named patches in order; an unknown name stops the run."""
@@ -29,4 +27,4 @@ def _no_freeze() -> None:
     bot.app.settle_heap = lambda: None
 
 
-PATCHES["no-freeze"] = _no_freeze
+PATCHES: dict[str, Callable[[], None]] = {"no-freeze": _no_freeze}

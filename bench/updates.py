@@ -41,6 +41,7 @@ from bench.common import (
     ms,
     percentile,
     postgres_cpu_seconds,
+    postgres_cpu_since,
     print_machine,
 )
 from bench.crowd import Crowd
@@ -123,7 +124,7 @@ async def measure(
     methods = dict(server.watch.methods)
     refused = server.watch.refused_429
     emulator_cpu = time.process_time() - cpu
-    pg_used = postgres_cpu_seconds() - pg_cpu
+    pg_used = postgres_cpu_since(pg_cpu)
     after = await bot.ask("stats")
     if profile_to:
         await bot.ask("profile_stop", path=profile_to)

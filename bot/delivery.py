@@ -10,9 +10,12 @@ to the end (its transactions committed, its messages sent):
 - webhook (``bot.webhook``): the HTTP answer goes out after ``deliver`` returns, so
   Telegram retries an update whose process died, on this replica or the other one.
 
-Delivering again must not do the work twice. Handled updates are written to a ledger
-(``handled_update``) right after their handler finishes; an update found there is
-skipped. The window between a handler's last step and that write is covered by the
+Delivering again must not do the work twice. A handled update that Telegram could
+still deliver again is written to a ledger (``handled_update``) shortly after its
+handler finishes; an update found there is skipped. Under long polling that is only an
+update held back behind an older one still in flight: the rest are confirmed with the
+next ``getUpdates``, and Telegram never sends a confirmed update again, so they need no
+row. The window between a handler's last step and that write is covered by the
 handlers themselves, which are idempotent on state: a press is stored once (a unique
 row per card), and pressing a card again re-sends only what is missing.
 """
@@ -35,12 +38,17 @@ log = logging.getLogger(__name__)
 
 # Longest pause after Bot API failures while polling, in seconds (doubling from 1 s).
 MAX_BACKOFF = 30.0
-# While an update is in flight or its id unwritten, Telegram answers getUpdates at once
-# (the update is still pending), so polling cannot wait at Telegram for the next one: it
-# asks again this often instead. Longer gaps kept new updates waiting (at 100 presses a
+# While an update is in flight, Telegram answers getUpdates at once (the update is still
+# pending), so polling cannot wait at Telegram for the next one: it asks again this
+# often instead. Longer gaps kept new updates waiting (at 100 presses a
 # second the press p50 was 30 ms with 50 ms and the ledger's 100 ms); shorter ones cost
 # a getUpdates each.
 IN_FLIGHT_WAIT = 0.01
+# After each answer that brought nothing new the wait doubles, up to this. An update can
+# stay in flight for seconds (a press queued in the rate limiter at saturation), and
+# asking every 10 ms meanwhile cost a getUpdates, with the whole window sent back, each
+# time: at the default limiter a quarter of the bot's CPU went to that.
+IN_FLIGHT_WAIT_MAX = 0.04
 # The ledger keeps two days; pruning runs this often.
 PRUNE_EVERY = timedelta(hours=1)
 # Handled update ids are written at most this long after their handler finished.
@@ -79,9 +87,10 @@ class Ledger:
     """Handled update ids, written in one statement per ``FLUSH_EVERY`` rather than per update.
 
     A separate transaction per update would cost each press a third of its database
-    work. Until an id is written it is "unflushed": the poller does not confirm it to
-    Telegram yet, so a crash in between at worst delivers it again, which the handlers
-    take as they take any repeated press.
+    work. An id Telegram has been told about by then (``confirmed_below``, which the
+    poller moves) is not written at all: it can never come again. A crash before the
+    write at worst delivers the rest again, which the handlers take as they take any
+    repeated press.
     """
 
     def __init__(self, app: LumbarApp, every: float = FLUSH_EVERY) -> None:
@@ -90,13 +99,10 @@ class Ledger:
         # until the emulator's queue is confirmed empty).
         self.every = every
         self._pending: list[int] = []
-        self._writing: set[int] = set()
+        # Telegram forgets every update below this id (the offset of the last getUpdates
+        # it answered); the webhook never moves it.
+        self.confirmed_below = 0
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def unflushed(self) -> set[int]:
-        """Handled ids not in the database yet."""
-        return {*self._pending, *self._writing}
 
     def add(self, update_id: int) -> None:
         """Note a handled update; it is written within ``every`` seconds."""
@@ -114,22 +120,19 @@ class Ledger:
         await self._write([update_id])
 
     async def flush(self) -> None:
-        """Write what is pending now, in one statement."""
+        """Write what is pending and could still come again, in one statement."""
         ids, self._pending = self._pending, []
-        await self._write(ids)
+        await self._write([uid for uid in ids if uid >= self.confirmed_below])
 
     async def _write(self, ids: list[int]) -> None:
         if not ids:
             return
-        self._writing.update(ids)
         services = self._app.bot_data.services
         try:
             async with services.transaction() as uow:
                 await uow.updates.record(ids, services.clock())
         except Exception as error:  # handled; at worst a redelivery finds the work done
             log.warning("%d handled updates not written (%s)", len(ids), type(error).__name__)
-        finally:
-            self._writing.difference_update(ids)
 
 
 def ledger_of(app: LumbarApp) -> Ledger:
@@ -182,10 +185,9 @@ class Poller:
 
     @property
     def offset(self) -> int | None:
-        """What the next getUpdates confirms up to: the oldest update not yet in the ledger."""
-        waiting = self._in_flight.keys() | ledger_of(self._app).unflushed
-        if waiting:
-            return min(waiting)
+        """What the next getUpdates confirms up to: the oldest update still in flight."""
+        if self._in_flight:
+            return min(self._in_flight)
         return self._next or None
 
     async def start(self) -> None:
@@ -212,7 +214,7 @@ class Poller:
                 await self._app.bot.get_updates(offset=offset, limit=1, timeout=0)
 
     async def _run(self) -> None:
-        backoff = 1.0
+        backoff, wait = 1.0, IN_FLIGHT_WAIT
         while not self._stopping:
             try:
                 updates = await self._fetch()
@@ -244,10 +246,10 @@ class Poller:
                 self._in_flight[update.update_id] = task
                 task.add_done_callback(functools.partial(self._finished, update.update_id))
             if not fresh and self._in_flight:
-                await self._pause()  # they come back at once until they are handled
-            elif not fresh and ledger_of(self._app).unflushed:
-                await asyncio.sleep(IN_FLIGHT_WAIT)  # they are confirmed once written
+                await self._pause(wait)  # they come back at once until they are handled
+                wait = min(2 * wait, IN_FLIGHT_WAIT_MAX)
             else:
+                wait = IN_FLIGHT_WAIT
                 await asyncio.sleep(0)
             offset = self.offset or 0
             self._done = {uid for uid in self._done if uid >= offset}
@@ -266,12 +268,13 @@ class Poller:
         request = self._app.bot.request
         base = getattr(request, "read_timeout", None) or 5.0
         in_hand = UPDATES_FROM.set(self._next)  # only newer ones are decoded
+        offset = self.offset
         try:
             # Raw, so nothing is decoded twice (bot.app.quiet_raw_calls: PTB's warning).
             raw = await self._app.bot.do_api_request(
                 "getUpdates",
                 api_kwargs={
-                    "offset": self.offset,
+                    "offset": offset,
                     "limit": self._limit,
                     "timeout": round(self._timeout),
                     "allowed_updates": self._allowed,
@@ -280,6 +283,9 @@ class Poller:
             )
         finally:
             UPDATES_FROM.reset(in_hand)
+        if offset is not None:  # answered: Telegram has forgotten everything below it
+            ledger = ledger_of(self._app)
+            ledger.confirmed_below = max(ledger.confirmed_below, offset)
         good: list[Update] = []
         for item in raw if isinstance(raw, list) else []:
             update_id = int(item.get("update_id", 0)) if isinstance(item, dict) else 0
@@ -307,15 +313,15 @@ class Poller:
         if not self._in_flight and self._idle is not None and not self._idle.done():
             self._idle.set_result(None)
 
-    async def _pause(self) -> None:
-        """Wait ``IN_FLIGHT_WAIT``, or less when the last update in flight finishes first.
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when the last update in flight finishes first.
 
         One timer and one future, whatever the number in flight (waiting on every task
         in flight hooked a callback onto each of them at every poll).
         """
         loop = asyncio.get_running_loop()
         self._idle = idle = loop.create_future()
-        timer = loop.call_later(IN_FLIGHT_WAIT, _resolve, idle)
+        timer = loop.call_later(seconds, _resolve, idle)
         try:
             await idle
         finally:

@@ -67,11 +67,29 @@ def _exact_cut(body: bytes, start: int, first: int) -> int | None:
     """
     marker = b'{"update_id":%d' % first
     cut = body.find(marker, start)
-    if cut == -1 or body[cut + len(marker) : cut + len(marker) + 1] not in (b",", b"}"):
+    if cut == -1:
+        return _past_the_last(body, start, first)
+    if body[cut + len(marker) : cut + len(marker) + 1] not in (b",", b"}"):
         return None
     if body.count(b'"update_id"', start, cut) != body.count(b'{"update_id":', start, cut):
         return None
     return cut
+
+
+def _past_the_last(body: bytes, start: int, first: int) -> int | None:
+    """The end of the array when its last update is older than ``first``: nothing new.
+
+    The poller's most frequent answer while updates are in flight, found from the end
+    instead of update by update.
+    """
+    end = len(body) - len(_TAIL)
+    last = body.rfind(b'{"update_id":', start, end)
+    found = _START.match(body, last) if last != -1 else None
+    if found is None or int(found.group(1)) >= first:
+        return None
+    if body.count(b'"update_id"', start, end) != body.count(b'{"update_id":', start, end):
+        return None
+    return end
 
 
 def _scanned_cut(body: bytes, start: int, first: int) -> int | None:

@@ -22,12 +22,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from db.sqlite_inline import InlineConnection, use_inline_connections
+from db.sqlite_inline import SQLITE_BUSY_TIMEOUT_MS, InlineConnection, use_inline_connections
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///lumbar.sqlite3"
 
-# How long SQLite waits for another writer before giving up, in milliseconds.
-SQLITE_BUSY_TIMEOUT_MS = 5000
 # How long each transaction queued on the bot's one SQLite connection waits for the
 # write lock once a wait of SQLITE_BUSY_TIMEOUT_MS ran out, until a write gets through
 # (milliseconds): the lock is then held elsewhere for long (see _SqliteLockWatch).

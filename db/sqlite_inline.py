@@ -46,6 +46,8 @@ _RUN_AGAIN = frozenset({"execute", "executemany", "executescript", "commit"})
 _ITER_CHUNK = 64
 # Written transactions between two WAL checkpoints (on the worker thread).
 CHECKPOINT_EVERY = 200
+# How long SQLite waits for another writer's lock before giving up, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 5000
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ class InlineConnection(aiosqlite.Connection):
 
     # How long a statement that met another process's lock waits for it (ms); 0: it fails
     # at once. Set on each checkout by db.engine's _SqliteLockWatch.
-    busy_wait_ms: int = 5000
+    busy_wait_ms: int = SQLITE_BUSY_TIMEOUT_MS
     _commits = 0  # written transactions since the last checkpoint
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -153,9 +153,13 @@ async def close_press(update: Update, context: LumbarContext, text: str | None =
 
 
 async def remove_pressed_buttons(update: Update, context: LumbarContext) -> None:
-    """Take the buttons off the pressed message, when it is in the presser's own chat."""
+    """Take the buttons off the pressed message, when it is in the presser's own chat.
+
+    A message Telegram showed without buttons at the press (a late double tap) is left
+    alone: the edit would change nothing and still spend one of the chat's calls.
+    """
     message = _pressed_message(update)
-    if message is not None:
+    if message is not None and message.reply_markup and message.reply_markup.inline_keyboard:
         await remove_buttons(context, message.chat.id, message.message_id)
 
 

@@ -182,8 +182,10 @@ async def start_session(
                     minutes = plan.minutes
         to_send = card_to_send(workout, profile) if workout is not None else None
         previous_card = workout.card_message_id if workout is not None else None
-    if ended_streak is not None:
-        await say(context, user_id, ended_streak)
+    opens_card = checkin is None and refusal is None and outcome in ("start", "resume")
+    if ended_streak is not None and not (opens_card and to_send is not None):
+        await say(context, user_id, ended_streak)  # a card's caption carries it otherwise
+        ended_streak = None
     if checkin is not None:
         await send_question(context, user_id, checkin)
         return
@@ -208,6 +210,7 @@ async def start_session(
     if outcome == "empty" or to_send is None:
         await say(context, user_id, lib.text("free_text_idle"))
         return
+    severe = False
     if outcome == "resume":
         # The card sent earlier must not stay pressable beside the one sent now.
         await remove_buttons(context, user_id, previous_card)
@@ -216,14 +219,18 @@ async def start_session(
         await remove_buttons(context, user_id, floor_card)
         title = lib.text("title_desk" if desk else f"title_{kind}")
         lead = lib.text("session_intro", title=title, count=to_send.total, minutes=minutes)
-        if profile is not None and mobility_only(answers_from_profile(profile)):
-            # Advice on pain worth keeping in view: a message of its own, not a caption
-            # that the next card replaces.
+        severe = profile is not None and mobility_only(answers_from_profile(profile))
+        if severe:
             lead += "\n\n" + lib.text("session_intro_severe")
-            await say(context, user_id, lead)
-            lead = ""
         elif to_send.slow:
             lead += "\n" + lib.text("session_intro_gentle")
+    if ended_streak is not None:  # the streak that ended heads what begins now
+        lead = f"{ended_streak}\n\n{lead}"
+    if severe:
+        # Advice on pain worth keeping in view: a message of its own, not a caption that
+        # the next card replaces.
+        await say(context, user_id, lead)
+        lead = ""
     await send_card(context, user_id, to_send, lead=lead)
 
 
@@ -705,8 +712,14 @@ async def on_feeling(update: Update, context: LumbarContext, data: Feeling) -> N
     user_id = update.effective_user.id
     lib = context.library
     now = context.services.clock()
+    message_id = query.message.message_id if query.message else None
     async with context.services.transaction() as uow:
-        answered = await _store_feeling(uow, context, user_id, data, update.update_id, now)
+        answered = await _store_feeling(
+            uow, context, user_id, data, (update.update_id, message_id), now
+        )
+    if answered.answered_here:  # a double tap: the first took the buttons off already
+        await answer_query(update, lib.text("stale_button"))
+        return
     if answered.stale or answered.refusal is not None:
         await close_press(update, context, lib.text("stale_button") if answered.stale else None)
         if answered.refusal is not None:
@@ -743,6 +756,9 @@ class _FeelingStored:
     """What the feeling answer's transaction decided, to be said once it has closed."""
 
     stale: bool = False
+    # Stale, and the answer stored was given on this very message: said there in place,
+    # its buttons gone (a double tap).
+    answered_here: bool = False
     refusal: Refusal | None = None
     lines: tuple[str, ...] = ()  # level changes
     verdict: Verdict = Verdict.STAY
@@ -755,15 +771,17 @@ async def _store_feeling(
     context: LumbarContext,
     user_id: int,
     data: Feeling,
-    update_id: int,
+    pressed: tuple[int, int | None],
     now: datetime,
 ) -> _FeelingStored:
     """Store the answer, then progression, the safety net and the baseline, in one go.
 
-    Reads: the workout with its owner's zone, profile and open check (the gate decides
-    from that row), and the month's workouts with their answers; the levels; the newest
-    check-in. Writes only what changes.
+    ``pressed``: the update's id and the pressed message's. Reads: the workout with its
+    owner's zone, profile and open check (the gate decides from that row), and the
+    month's workouts with their answers; the levels; the newest check-in. Writes only
+    what changes.
     """
+    update_id, message_id = pressed
     row = await uow.workouts.for_press(data.workout_id)
     if row is None or row.workout.user_id != user_id:
         return _FeelingStored(stale=True)
@@ -772,7 +790,8 @@ async def _store_feeling(
     # This very press, delivered again: its process died before the thanks.
     again = not stored and workout.feeling_update_id == update_id
     if not stored and not again:
-        return _FeelingStored(stale=True)
+        here = message_id is not None and workout.card_message_id == message_id
+        return _FeelingStored(stale=True, answered_here=here)
     if profile is None or access_from(profile, row.check_step) is not Access.ALLOWED:
         refusal = await refusal_for(uow, context, user_id, now)
         return _FeelingStored(refusal=refusal or Refusal(Access.NO_PROFILE))

@@ -43,7 +43,7 @@ class ExerciseProgressRepository:
 
     async def set_level(self, user_id: int, exercise_id: str, level: int, now: datetime) -> None:
         """Store the exercise's new level, keeping any hurt mark."""
-        stmt = insert_for(self._session, ExerciseProgress).values(
+        stmt = insert_for(self._session, ExerciseProgress.__table__).values(  # Core: cheaper
             user_id=user_id, exercise_id=exercise_id, level=level, updated_at=now
         )
         stmt = stmt.on_conflict_do_update(
@@ -54,7 +54,7 @@ class ExerciseProgressRepository:
 
     async def mark_hurt(self, user_id: int, exercise_id: str, on: date, now: datetime) -> None:
         """Remember the local day the exercise hurt, keeping its level."""
-        stmt = insert_for(self._session, ExerciseProgress).values(
+        stmt = insert_for(self._session, ExerciseProgress.__table__).values(  # Core: cheaper
             user_id=user_id, exercise_id=exercise_id, level=0, hurt_on=on, updated_at=now
         )
         stmt = stmt.on_conflict_do_update(

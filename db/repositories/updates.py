@@ -40,7 +40,7 @@ class HandledUpdateRepository:
         rows = [{"update_id": update_id, "handled_at": now} for update_id in update_ids]
         if not rows:
             return
-        stmt = insert_for(self._session, HandledUpdate).values(rows)
+        stmt = insert_for(self._session, HandledUpdate.__table__).values(rows)  # Core: cheaper
         await self._session.execute(stmt.on_conflict_do_nothing(index_elements=["update_id"]))
 
     async def prune(self, now: datetime) -> int:

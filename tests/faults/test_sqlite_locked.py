@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.emulator import FakeUser
-from db.engine import SQLITE_BUSY_TIMEOUT_MS
+from db.sqlite_inline import SQLITE_BUSY_TIMEOUT_MS
 from tests.faults.harness import Lumbar, seed_profile, texts
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])

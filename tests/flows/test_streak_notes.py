@@ -200,11 +200,13 @@ async def test_a_streak_that_ended_is_told_once_before_the_next_session(lumbar: 
             .values(red_flag="soon", red_flag_ids=["weight_loss"], cleared_ids=[])
         )
     out = texts(await lumbar.send(ann, "/today"))
-    assert out[0] == (
+    assert len(out) == 1  # one message: the first card, the note and the intro heading it
+    assert out[0].startswith(
         "🌱 Your 3-day streak has come to an end, and that's alright: breaks are part of it. "
-        "Your best is still 3 days. A fresh streak starts with this session."
+        "Your best is still 3 days. A fresh streak starts with this session.\n\n"
+        "Today's session"
     )
-    assert "Today's session" in out[1]
+    assert "Card 1 of" in out[0]
     await lumbar.send(ann, "/cancel")
     resumed = texts(await lumbar.send(ann, "/today"))
     assert not any(ENDED in t for t in resumed)
