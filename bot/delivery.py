@@ -310,8 +310,8 @@ class Poller:
             name = type(task.exception()).__name__
             log.error("update %d: delivery failed (%s)", update_id, name)
         self._done.add(update_id)
-        if not self._in_flight and self._idle is not None and not self._idle.done():
-            self._idle.set_result(None)
+        if not self._in_flight and self._idle is not None:
+            _resolve(self._idle)
 
     async def _pause(self, seconds: float) -> None:
         """Wait ``seconds``, or less when the last update in flight finishes first.

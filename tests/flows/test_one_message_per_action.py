@@ -157,6 +157,24 @@ async def test_better_is_said_on_the_summary_in_place_and_a_double_tap_changes_n
     assert workout.feeling == "better" and workout.feeling_update_id == pressed  # once
 
 
+async def test_an_unknown_button_on_a_message_shown_without_buttons_costs_no_edit(
+    lumbar: Lumbar,
+) -> None:
+    """A stale press is answered with its toast; a message already bare is not edited again."""
+    ann, summary, _ = await a_summary(lumbar)
+    await lumbar.press(ann, "Better")
+    assert lumbar.server.buttons(summary) == []
+    mark = len(lumbar.server.calls)
+    query_id = lumbar.server.press(ann, summary.message_id, "zz:old", force=True)
+    await lumbar.server.wait_for(lambda: query_id in lumbar.server.callback_answers, 10)
+    await lumbar.server.settle(quiet=0.3)
+    assert lumbar.server.callback_answers[query_id].text == (
+        "That button is from an earlier message."
+    )
+    assert chat_calls(lumbar, ann, mark) == []
+    assert lumbar.server.new_bot_messages(ann) == []
+
+
 async def test_worse_is_shown_on_the_summary_and_the_warning_signs_come_on_their_own(
     lumbar: Lumbar,
 ) -> None:
