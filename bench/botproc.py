@@ -448,10 +448,11 @@ def _say(message: dict[str, Any]) -> None:
 async def serve(config: BotConfig, started: float) -> None:
     """Run the bot and answer commands until told to quit or stdin closes."""
     from bench.patches import apply_patches
+
+    apply_patches(config.patches)  # before the imports below take the names they patch
     from bot.app import running, settle_heap
     from bot.emulator.ptb import polling
 
-    apply_patches(config.patches)
     recorder = SqlRecorder()
     if config.record_sql:
         recorder.install()

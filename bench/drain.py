@@ -26,7 +26,18 @@ from datetime import timedelta
 from typing import Any
 
 from bench.botproc import BotConfig
-from bench.common import BACKENDS, DATA, T0, Table, emit, log, ms, percentile, print_machine
+from bench.common import (
+    BACKENDS,
+    DATA,
+    T0,
+    Table,
+    emit,
+    log,
+    ms,
+    percentile,
+    print_machine,
+    settle_collector,
+)
 from bench.crowd import Crowd
 from bench.fill import FillSpec, user_id, working_copy
 from bench.proc import BotProcess
@@ -75,6 +86,7 @@ async def drain(backend: str, options: Options) -> dict[str, Any]:
                 started = time.perf_counter()
                 order = random.Random(17).sample(range(options.nudges), options.nudges)
                 crowd = Crowd(server, iter(user_id(i) for i in order))
+                settle_collector()
                 traffic = asyncio.create_task(crowd.open_loop(options.rate, options.max_seconds))
                 await asyncio.sleep(options.warmup)
                 watch.reset()

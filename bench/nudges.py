@@ -40,6 +40,7 @@ from bench.common import (
     postgres_cpu_seconds,
     postgres_cpu_since,
     print_machine,
+    settle_collector,
 )
 from bench.fill import FillSpec, user_id, working_copy
 from bench.proc import BotProcess
@@ -79,6 +80,7 @@ async def fanout(backend: str, options: Options, *, profile: bool = False) -> di
                 patches=options.patches,
             )
             async with BotProcess(config, f"fanout-{tag}") as bot:
+                settle_collector()
                 if profile:
                     await bot.ask("profile_start")
                 cpu, pg_cpu = time.process_time(), postgres_cpu_seconds()
@@ -162,6 +164,7 @@ async def limited(backend: str, options: Options) -> dict[str, Any]:
                 nudge_interval=5.0,
                 patches=options.patches,
             )
+            settle_collector()
             started = time.perf_counter()
             async with BotProcess(config, f"limiter-{backend}") as bot:
                 deadline = started + expected / 20 + 60

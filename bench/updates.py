@@ -43,6 +43,7 @@ from bench.common import (
     postgres_cpu_seconds,
     postgres_cpu_since,
     print_machine,
+    settle_collector,
 )
 from bench.crowd import Crowd
 from bench.fill import FillSpec, user_id, working_copy
@@ -110,6 +111,7 @@ async def measure(
 ) -> Phase:
     """Warm up, then measure one stretch of driving the crowd."""
     total = options.warmup + options.seconds
+    settle_collector()
     task = asyncio.create_task(drive(total))
     await asyncio.sleep(options.warmup)
     if profile_to:

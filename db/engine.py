@@ -161,15 +161,14 @@ def _set_sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     """Turn on WAL and foreign keys (for ON DELETE CASCADE) on every connection.
 
     The connection itself never waits for a lock or the disk (its statements run on the
-    event loop's thread, see db.sqlite_inline): one that meets another process's lock
-    waits up to SQLITE_BUSY_TIMEOUT_MS on aiosqlite's thread, and the WAL is
-    checkpointed there too.
+    event loop's thread, see db.sqlite_inline, which opens it with no busy timeout): one
+    that meets another process's lock waits up to SQLITE_BUSY_TIMEOUT_MS on aiosqlite's
+    thread, and the WAL is checkpointed there too.
     """
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=0")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run on a thread
     finally:

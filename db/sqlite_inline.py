@@ -68,7 +68,9 @@ class InlineConnection(aiosqlite.Connection):
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
         name = name_of(fn)
-        if name == "close":  # the last connection's close checkpoints the WAL
+        if name == "close" and getattr(fn, "__self__", None) is self._connection:
+            # The connection's own close (the last one checkpoints the WAL) goes to the
+            # thread; a cursor's close, after every statement, does not.
             return await self._on_thread(fn, *args, **kwargs)
         wrote = name == "commit" and self._connection.in_transaction
         result = await self._inline(fn, *args, **kwargs)

@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -126,6 +127,33 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_never_wait_on_the_loo
     assert on_loop == ["BEGIN ", "INSERT INTO t VALUES ", "COMMIT"] * 3, seen
     # After the third written transaction, one checkpoint, off the loop.
     assert [sql for sql, here in seen if not here] == ["PRAGMA wal_checkpoint"], seen
+
+
+async def test_a_statement_and_its_cursor_cost_no_hand_off_to_the_worker_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed: list[str] = []
+    on_thread = db.sqlite_inline.InlineConnection._on_thread
+
+    async def recording(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        handed.append(db.sqlite_inline.name_of(fn))
+        return await on_thread(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(db.sqlite_inline.InlineConnection, "_on_thread", recording)
+    engine = create_engine(f"sqlite:///{tmp_path / 'h.sqlite3'}")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            await conn.commit()
+            handed.clear()  # opening the connection is not the point here
+            for x in range(5):
+                await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
+                assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == x + 1
+                await conn.commit()
+            assert handed == []  # statements, rows, cursors' closes, commits: all inline
+    finally:
+        await engine.dispose()
+    assert handed == ["close"]  # the connection's own close, which may checkpoint
 
 
 async def test_a_write_waits_for_another_process_lock_without_freezing_the_loop(
