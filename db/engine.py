@@ -49,6 +49,17 @@ PG_STATEMENT_TIMEOUT_SHARE = 0.8
 # after it), so one idle this long belongs to a client that died or was cut off: the
 # server ends it, freeing its row locks for the users and the dispatcher (milliseconds).
 PG_IDLE_IN_TRANSACTION_MS = 15_000
+# Connections the pool keeps open, and no more: an update past them waits for one (in
+# this process, microseconds) rather than opening a connection it drops again at the
+# end (issue 17: at saturation, 5 kept and 10 more on demand opened 6 a second, each a
+# server process and statements to prepare again).
+PG_POOL_SIZE = 20
+# A connection back in the pool for less than this many seconds is handed out without
+# the pre-ping, which costs three round trips (asyncpg's ping is BEGIN, a statement and
+# a ROLLBACK): 4 % of the bot's CPU at saturation (issue 17). A connection that died in
+# that moment fails its statement instead, and SQLAlchemy then drops the pool's older
+# connections as the ping would have; the most recently returned is handed out first.
+PG_PING_IDLE_S = 1.0
 # Seconds an update waits for a free pooled connection before it gets the apology; every
 # holder is itself bounded by the timeouts above.
 PG_POOL_TIMEOUT_S = 10.0
@@ -216,8 +227,9 @@ def create_engine(
     if backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
         if "poolclass" not in kwargs:
-            kwargs.setdefault("pool_size", 5)
-            kwargs.setdefault("max_overflow", 10)
+            kwargs.setdefault("pool_size", PG_POOL_SIZE)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_use_lifo", True)
             kwargs.setdefault("pool_recycle", 1800)
             kwargs.setdefault("pool_timeout", PG_POOL_TIMEOUT_S)
         if parsed.get_driver_name() == "asyncpg":
@@ -277,10 +289,13 @@ def _discard_silent_connections(engine: AsyncEngine) -> None:
     event.listen(sync_engine, "handle_error", silence.on_error)
     event.listen(sync_engine, "close", silence.on_close)
     event.listen(sync_engine, "invalidate", silence.on_invalidate)
+    event.listen(sync_engine, "checkin", silence.on_checkin)
     dialect = sync_engine.dialect
     ping = dialect.do_ping
 
     def do_ping(dbapi_connection: Any) -> bool:
+        if silence.in_use_just_now(dbapi_connection):
+            return True
         try:
             return ping(dbapi_connection)
         except TimeoutError:
@@ -297,6 +312,8 @@ class _Silence:
     def __init__(self) -> None:
         self.since = 0.0  # time.monotonic() of the last timeout, 0 before any
         self.connections: weakref.WeakSet[Any] = weakref.WeakSet()  # asyncpg's, still open
+        # When each pooled connection (asyncpg's) last went back to the pool.
+        self.returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
     def heard(self) -> None:
         """A command or ping timed out just now."""
@@ -313,6 +330,20 @@ class _Silence:
         record.info["lumbar_connected_at"] = time.monotonic()
         self.connections.add(dbapi_connection.driver_connection)
         _keep_alive(dbapi_connection)
+
+    def on_checkin(self, dbapi_connection: Any, _record: Any) -> None:
+        """Note when the connection went back to the pool (None: it was invalidated)."""
+        if dbapi_connection is not None:
+            self.returned[dbapi_connection.driver_connection] = time.monotonic()
+
+    def in_use_just_now(self, dbapi_connection: Any) -> bool:
+        """Back in the pool for under ``PG_PING_IDLE_S``, and nothing timed out since."""
+        returned = self.returned.get(dbapi_connection.driver_connection)
+        return (
+            returned is not None
+            and returned > self.since
+            and (time.monotonic() - returned < PG_PING_IDLE_S)
+        )
 
     def on_error(self, context: ExceptionContext) -> None:
         """A statement that timed out leaves its connection (and the pool's) invalid."""

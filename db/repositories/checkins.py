@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, Exists
@@ -122,15 +123,8 @@ class CheckInRepository:
 
     async def latest_and_open(self, user_id: int) -> tuple[CheckIn | None, bool]:
         """``latest``, and whether any check-in is under way (``open``), in one query."""
-        under_way = under_way_for(user_id)
-        row = (
-            await self._session.execute(
-                select(CheckIn, under_way)
-                .where(CheckIn.user_id == user_id)
-                .order_by(CheckIn.started_at.desc(), CheckIn.id.desc())
-                .limit(1)
-            )
-        ).first()
+        stmt = _latest_and_open_statement()
+        row = (await self._session.execute(stmt, {"user_id": user_id})).first()
         return (None, False) if row is None else (row[0], bool(row[1]))
 
     async def add_phase_change(
@@ -164,3 +158,15 @@ class CheckInRepository:
             .order_by(PhaseChange.changed_at, PhaseChange.id)
         )
         return list(result)
+
+
+@cache
+def _latest_and_open_statement() -> Executable:
+    """``latest_and_open``'s statement, built once (every feeling answer runs it; building
+    its subquery cost more than running it), the user id as the parameter ``user_id``."""
+    return (
+        select(CheckIn, under_way_for(bindparam("user_id")))
+        .where(CheckIn.user_id == bindparam("user_id"))
+        .order_by(CheckIn.started_at.desc(), CheckIn.id.desc())
+        .limit(1)
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ExerciseProgress
@@ -20,11 +21,7 @@ class ExerciseProgressRepository:
 
     async def levels(self, user_id: int) -> dict[str, ExerciseProgress]:
         """Every exercise the user has a level or a hurt mark for, by exercise id."""
-        rows = await self._session.scalars(
-            select(ExerciseProgress)
-            .where(ExerciseProgress.user_id == user_id)
-            .execution_options(populate_existing=True)
-        )
+        rows = await self._session.scalars(_levels_statement(), {"user_id": user_id})
         return {row.exercise_id: row for row in rows}
 
     async def levels_of(self, user_ids: Sequence[int]) -> dict[int, dict[str, ExerciseProgress]]:
@@ -62,3 +59,13 @@ class ExerciseProgressRepository:
             set_={"hurt_on": on, "updated_at": now},
         )
         await self._session.execute(stmt)
+
+
+@cache
+def _levels_statement() -> Executable:
+    """``levels``' statement, built once (every /today and feeling answer runs it)."""
+    return (
+        select(ExerciseProgress)
+        .where(ExerciseProgress.user_id == bindparam("user_id"))
+        .execution_options(populate_existing=True)
+    )

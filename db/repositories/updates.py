@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
+from typing import cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Executable, Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import HandledUpdate
-from db.repositories._sql import insert_for
+from db.repositories._sql import dialect_name, insert_in
 
 # Telegram keeps an unconfirmed update for 24 hours; a day more covers clock skew.
 KEEP_FOR = timedelta(days=2)
@@ -40,11 +42,19 @@ class HandledUpdateRepository:
         rows = [{"update_id": update_id, "handled_at": now} for update_id in update_ids]
         if not rows:
             return
-        stmt = insert_for(self._session, HandledUpdate.__table__).values(rows)  # Core: cheaper
-        await self._session.execute(stmt.on_conflict_do_nothing(index_elements=["update_id"]))
+        await self._session.execute(_record_statement(dialect_name(self._session)), rows)
 
     async def prune(self, now: datetime) -> int:
         """Forget updates older than Telegram could deliver again; returns how many."""
         stmt = delete(HandledUpdate).where(HandledUpdate.handled_at < now - KEEP_FOR)
         result = await self._session.execute(stmt)
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+@cache
+def _record_statement(dialect: str) -> Executable:
+    """``record``'s INSERT, built and compiled once: the rows come as parameters (one
+    execute of many), where a VALUES list of their own made every batch a new statement
+    to compile (issue 17)."""
+    table = cast(Table, HandledUpdate.__table__)
+    return insert_in(dialect, table).on_conflict_do_nothing(index_elements=["update_id"])

@@ -195,16 +195,26 @@ class WorkoutRepository:
         stmt = _advance_statement(finishing=finish_at is not None)
         if (await self._session.execute(stmt, params)).first() is None:
             return False
-        # The statement is Core (see _advance_statement): the workout this session holds,
-        # if any, is brought up to date here, as the ORM's own UPDATE would have done.
-        held = self._session.identity_map.get(identity_key(Workout, workout_id))
-        if isinstance(held, Workout):
-            set_committed_value(held, "position", new_position)
-            set_committed_value(held, "hurts", held.hurts + hurts)
-            if finish_at is not None:
-                set_committed_value(held, "finished_at", finish_at)
-                set_committed_value(held, "ended_early", ended_early)
+        held = self._held(workout_id)
+        values: dict[str, Any] = {"position": new_position}
+        if held is not None:
+            values["hurts"] = held.hurts + hurts
+        if finish_at is not None:
+            values.update(finished_at=finish_at, ended_early=ended_early)
+        self._sync(held, values)
         return True
+
+    def _held(self, workout_id: int) -> Workout | None:
+        """The workout this session holds, if it read it."""
+        held = self._session.identity_map.get(identity_key(Workout, workout_id))
+        return held if isinstance(held, Workout) else None
+
+    def _sync(self, held: Workout | None, values: dict[str, Any]) -> None:
+        """Bring the held workout up to date after a Core UPDATE, as the ORM's own UPDATE
+        would have (its bookkeeping cost more than the statement: see _advance_statement)."""
+        if held is not None:
+            for name, value in values.items():
+                set_committed_value(held, name, value)
 
     async def mark_feeling_asked(self, workout_id: int, now: datetime) -> None:
         """Remember that "how does your back feel?" went out, so it is never asked twice."""
@@ -217,31 +227,30 @@ class WorkoutRepository:
 
     async def set_card_message(self, workout_id: int, message_id: int | None) -> None:
         """Remember which message shows the current card, to edit or clear its buttons."""
-        await self._session.execute(
-            update(Workout).where(Workout.id == workout_id).values(card_message_id=message_id)
-        )
+        values = {"card_message_id": message_id}
+        await self._session.execute(_set_statement(None), {"workout": workout_id, **values})
+        self._sync(self._held(workout_id), values)
 
     async def finish(self, workout_id: int, now: datetime, ended_early: bool = False) -> bool:
         """End the workout; True only for the call that actually ended it."""
-        stmt = (
-            update(Workout)
-            .where(Workout.id == workout_id, Workout.finished_at.is_(None))
-            .values(finished_at=now, ended_early=ended_early)
-            .returning(Workout.id)
+        return await self._set_once(
+            workout_id, "finished_at", {"finished_at": now, "ended_early": ended_early}
         )
-        return (await self._session.execute(stmt)).first() is not None
 
     async def set_feeling(
         self, workout_id: int, feeling: str, update_id: int | None = None
     ) -> bool:
         """Store how the user felt afterwards; the first answer wins."""
-        stmt = (
-            update(Workout)
-            .where(Workout.id == workout_id, Workout.feeling.is_(None))
-            .values(feeling=feeling, feeling_update_id=update_id)
-            .returning(Workout.id)
-        )
-        return (await self._session.execute(stmt)).first() is not None
+        values = {"feeling": feeling, "feeling_update_id": update_id}
+        return await self._set_once(workout_id, "feeling", values)
+
+    async def _set_once(self, workout_id: int, unset: str, values: dict[str, Any]) -> bool:
+        """Write ``values`` only while column ``unset`` is still NULL; True if it wrote."""
+        stmt = _set_statement(unset)
+        if (await self._session.execute(stmt, {"workout": workout_id, **values})).first() is None:
+            return False
+        self._sync(self._held(workout_id), values)
+        return True
 
     async def for_press(self, workout_id: int) -> PressRow | None:
         """The workout, its owner's zone, profile, open check and streak, and its answers:
@@ -431,6 +440,21 @@ def _advance_statement(*, finishing: bool) -> Executable:
         .values(values)
         .returning(table.c.id)
     )
+
+
+@cache
+def _set_statement(unset: str | None) -> Executable:
+    """An UPDATE of one workout (parameter ``workout``) setting the columns its other
+    parameters name; with ``unset``, only while that column is NULL, and RETURNING the id.
+
+    A Core statement built once (see above); the held workout is kept in step by
+    ``WorkoutRepository._sync``.
+    """
+    table = WORKOUT_TABLE
+    stmt = update(table).where(table.c.id == bindparam("workout"))
+    if unset is None:
+        return stmt
+    return stmt.where(table.c[unset].is_(None)).returning(table.c.id)
 
 
 @cache

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +17,8 @@ from db.engine import (
     PG_COMMAND_TIMEOUT_S,
     PG_CONNECT_TIMEOUT_S,
     PG_IDLE_IN_TRANSACTION_MS,
+    PG_PING_IDLE_S,
+    PG_POOL_SIZE,
     PG_POOL_TIMEOUT_S,
     TCP_KEEPALIVE_IDLE_S,
     TCP_USER_TIMEOUT_MS,
@@ -167,3 +170,91 @@ async def test_a_statement_the_server_cancels_keeps_its_connection(pg_db_url: st
     finally:
         await engine.dispose()
     assert after == before
+
+
+@pytest.mark.postgres
+async def test_a_burst_past_the_pool_waits_for_a_connection_instead_of_opening_more(
+    pg_db_url: str,
+) -> None:
+    # Each connection opened is a server process and statements asyncpg prepares again;
+    # one the pool closes again after a single update was the bot's cost at saturation.
+    engine = create_engine(pg_db_url)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda dbapi, record: opened.append(record))
+    held = 0
+    most = 0
+
+    async def transaction() -> None:
+        nonlocal held, most
+        async with engine.connect() as conn:
+            held += 1
+            most = max(most, held)
+            await conn.execute(text("SELECT pg_sleep(0.02)"))
+            held -= 1
+
+    try:
+        await asyncio.gather(*(transaction() for _ in range(PG_POOL_SIZE * 2)))
+        after_first = len(opened)
+        await asyncio.gather(*(transaction() for _ in range(PG_POOL_SIZE * 2)))
+    finally:
+        await engine.dispose()
+    assert most == PG_POOL_SIZE  # the rest waited their turn
+    assert after_first == PG_POOL_SIZE
+    assert len(opened) == after_first  # the second burst reused every one of them
+
+
+@pytest.mark.postgres
+async def test_only_a_connection_idle_for_a_while_is_pinged_before_use(
+    pg_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # asyncpg's ping is three round trips; at saturation every checkout paid them.
+    from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+
+    pings: list[object] = []
+    ping = PGDialect_asyncpg.do_ping
+
+    def counted(self: PGDialect_asyncpg, dbapi_connection: Any) -> bool:
+        pings.append(dbapi_connection)
+        return ping(self, dbapi_connection)
+
+    monkeypatch.setattr(PGDialect_asyncpg, "do_ping", counted)
+    engine = create_engine(pg_db_url)
+
+    async def pid() -> int:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    try:
+        first = await pid()  # a new connection: nothing to ping
+        assert await pid() == first and pings == []  # back a moment ago: used as it is
+        await asyncio.sleep(PG_PING_IDLE_S + 0.1)
+        assert await pid() == first and len(pings) == 1  # idle a while: pinged first
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_connection_that_died_a_moment_after_use_fails_once_then_the_pool_recovers(
+    pg_db_url: str,
+) -> None:
+    engine = create_engine(pg_db_url)
+    try:
+        async with engine.connect() as conn:
+            before = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = create_engine(pg_db_url)
+        try:  # the server ends it, as a restart would
+            async with admin.connect() as other:
+                await other.execute(text(f"SELECT pg_terminate_backend({before})"))
+        finally:
+            await admin.dispose()
+        await asyncio.sleep(0.05)
+        with pytest.raises(DBAPIError) as info:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        assert info.value.connection_invalidated
+        assert classify_error(info.value) == "database"  # the update's one apology
+        async with engine.connect() as conn:
+            after = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert after != before
