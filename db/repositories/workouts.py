@@ -218,12 +218,7 @@ class WorkoutRepository:
 
     async def mark_feeling_asked(self, workout_id: int, now: datetime) -> None:
         """Remember that "how does your back feel?" went out, so it is never asked twice."""
-        table = WORKOUT_TABLE  # Core: nothing in the session reads it afterwards
-        await self._session.execute(
-            update(table)
-            .where(table.c.id == workout_id, table.c.feeling_asked_at.is_(None))
-            .values(feeling_asked_at=now)
-        )
+        await self._set_once(workout_id, "feeling_asked_at", {"feeling_asked_at": now})
 
     async def set_card_message(self, workout_id: int, message_id: int | None) -> None:
         """Remember which message shows the current card, to edit or clear its buttons."""
