@@ -96,12 +96,21 @@ def _file_bytes(content: bytes | IO[bytes]) -> bytes:
     return content.read()
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """The request body: a form (urlencoded), or multipart when there are files."""
+def _body(request_data: RequestData | None) -> aiohttp.FormData | aiohttp.BytesPayload | None:
+    """The request body: a JSON object, or multipart when there are files.
+
+    The JSON object holds the same strings a form would (PTB's ``json_parameters``: nested
+    values such as ``reply_markup`` already JSON-encoded), and the Bot API reads a string
+    member of a JSON body exactly as the same field of a form. orjson writes it in
+    microseconds; aiohttp's form encoding percent-quoted every character of the caption and
+    the buttons in Python and built a multipart writer first, about 5 % of the bot's CPU.
+    """
     if request_data is None:
         return None
     if not request_data.contains_files:
-        return request_data.json_parameters
+        return aiohttp.BytesPayload(
+            orjson.dumps(request_data.json_parameters), content_type="application/json"
+        )
     form = aiohttp.FormData(quote_fields=False)
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)

@@ -1,9 +1,9 @@
 """A press on a session card: one transaction to decide and store, then one edit.
 
 The rules are in ``bot.coach.press``. Here a press reads what it needs in one query,
-writes the answer (a compare-and-set on the position, then the answer row), and the
-session's message turns into what comes next in place: the next card
-(``editMessageMedia``), the gentler offer or the summary (``editMessageCaption``).
+writes the answer (a compare-and-set on the position and the answer row, one statement
+on PostgreSQL), and the session's message turns into what comes next in place: the next
+card (``editMessageMedia``), the gentler offer or the summary (``editMessageCaption``).
 Besides ``answerCallbackQuery`` that is the one chat-bound call a press costs.
 
 The answer that ends the session closes it in the same compare-and-set; the read
@@ -146,30 +146,22 @@ async def _record(
     The answer that ends the session closes it in the same compare-and-set.
     """
     workout = row.workout
-    hurt = 1 if data.action == Action.HURT else 0
-    moved = await uow.workouts.advance(
+    card = PlannedCard.from_json(workout.plan[data.position])
+    assert decision.outcome is not None
+    moved = await uow.workouts.answer(
         workout.id,
+        workout.user_id,
         data.position,
-        data.position + 1,
-        hurts=hurt,
-        finish_at=now if decision.finish else None,
+        (card.exercise_id, card.variant_id),
+        decision.outcome,
+        now,
+        update_id,
+        finish=decision.finish,
         ended_early=decision.early,
     )
     if not moved:
         return False
-    card = PlannedCard.from_json(workout.plan[data.position])
-    assert decision.outcome is not None
-    await uow.workouts.record_answer(
-        workout.id,
-        workout.user_id,
-        data.position,
-        card.exercise_id,
-        card.variant_id,
-        decision.outcome,
-        now,
-        update_id,
-    )
-    if hurt:
+    if decision.outcome == "hurt":
         today = now.astimezone(zone(row.time_zone)).date()
         await uow.progress.mark_hurt(workout.user_id, card.exercise_id, today, now)
     return True

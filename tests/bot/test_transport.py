@@ -48,17 +48,26 @@ def _ok(result: object) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
 
+async def _params(request: web.Request) -> dict[str, str]:
+    """The call's parameters as the Bot API reads them: from a form, or from a JSON object
+    whose string members are taken as they are and any other member as its JSON text."""
+    if request.content_type == "application/json":
+        body = await request.json()
+        assert isinstance(body, dict)
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
+    return {key: str(value) for key, value in (await request.post()).items()}
+
+
 @pytest.fixture
 async def api() -> AsyncIterator[Api]:
     release = asyncio.Event()
     state = Api("", release)
 
     async def echo(request: web.Request) -> web.Response:
-        form = await request.post()
         state.seen.append(
             {"content_type": request.content_type, "ua": request.headers["User-Agent"]}
         )
-        return _ok({key: str(value) for key, value in form.items()})
+        return _ok(await _params(request))
 
     async def upload(request: web.Request) -> web.Response:
         parts: dict[str, object] = {}
@@ -87,9 +96,9 @@ async def api() -> AsyncIterator[Api]:
     async def get_updates(request: web.Request) -> web.Response:
         # A long poll that answers after 80 % of the poll time: within PTB's read window
         # (read_timeout + timeout), far past the bare read timeout.
-        form = await request.post()
+        form = await _params(request)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(release.wait(), 0.8 * float(str(form["timeout"])))
+            await asyncio.wait_for(release.wait(), 0.8 * float(form["timeout"]))
         return _ok([])
 
     async def hang_up(request: web.Request) -> web.Response:
@@ -182,8 +191,25 @@ async def test_a_json_call_returns_status_and_body(api: Api, transport: AiohttpR
         "text": "hej",
         "reply_markup": '{"a": [1]}',
     }
-    assert api.seen[-1]["content_type"] == "application/x-www-form-urlencoded"
+    assert api.seen[-1]["content_type"] == "application/json"
     assert str(api.seen[-1]["ua"]).startswith("python-telegram-bot")
+
+
+async def test_a_caption_arrives_unchanged_whatever_its_characters(
+    api: Api, transport: AiohttpRequest
+) -> None:
+    # The body is JSON now (it was a form): HTML, quotes, non-Latin letters, emoji and
+    # line breaks must reach the Bot API exactly as PTB handed them over.
+    caption = 'Rücken & <b>Hüfte</b> "5×" — спина 🤕\n\nnext'
+    status, body = await transport.do_request(
+        api.url("echo"), "POST", params(chat_id=-100, caption=caption, parse_mode="HTML")
+    )
+    assert status == 200
+    assert json.loads(body)["result"] == {
+        "chat_id": "-100",
+        "caption": caption,
+        "parse_mode": "HTML",
+    }
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

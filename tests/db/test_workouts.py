@@ -91,12 +91,17 @@ async def test_a_card_answered_twice_counts_once(session: AsyncSession, now: dat
     assert [(r.position, r.outcome) for r in results] == [(0, "done"), (1, "skipped")]
 
 
+async def started(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """A committed workout of user 1, for tests where two transactions meet."""
+    async with sessions() as session, session.begin():
+        await make_user(session, 1, now)
+        return (await WorkoutRepository(session).start(1, "today", DAY, PLAN, now)).id
+
+
 async def test_a_double_press_from_two_updates_records_one_answer(
     session_factory: async_sessionmaker[AsyncSession], now: datetime
 ) -> None:
-    async with session_factory() as session, session.begin():
-        await make_user(session, 1, now)
-        workout_id = (await WorkoutRepository(session).start(1, "today", DAY, PLAN, now)).id
+    workout_id = await started(session_factory, now)
 
     async def press(outcome: str) -> bool:
         async with session_factory() as session, session.begin():
@@ -214,6 +219,79 @@ async def test_the_last_answer_moves_and_finishes_in_one_compare_and_set(
         later,
         True,
     )
+
+
+async def test_an_answer_moves_past_its_card_and_is_stored_once(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+    later = now + timedelta(minutes=1)
+
+    assert await repo.answer(workout.id, 1, 0, ("cat_cow", None), "done", now, update_id=7)
+    # The same card again (a double tap, another replica): nothing moves, nothing is stored.
+    assert not await repo.answer(workout.id, 1, 0, ("cat_cow", None), "hurt", later)
+    assert await repo.answer(workout.id, 1, 1, ("bridge", "short"), "hurt", later, update_id=8)
+    assert workout.position == 2 and workout.hurts == 1  # the held workout kept in step
+
+    loaded = await repo.get(workout.id)
+    assert loaded is not None and (loaded.position, loaded.hurts) == (2, 1)
+    assert loaded.finished_at is None
+    stored = [
+        (r.position, r.exercise_id, r.variant_id, r.outcome, r.answered_at, r.update_id, r.user_id)
+        for r in await repo.results(workout.id)
+    ]
+    assert stored == [
+        (0, "cat_cow", None, "done", now, 7, 1),
+        (1, "bridge", "short", "hurt", later, 8, 1),
+    ]
+
+
+async def test_the_last_answer_finishes_the_workout_with_it_and_nothing_after(
+    session: AsyncSession, now: datetime
+) -> None:
+    await make_user(session, 1, now)
+    repo = WorkoutRepository(session)
+    workout = await repo.start(1, "today", DAY, PLAN, now)
+    assert await repo.answer(workout.id, 1, 0, ("cat_cow", None), "done", now)
+    later = now + timedelta(minutes=6)
+    assert await repo.answer(
+        workout.id, 1, 1, ("bridge", "short"), "hurt", later, finish=True, ended_early=True
+    )
+    # Finished: a stale press on the card after moves nothing and stores nothing.
+    assert not await repo.answer(workout.id, 1, 2, ("bird_dog", None), "done", later)
+    assert (workout.finished_at, workout.ended_early) == (later, True)
+
+    loaded = await repo.get(workout.id)
+    assert loaded is not None
+    assert (loaded.position, loaded.hurts, loaded.finished_at, loaded.ended_early) == (
+        2,
+        1,
+        later,
+        True,
+    )
+    assert [r.position for r in await repo.results(workout.id)] == [0, 1]
+
+
+async def test_two_replicas_answering_the_same_card_store_one_answer(
+    session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    workout_id = await started(session_factory, now)
+
+    async def press(outcome: str) -> bool:
+        async with session_factory() as session, session.begin():
+            repo = WorkoutRepository(session)
+            return await repo.answer(workout_id, 1, 0, ("cat_cow", None), outcome, now)
+
+    assert sorted(await asyncio.gather(press("done"), press("hurt"))) == [False, True]
+    async with session_factory() as session:
+        repo = WorkoutRepository(session)
+        loaded = await repo.get(workout_id)
+        answers = await repo.results(workout_id)
+    assert loaded is not None and loaded.position == 1
+    # The one answer stored is the one whose press moved the workout.
+    assert len(answers) == 1 and loaded.hurts == (1 if answers[0].outcome == "hurt" else 0)
 
 
 async def test_a_press_reads_the_streak_and_the_answers_so_far_with_the_workout(
